@@ -1,0 +1,53 @@
+// Shared by every pass that renders a frame: the per-frame uniform block and camera rays.
+
+// Twin of `gpu::uniforms::FrameUniform`.
+struct FrameUniform {
+    // Camera position in world space, split into a high and a low f32 part (f64 on the CPU), so
+    // that world points near the camera keep the precision of the camera-relative offset.
+    origin_hi: vec4<f32>,
+    origin_lo: vec4<f32>,
+    // Camera basis scaled so that forward + x * right + y * up, with x, y in [-1, 1], spans the image.
+    right: vec4<f32>,
+    up: vec4<f32>,
+    forward: vec4<f32>,
+    // Linear-light colours.
+    background: vec4<f32>,
+    // xyz: unit vector towards the light; w: 1 / tan(shadow cone half-angle).
+    light: vec4<f32>,
+    // rgb: albedo; w: specular strength.
+    albedo: vec4<f32>,
+    // rgb: colour at the orbit trap's far end; w: specular exponent.
+    trap_color: vec4<f32>,
+    // Full image width, height; this tile's x0, y0.
+    image: vec4<u32>,
+    // Max march steps, FLAG_* bits, tile width, tile height.
+    control: vec4<u32>,
+    // Pixel footprint at unit distance, detail (pixels), bounding radius, step factor.
+    march: vec4<f32>,
+    // Ambient light, AO strength, AO radius (fraction of the hit distance), light intensity.
+    shading: vec4<f32>,
+}
+
+const FLAG_AO: u32 = 1u;
+const FLAG_SHADOWS: u32 = 2u;
+const FLAG_ORBIT_TRAP: u32 = 4u;
+const FLAG_SPECULAR: u32 = 8u;
+
+@group(0) @binding(0) var<uniform> frame: FrameUniform;
+
+// Unit ray direction through the centre of pixel (x, y) of the full image, row 0 at the top.
+fn camera_ray(pixel: vec2<u32>) -> vec3<f32> {
+    let size = vec2<f32>(frame.image.xy);
+    let uv = (vec2<f32>(pixel) + 0.5) / size * 2.0 - 1.0;
+    return normalize(frame.forward.xyz + uv.x * frame.right.xyz - uv.y * frame.up.xyz);
+}
+
+// World point at distance t along a camera ray.
+fn world_point(dir: vec3<f32>, t: f32) -> vec3<f32> {
+    return frame.origin_hi.xyz + (frame.origin_lo.xyz + dir * t);
+}
+
+fn linear_to_srgb(c: vec3<f32>) -> vec3<f32> {
+    let x = clamp(c, vec3<f32>(0.0), vec3<f32>(1.0));
+    return select(1.055 * pow(x, vec3<f32>(1.0 / 2.4)) - 0.055, 12.92 * x, x <= vec3<f32>(0.0031308));
+}

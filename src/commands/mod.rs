@@ -1,0 +1,38 @@
+//! The commands behind the CLI. Each returns errors; `main` turns them into messages and exit codes.
+
+mod info;
+mod still;
+
+use crate::cli::{Cli, Command};
+use crate::error::Result;
+use crate::gpu::GpuOptions;
+
+pub fn run(cli: Cli) -> Result<()> {
+    let gpu = GpuOptions {
+        adapter: cli.global.adapter.clone(),
+    };
+    match &cli.command {
+        Command::Still(args) => still::run(args, &gpu, cli.global.verbose),
+        Command::Info => info::run(&gpu, cli.global.verbose),
+    }
+}
+
+/// One line describing an adapter.
+pub(crate) fn describe_adapter(info: &wgpu::AdapterInfo) -> String {
+    let driver = [info.driver.as_str(), info.driver_info.as_str()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!(
+        "{} ({:?}, {:?}{})",
+        info.name,
+        info.backend,
+        info.device_type,
+        if driver.is_empty() {
+            String::new()
+        } else {
+            format!(", {driver}")
+        }
+    )
+}

@@ -1,0 +1,174 @@
+//! The GPU side: adapter and device selection, shader composition, the frame renderer and the
+//! distance-estimator probe. One [`GpuContext`] and its compiled pipelines serve every frame.
+
+pub mod probe;
+pub mod renderer;
+pub mod shaders;
+pub mod uniforms;
+
+use crate::error::{Error, Result};
+
+/// How to pick the adapter.
+#[derive(Debug, Clone, Default)]
+pub struct GpuOptions {
+    /// Use the first adapter whose name contains this (case-insensitive). Falls back to the
+    /// `MANDELFLY_ADAPTER` environment variable, then to wgpu's high-performance choice.
+    pub adapter: Option<String>,
+}
+
+/// An adapter's description, as `mandelfly info` shows it.
+#[derive(Debug, Clone)]
+pub struct AdapterSummary {
+    pub info: wgpu::AdapterInfo,
+    pub features: wgpu::Features,
+    pub limits: wgpu::Limits,
+}
+
+/// The device everything renders with.
+pub struct GpuContext {
+    pub adapter: wgpu::Adapter,
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    /// The adapter can time passes with timestamp queries (and the device has them enabled).
+    pub timestamps: bool,
+}
+
+fn instance() -> wgpu::Instance {
+    // WGPU_BACKEND and friends in the environment still choose among backends.
+    wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
+}
+
+/// Every adapter wgpu can see, on every enabled backend.
+pub fn list_adapters() -> Vec<AdapterSummary> {
+    let adapters = pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()));
+    adapters
+        .iter()
+        .map(|a| AdapterSummary {
+            info: a.get_info(),
+            features: a.features(),
+            limits: a.limits(),
+        })
+        .collect()
+}
+
+const NO_ADAPTER_HINT: &str = "wgpu found no usable adapter. Without a GPU, install Mesa's software \
+Vulkan driver (Debian: apt-get install mesa-vulkan-drivers libvulkan1)";
+
+impl GpuContext {
+    pub fn new(options: &GpuOptions) -> Result<Self> {
+        let instance = instance();
+        let wanted = options
+            .adapter
+            .clone()
+            .or_else(|| std::env::var("MANDELFLY_ADAPTER").ok())
+            .filter(|s| !s.is_empty());
+        let adapter = match wanted {
+            Some(name) => {
+                let adapters =
+                    pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+                let needle = name.to_lowercase();
+                let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
+                adapters
+                    .into_iter()
+                    .find(|a| a.get_info().name.to_lowercase().contains(&needle))
+                    .ok_or_else(|| {
+                        Error::NoAdapter(format!(
+                            "no adapter name contains \"{name}\"; available: {}",
+                            if names.is_empty() {
+                                "none".to_string()
+                            } else {
+                                names.join(", ")
+                            }
+                        ))
+                    })?
+            }
+            None => pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                ..Default::default()
+            }))
+            .map_err(|e| Error::NoAdapter(format!("{e}. {NO_ADAPTER_HINT}")))?,
+        };
+
+        let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
+        let mut required_features = wgpu::Features::empty();
+        if timestamps {
+            required_features |= wgpu::Features::TIMESTAMP_QUERY;
+        }
+        // The adapter's own limits: large tiles where the hardware allows them.
+        let required_limits = adapter.limits();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("mandelfly"),
+            required_features,
+            required_limits,
+            ..Default::default()
+        }))
+        .map_err(|e| Error::Gpu(format!("cannot open the device: {e}")))?;
+        Ok(GpuContext {
+            adapter,
+            device,
+            queue,
+            timestamps,
+        })
+    }
+
+    pub fn adapter_info(&self) -> wgpu::AdapterInfo {
+        self.adapter.get_info()
+    }
+
+    /// Compiles a compute pipeline, turning validation errors into [`Error::Gpu`].
+    pub fn compute_pipeline(
+        &self,
+        label: &str,
+        source: &str,
+        entry_point: &str,
+    ) -> Result<wgpu::ComputePipeline> {
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(label),
+                source: wgpu::ShaderSource::Wgsl(source.into()),
+            });
+        let pipeline = self
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(label),
+                layout: None,
+                module: &module,
+                entry_point: Some(entry_point),
+                compilation_options: Default::default(),
+                cache: None,
+            });
+        match pollster::block_on(scope.pop()) {
+            None => Ok(pipeline),
+            Some(e) => Err(Error::Gpu(format!("cannot compile {label}: {e}"))),
+        }
+    }
+
+    /// Blocks until the GPU has finished all submitted work and map callbacks have run.
+    pub fn wait_idle(&self) -> Result<()> {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(|_| ())
+            .map_err(|e| Error::Gpu(format!("waiting for the GPU: {e}")))
+    }
+
+    /// Reads a MAP_READ buffer's first `size` bytes once submitted work has completed.
+    pub fn read_buffer(&self, buffer: &wgpu::Buffer, size: u64) -> Result<Vec<u8>> {
+        let slice = buffer.slice(..size);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait_idle()?;
+        rx.recv()
+            .map_err(|_| Error::Gpu("buffer mapping was dropped".into()))?
+            .map_err(|e| Error::Gpu(format!("cannot map a readback buffer: {e}")))?;
+        let bytes = slice
+            .get_mapped_range()
+            .map_err(|e| Error::Gpu(format!("cannot read a mapped buffer: {e}")))?
+            .to_vec();
+        buffer.unmap();
+        Ok(bytes)
+    }
+}

@@ -1,0 +1,169 @@
+//! Uniform blocks shared with WGSL. Each `#[repr(C)]` struct names its twin; a test checks sizes.
+
+use bytemuck::{Pod, Zeroable};
+use glam::DVec3;
+
+use crate::scene::Scene;
+
+pub const FLAG_AO: u32 = 1;
+pub const FLAG_SHADOWS: u32 = 2;
+pub const FLAG_ORBIT_TRAP: u32 = 4;
+pub const FLAG_SPECULAR: u32 = 8;
+
+/// Twin of `FrameUniform` in shaders/common.wgsl.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
+pub struct FrameUniform {
+    pub origin_hi: [f32; 4],
+    pub origin_lo: [f32; 4],
+    pub right: [f32; 4],
+    pub up: [f32; 4],
+    pub forward: [f32; 4],
+    pub background: [f32; 4],
+    pub light: [f32; 4],
+    pub albedo: [f32; 4],
+    pub trap_color: [f32; 4],
+    pub image: [u32; 4],
+    pub control: [u32; 4],
+    pub march: [f32; 4],
+    pub shading: [f32; 4],
+}
+
+/// A rectangle of the image rendered in one dispatch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tile {
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Ray-march step factor: slightly under 1 so that the estimate's occasional overshoot does not
+/// jump through thin features at grazing angles.
+pub const STEP_FACTOR: f32 = 0.9;
+
+pub fn srgb_to_linear(c: f64) -> f64 {
+    if c <= 0.04045 {
+        c / 12.92
+    } else {
+        ((c + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+fn linear_rgb(c: [f64; 3], w: f32) -> [f32; 4] {
+    [
+        srgb_to_linear(c[0]) as f32,
+        srgb_to_linear(c[1]) as f32,
+        srgb_to_linear(c[2]) as f32,
+        w,
+    ]
+}
+
+fn split(v: DVec3) -> ([f32; 4], [f32; 4]) {
+    let hi = v.as_vec3();
+    let lo = (v - hi.as_dvec3()).as_vec3();
+    ([hi.x, hi.y, hi.z, 0.0], [lo.x, lo.y, lo.z, 0.0])
+}
+
+fn vec4(v: DVec3) -> [f32; 4] {
+    [v.x as f32, v.y as f32, v.z as f32, 0.0]
+}
+
+impl FrameUniform {
+    /// The uniform block for one tile of a `width` x `height` frame of a validated scene.
+    pub fn new(scene: &Scene, width: u32, height: u32, tile: Tile) -> Self {
+        let cam = &scene.camera;
+        let look = &scene.look;
+        let basis = cam.basis();
+        let half_h = (cam.fov.to_radians() * 0.5).tan();
+        let half_w = half_h * width as f64 / height as f64;
+        let (origin_hi, origin_lo) = split(cam.position);
+        let light = DVec3::from_array(look.light_direction).normalize();
+        let cone = look.shadow_softness.to_radians().tan();
+        let mut flags = 0;
+        if look.ambient_occlusion {
+            flags |= FLAG_AO;
+        }
+        if look.shadows {
+            flags |= FLAG_SHADOWS;
+        }
+        if look.orbit_trap {
+            flags |= FLAG_ORBIT_TRAP;
+        }
+        if look.specular > 0.0 {
+            flags |= FLAG_SPECULAR;
+        }
+        FrameUniform {
+            origin_hi,
+            origin_lo,
+            right: vec4(basis.right * half_w),
+            up: vec4(basis.up * half_h),
+            forward: vec4(basis.forward),
+            background: linear_rgb(look.background, 1.0),
+            light: [
+                light.x as f32,
+                light.y as f32,
+                light.z as f32,
+                (1.0 / cone) as f32,
+            ],
+            albedo: linear_rgb(look.albedo, look.specular as f32),
+            trap_color: linear_rgb(look.trap_color, look.shininess as f32),
+            image: [width, height, tile.x, tile.y],
+            control: [look.max_steps, flags, tile.width, tile.height],
+            march: [
+                cam.pixel_footprint(height) as f32,
+                look.detail as f32,
+                scene.fractal.bounding_radius() as f32,
+                STEP_FACTOR,
+            ],
+            shading: [
+                look.ambient as f32,
+                look.ao_strength as f32,
+                look.ao_radius as f32,
+                look.light_intensity as f32,
+            ],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Size of a WGSL struct as naga lays it out.
+    fn wgsl_struct_size(source: &str, name: &str) -> u32 {
+        let module = naga::front::wgsl::parse_str(source).expect("valid WGSL");
+        let ty = module
+            .types
+            .iter()
+            .find(|(_, t)| t.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("no struct {name}"))
+            .1;
+        ty.inner.size(module.to_ctx())
+    }
+
+    #[test]
+    fn frame_uniform_matches_wgsl() {
+        let size = wgsl_struct_size(crate::gpu::shaders::COMMON, "FrameUniform");
+        assert_eq!(size as usize, std::mem::size_of::<FrameUniform>());
+    }
+
+    #[test]
+    fn fractal_uniforms_match_wgsl() {
+        for kind in crate::fractal::REGISTRY {
+            let f = (kind.default)();
+            let size = wgsl_struct_size(f.wgsl(), "FractalParams");
+            assert_eq!(size as usize, f.uniform_bytes().len(), "{}", kind.name);
+        }
+    }
+
+    #[test]
+    fn f64_position_splits_exactly() {
+        let p = DVec3::new(0.1, -1.0 / 3.0, 2.0 + 1e-9);
+        let (hi, lo) = split(p);
+        for i in 0..3 {
+            let sum = hi[i] as f64 + lo[i] as f64;
+            assert!((sum - p[i]).abs() < 1e-15 * p[i].abs().max(1.0));
+        }
+    }
+}

@@ -1,0 +1,392 @@
+//! Scene files: one frame's fractal, camera and look, parsed from TOML with every problem located
+//! at file:line:col. A path file (a later module) is a scene whose values change over time.
+
+use std::path::Path;
+
+use glam::DVec3;
+use serde::Deserialize;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+use crate::camera::Camera;
+use crate::error::{Error, Result, SourceError};
+use crate::fractal::{self, Formula};
+
+/// Everything one frame needs: what to render, from where, and how it looks.
+#[derive(Debug, Clone)]
+pub struct Scene {
+    pub fractal: Box<dyn Formula>,
+    pub camera: Camera,
+    pub look: Look,
+}
+
+/// Lighting and rendering quality. Colours are display (sRGB-encoded) values in [0, 1], as a
+/// colour picker gives them; shading happens in linear light.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Look {
+    pub background: [f64; 3],
+    /// Direction towards the directional light (need not be unit length).
+    pub light_direction: [f64; 3],
+    pub light_intensity: f64,
+    pub albedo: [f64; 3],
+    /// Hit threshold in pixels of footprint: the surface is resolved to about this many pixels.
+    /// Smaller is finer (and slower).
+    pub detail: f64,
+    /// Ambient light level (multiplied by the ambient occlusion).
+    pub ambient: f64,
+    pub specular: f64,
+    pub shininess: f64,
+    pub ambient_occlusion: bool,
+    pub ao_strength: f64,
+    /// Reach of the occlusion samples, as a fraction of the distance from the camera.
+    pub ao_radius: f64,
+    pub shadows: bool,
+    /// Angular radius of the light for soft shadows, degrees.
+    pub shadow_softness: f64,
+    /// Colour the surface by the orbit trap: albedo where the orbit stays near the origin,
+    /// `trap_color` where it does not.
+    pub orbit_trap: bool,
+    pub trap_color: [f64; 3],
+    /// Most sphere-tracing steps per ray.
+    pub max_steps: u32,
+}
+
+impl Default for Look {
+    fn default() -> Self {
+        Look {
+            background: [0.2, 0.2, 0.2],
+            light_direction: [0.0, -0.7071, 0.7071],
+            light_intensity: 1.0,
+            albedo: [0.76, 0.76, 0.76],
+            detail: 1.0,
+            ambient: 0.25,
+            specular: 0.3,
+            shininess: 30.0,
+            ambient_occlusion: true,
+            ao_strength: 1.0,
+            ao_radius: 0.05,
+            shadows: true,
+            shadow_softness: 2.0,
+            orbit_trap: false,
+            trap_color: [0.85, 0.45, 0.2],
+            max_steps: 512,
+        }
+    }
+}
+
+/// A `[look]` value that cannot be used.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LookError {
+    pub key: &'static str,
+    pub message: String,
+}
+
+impl Look {
+    pub fn validate(&self) -> Result<(), LookError> {
+        let err = |key, message: String| Err(LookError { key, message });
+        for (key, c) in [
+            ("background", self.background),
+            ("albedo", self.albedo),
+            ("trap_color", self.trap_color),
+        ] {
+            if c.iter().any(|v| !(0.0..=1.0).contains(v)) {
+                return err(
+                    key,
+                    format!("{key} components must be in [0, 1], got {c:?}"),
+                );
+            }
+        }
+        let light = DVec3::from_array(self.light_direction);
+        if !light.is_finite() || light.length() == 0.0 {
+            return err(
+                "light_direction",
+                "light_direction must be a finite, non-zero vector".into(),
+            );
+        }
+        for (key, v, lo, hi) in [
+            ("detail", self.detail, 1e-3, 1e3),
+            ("light_intensity", self.light_intensity, 0.0, 1e3),
+            ("ambient", self.ambient, 0.0, 1e3),
+            ("specular", self.specular, 0.0, 1e3),
+            ("shininess", self.shininess, 1.0, 1e4),
+            ("ao_strength", self.ao_strength, 0.0, 10.0),
+            ("ao_radius", self.ao_radius, 1e-5, 10.0),
+            ("shadow_softness", self.shadow_softness, 0.01, 45.0),
+        ] {
+            if !(v >= lo && v <= hi) {
+                return err(key, format!("{key} must be in [{lo}, {hi}], got {v}"));
+            }
+        }
+        if !(16..=100_000).contains(&self.max_steps) {
+            return err(
+                "max_steps",
+                format!("max_steps must be in [16, 100000], got {}", self.max_steps),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// `[camera]` as written: every key optional, defaults from the fractal kind's camera.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CameraSection {
+    position: Option<[f64; 3]>,
+    look_at: Option<[f64; 3]>,
+    up: Option<[f64; 3]>,
+    fov: Option<f64>,
+    roll: Option<f64>,
+}
+
+impl CameraSection {
+    fn resolve(self, default: Camera) -> Camera {
+        Camera {
+            position: self.position.map_or(default.position, DVec3::from_array),
+            look_at: self.look_at.map_or(default.look_at, DVec3::from_array),
+            up: self.up.map_or(default.up, DVec3::from_array),
+            fov: self.fov.unwrap_or(default.fov),
+            roll: self.roll.unwrap_or(default.roll),
+        }
+    }
+}
+
+const SECTIONS: &[&str] = &["fractal", "camera", "look"];
+
+impl Scene {
+    /// The reference view of DESIGN.md with the default look.
+    pub fn reference() -> Self {
+        let fractal = (fractal::REGISTRY[0].default)();
+        Scene {
+            camera: fractal.default_camera(),
+            fractal,
+            look: Look::default(),
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Self> {
+        let src = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Ok(Scene::parse(&path.display().to_string(), &src)?)
+    }
+
+    /// Parses scene TOML; `file` names the source in error messages.
+    pub fn parse(file: &str, src: &str) -> Result<Self, SourceError> {
+        let doc = Document { file, src };
+        let root = DeTable::parse(src).map_err(|e| doc.toml_error(e, 0))?;
+        let root = root.get_ref();
+        for (key, value) in root.iter() {
+            if !SECTIONS.contains(&key.get_ref().as_ref()) {
+                return Err(doc.error(
+                    key.span().start,
+                    format!(
+                        "unknown section `{}`, expected one of: {}",
+                        key.get_ref(),
+                        SECTIONS.join(", ")
+                    ),
+                ));
+            }
+            if !value.get_ref().is_table() {
+                return Err(doc.error(
+                    value.span().start,
+                    format!("`{}` must be a table", key.get_ref()),
+                ));
+            }
+        }
+
+        let fractal = doc.parse_fractal(root.get("fractal"))?;
+
+        let camera = match root.get("camera") {
+            None => fractal.default_camera(),
+            Some(section) => {
+                let raw = CameraSection::deserialize(ValueDeserializer::from(section.clone()))
+                    .map_err(|e| doc.toml_error(e, section.span().start))?;
+                let camera = raw.resolve(fractal.default_camera());
+                camera
+                    .validate()
+                    .map_err(|e| doc.key_error(section, e.key, e.message))?;
+                camera
+            }
+        };
+        if root.get("camera").is_none() {
+            camera.validate().map_err(|e| doc.error(0, e.message))?;
+        }
+
+        let look = match root.get("look") {
+            None => Look::default(),
+            Some(section) => {
+                let look = Look::deserialize(ValueDeserializer::from(section.clone()))
+                    .map_err(|e| doc.toml_error(e, section.span().start))?;
+                look.validate()
+                    .map_err(|e| doc.key_error(section, e.key, e.message))?;
+                look
+            }
+        };
+
+        Ok(Scene {
+            fractal,
+            camera,
+            look,
+        })
+    }
+}
+
+/// A source being parsed: turns spans into located errors.
+struct Document<'a> {
+    file: &'a str,
+    src: &'a str,
+}
+
+impl Document<'_> {
+    fn error(&self, offset: usize, message: impl Into<String>) -> SourceError {
+        SourceError::at(self.file, self.src, offset, message)
+    }
+
+    /// A TOML or serde error, at its own span or else at `fallback`.
+    fn toml_error(&self, e: toml::de::Error, fallback: usize) -> SourceError {
+        let offset = e.span().map_or(fallback, |s| s.start);
+        self.error(offset, e.message().trim_end().to_string())
+    }
+
+    /// An error about `key` of a section: at its value, or at the section when the key is absent.
+    fn key_error(&self, section: &Spanned<DeValue<'_>>, key: &str, message: String) -> SourceError {
+        let offset = section
+            .get_ref()
+            .as_table()
+            .and_then(|t| t.get(key))
+            .map_or(section.span().start, |v| v.span().start);
+        self.error(offset, message)
+    }
+
+    fn parse_fractal(
+        &self,
+        section: Option<&Spanned<DeValue<'_>>>,
+    ) -> Result<Box<dyn Formula>, SourceError> {
+        let Some(section) = section else {
+            return Ok((fractal::REGISTRY[0].default)());
+        };
+        let table = section.get_ref().as_table().expect("checked to be a table");
+        let entry = match table.get("kind") {
+            None => &fractal::REGISTRY[0],
+            Some(kind) => {
+                let Some(name) = kind.get_ref().as_str() else {
+                    return Err(self.error(kind.span().start, "`kind` must be a string"));
+                };
+                fractal::find_kind(name).ok_or_else(|| {
+                    self.error(
+                        kind.span().start,
+                        format!(
+                            "unknown fractal kind \"{name}\", expected one of: {}",
+                            fractal::kind_names().join(", ")
+                        ),
+                    )
+                })?
+            }
+        };
+        let mut params = table.clone();
+        params.remove("kind");
+        let value = Spanned::new(section.span(), DeValue::Table(params));
+        let formula = (entry.parse)(ValueDeserializer::from(value))
+            .map_err(|e| self.toml_error(e, section.span().start))?;
+        formula
+            .validate()
+            .map_err(|e| self.key_error(section, e.key, e.message))?;
+        Ok(formula)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(src: &str) -> SourceError {
+        Scene::parse("s.toml", src).expect_err("should fail")
+    }
+
+    #[test]
+    fn empty_file_is_the_reference_view() {
+        let s = Scene::parse("s.toml", "").unwrap();
+        assert_eq!(s.camera, Camera::reference());
+        assert_eq!(s.fractal.kind(), "mandelbulb");
+        assert_eq!(s.look, Look::default());
+    }
+
+    #[test]
+    fn reads_the_design_example() {
+        let src = r#"
+[fractal]
+kind = "mandelbulb"
+power = 9.0
+iterations = 10
+bailout = 4.0
+
+[camera]
+position = [1.0, -2.0, 1.0]
+look_at = [0.0, 0.0, 0.1]
+up = [0.0, 0.0, 1.0]
+fov = 40
+
+[look]
+background = [0.1, 0.1, 0.3]
+detail = 0.5
+shadows = false
+"#;
+        let s = Scene::parse("s.toml", src).unwrap();
+        assert_eq!(s.camera.fov, 40.0);
+        assert_eq!(s.camera.look_at, DVec3::new(0.0, 0.0, 0.1));
+        assert_eq!(s.look.detail, 0.5);
+        assert!(!s.look.shadows);
+        assert!(s.look.ambient_occlusion);
+        let u = s.fractal.uniform_bytes();
+        let u: &crate::fractal::mandelbulb::MandelbulbUniform = bytemuck::from_bytes(&u);
+        assert_eq!((u.power, u.iterations, u.bailout), (9.0, 10, 4.0));
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let e = err("[camera]\nfov = 200\n");
+        assert_eq!((e.line, e.column), (2, 7), "{e}");
+        assert!(e.message.contains("fov"), "{e}");
+
+        let e = err("[fractal]\niterations = -3\n");
+        assert_eq!((e.line, e.column), (2, 14), "{e}");
+        assert!(e.message.contains("iterations"), "{e}");
+
+        let e = err("[camera]\nup = [0, 0, 0]\n");
+        assert_eq!(e.line, 2, "{e}");
+        assert!(e.message.contains("up"), "{e}");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let e = err("[look]\ndetial = 1.0\n");
+        assert_eq!((e.line, e.column), (2, 1), "{e}");
+        assert!(e.message.contains("detial"), "{e}");
+
+        let e = err("[fractal]\npower = 8.0\nspeed = 2\n");
+        assert_eq!(e.line, 3, "{e}");
+        assert!(e.message.contains("speed"), "{e}");
+
+        let e = err("[camra]\n");
+        assert_eq!((e.line, e.column), (1, 2), "{e}");
+    }
+
+    #[test]
+    fn wrong_types_and_kinds() {
+        let e = err("[camera]\nfov = \"wide\"\n");
+        assert_eq!((e.line, e.column), (2, 7), "{e}");
+
+        let e = err("[fractal]\nkind = \"mandelbox3000\"\n");
+        assert_eq!((e.line, e.column), (2, 8), "{e}");
+        assert!(e.message.contains("unknown fractal kind"), "{e}");
+
+        let e = err("[camera]\nposition = [1.0, 2.0]\n");
+        assert_eq!(e.line, 2, "{e}");
+    }
+
+    #[test]
+    fn malformed_toml() {
+        let e = err("[look]\nalbedo = [0.5, 0.5\n");
+        assert!(e.line >= 2, "{e}");
+        assert_eq!(e.file, "s.toml");
+    }
+}

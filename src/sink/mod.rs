@@ -1,0 +1,3 @@
+//! Where frames go. A sink never knows how a frame was made.
+
+pub mod png;
