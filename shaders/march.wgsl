@@ -144,7 +144,9 @@ fn shade(dir: vec3<f32>, t: f32) -> vec3<f32> {
         shadow = soft_shadow(q, eps);
     }
     let light = frame.shading.w * shadow;
-    var color = base * (lambert * light + frame.shading.x * ao);
+    // Sky light from above (+Z), dimmer from below, attenuated by the occlusion.
+    let sky = frame.shading.x * ao * (0.65 + 0.35 * n.z);
+    var color = base * (lambert * light + sky);
     if (flags & FLAG_SPECULAR) != 0u && lambert > 0.0 {
         let h = normalize(l - dir);
         color = color + frame.albedo.w * pow(max(dot(n, h), 0.0), frame.trap_color.w) * light;

@@ -1,0 +1,145 @@
+//! The command line as a user meets it: bad input gives a non-zero exit, a message naming the
+//! problem (file:line:col for files) and no output file; good input gives the image asked for.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn mandelfly(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mandelfly"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs a failing command and checks exit code, message and that nothing was written.
+fn fails(args: &[&str], dir: &Path, expect_in_message: &[&str]) {
+    let out = mandelfly(args, dir);
+    assert!(!out.status.success(), "{args:?} should fail");
+    let msg = stderr(&out);
+    for e in expect_in_message {
+        assert!(msg.contains(e), "{args:?}: message {msg:?} lacks {e:?}");
+    }
+    let entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".toml"))
+        .collect();
+    assert!(entries.is_empty(), "{args:?} left {entries:?} behind");
+}
+
+#[test]
+fn malformed_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.toml"), "[camera]\nfov = 50\nposition = [1, 2\n").unwrap();
+    fails(&["still", "bad.toml", "-o", "out.png"], dir.path(), &["bad.toml:3:"]);
+}
+
+#[test]
+fn unknown_fractal_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("k.toml"), "[fractal]\nkind = \"mandelbox9\"\n").unwrap();
+    let out = mandelfly(&["still", "k.toml", "-o", "out.png"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    fails(
+        &["still", "k.toml", "-o", "out.png"],
+        dir.path(),
+        &["k.toml:2:8", "unknown fractal kind", "mandelbox9"],
+    );
+}
+
+#[test]
+fn impossible_values_name_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("v.toml"), "[fractal]\niterations = -4\n").unwrap();
+    fails(&["still", "v.toml", "-o", "o.png"], dir.path(), &["v.toml:2:14", "iterations"]);
+    std::fs::write(dir.path().join("u.toml"), "[look]\nshadow = true\n").unwrap();
+    fails(&["still", "u.toml", "-o", "o.png"], dir.path(), &["u.toml:2:1", "shadow"]);
+}
+
+#[test]
+fn zero_size() {
+    let dir = tempfile::tempdir().unwrap();
+    fails(&["still", "--size", "0x0", "-o", "o.png"], dir.path(), &["0x0"]);
+}
+
+#[test]
+fn missing_scene_file() {
+    let dir = tempfile::tempdir().unwrap();
+    fails(&["still", "nope.toml"], dir.path(), &["nope.toml"]);
+}
+
+#[test]
+fn bad_camera_override() {
+    let dir = tempfile::tempdir().unwrap();
+    fails(&["still", "--fov", "190", "-o", "o.png"], dir.path(), &["fov"]);
+    fails(&["still", "--look-at", "2,-2,1.4", "-o", "o.png"], dir.path(), &["look_at"]);
+}
+
+#[test]
+fn unwritable_output() {
+    let dir = tempfile::tempdir().unwrap();
+    fails(
+        &["still", "--size", "32x18", "-o", "no/such/dir/o.png"],
+        dir.path(),
+        &["no/such/dir/o.png"],
+    );
+    fails(&["still", "-o", "picture.jpg"], dir.path(), &["picture.jpg", ".png"]);
+}
+
+#[test]
+fn still_writes_the_image_asked_for() {
+    if common::gpu().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = mandelfly(&["still", "--size", "96x54", "-o", "c.png"], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let img = image::open(dir.path().join("c.png")).unwrap().into_rgb8();
+    assert_eq!(img.dimensions(), (96, 54));
+    // Background (0.2 grey = 0x33) in the corner, the lit fractal in the middle.
+    assert_eq!(img.get_pixel(0, 0).0, [51, 51, 51]);
+    assert!(img.get_pixel(48, 27).0[0] > 60);
+
+    let out = mandelfly(
+        &["still", "--size", "96x54", "--pass", "depth", "--depth-max", "4", "-o", "d.png"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let depth = image::open(dir.path().join("d.png")).unwrap();
+    assert_eq!(depth.color(), image::ColorType::L16);
+    let depth = depth.into_luma16();
+    assert_eq!(depth.get_pixel(0, 0).0[0], 0, "escaped rays are 0");
+    // The surface at the centre lies within the bounding sphere (radius < 1.25 about the origin,
+    // 3.16 from the camera); grey = 65535 * d / 4.
+    let centre = depth.get_pixel(48, 27).0[0] as f64 * 4.0 / 65535.0;
+    assert!((1.9..4.0).contains(&centre), "centre depth {centre}");
+
+    // Camera overrides apply: looking away from the fractal shows only background.
+    let out = mandelfly(
+        &["still", "--size", "32x18", "--look-at", "4,-4,2", "-o", "away.png"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let img = image::open(dir.path().join("away.png")).unwrap().into_rgb8();
+    assert!(img.pixels().all(|p| p.0 == [51, 51, 51]));
+}
+
+#[test]
+fn info_lists_the_adapter_in_use() {
+    if common::gpu().is_none() {
+        return;
+    }
+    let out = mandelfly(&["info"], Path::new("."));
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("adapters ("), "{text}");
+    assert!(text.contains("using: "), "{text}");
+    assert!(text.contains("mandelbulb"), "{text}");
+}

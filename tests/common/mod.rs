@@ -1,0 +1,37 @@
+//! Shared by the integration tests: the GPU (or an explicit opt-out) and small image helpers.
+#![allow(dead_code)]
+
+use mandelfly::gpu::{GpuContext, GpuOptions};
+
+/// Set to 1 to skip GPU tests on a machine without any adapter. Without it, a missing adapter
+/// fails the test: a GPU test never passes by skipping silently.
+pub const SKIP_GPU_ENV: &str = "MANDELFLY_SKIP_GPU_TESTS";
+
+pub fn gpu() -> Option<GpuContext> {
+    if std::env::var(SKIP_GPU_ENV).is_ok_and(|v| v == "1") {
+        eprintln!("GPU test skipped: {SKIP_GPU_ENV}=1");
+        return None;
+    }
+    match GpuContext::new(&GpuOptions::default()) {
+        Ok(gpu) => Some(gpu),
+        Err(e) => panic!(
+            "{e}\nGPU tests need an adapter (lavapipe: apt-get install mesa-vulkan-drivers); \
+             set {SKIP_GPU_ENV}=1 to opt out explicitly"
+        ),
+    }
+}
+
+/// A deterministic pseudo-random sequence in [0, 1) (xorshift), so tests need no rand crate.
+pub struct Sequence(u64);
+
+impl Sequence {
+    pub fn new(seed: u64) -> Self {
+        Sequence(seed.max(1))
+    }
+    pub fn next_f64(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}

@@ -1,0 +1,170 @@
+//! Layer 3 of DESIGN.md: small renders against golden images with a perceptual metric (NVIDIA
+//! FLIP), plus checks of the frame's geometry against the CPU twin.
+//!
+//! Regenerate the goldens on purpose only: `MANDELFLY_BLESS=1 cargo test --test golden`, then
+//! look at tests/golden/*.png before committing them.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use mandelfly::gpu::renderer::{Frame, Passes, Renderer};
+use mandelfly::scene::Scene;
+
+const WIDTH: u32 = 160;
+const HEIGHT: u32 = 90;
+/// Mean FLIP error allowed (0 = identical, 1 = opposite): room for driver differences in
+/// f32 maths, far below what a change of shape, light or camera produces.
+const MAX_MEAN_FLIP: f32 = 0.04;
+
+fn scene(name: &str) -> Scene {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/scenes/{name}.toml"));
+    Scene::load(&path).expect("example scene parses")
+}
+
+fn golden_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/golden/{name}.png"))
+}
+
+fn rgb(frame: &Frame) -> Vec<u8> {
+    frame
+        .color
+        .chunks_exact(4)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect()
+}
+
+fn mean_flip(golden: &[u8], actual: &[u8]) -> f32 {
+    let error = nv_flip::flip(
+        nv_flip::FlipImageRgb8::with_data(WIDTH, HEIGHT, golden),
+        nv_flip::FlipImageRgb8::with_data(WIDTH, HEIGHT, actual),
+        nv_flip::DEFAULT_PIXELS_PER_DEGREE,
+    );
+    nv_flip::FlipPool::from_image(&error).mean()
+}
+
+fn check_golden(renderer: &mut Renderer, name: &str) {
+    let frame = renderer
+        .render(&scene(name), WIDTH, HEIGHT, Passes::COLOR)
+        .expect("renders");
+    let path = golden_path(name);
+    let actual = rgb(&frame);
+    if std::env::var("MANDELFLY_BLESS").is_ok_and(|v| v == "1") {
+        image::save_buffer(&path, &actual, WIDTH, HEIGHT, image::ExtendedColorType::Rgb8)
+            .expect("writes golden");
+        eprintln!("blessed {}", path.display());
+        return;
+    }
+    let golden = image::open(&path)
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; create it with MANDELFLY_BLESS=1 cargo test --test golden",
+                path.display()
+            )
+        })
+        .into_rgb8();
+    assert_eq!(golden.dimensions(), (WIDTH, HEIGHT), "{name}: golden size");
+    let mean = mean_flip(golden.as_raw(), &actual);
+    eprintln!("{name}: mean FLIP error {mean:.4}");
+    if mean > MAX_MEAN_FLIP {
+        let out = std::env::temp_dir().join(format!("mandelfly-{name}-actual.png"));
+        let _ = image::save_buffer(&out, &actual, WIDTH, HEIGHT, image::ExtendedColorType::Rgb8);
+        panic!(
+            "{name}: mean FLIP error {mean:.4} > {MAX_MEAN_FLIP}; this render is at {}",
+            out.display()
+        );
+    }
+}
+
+#[test]
+fn golden_images() {
+    let Some(gpu) = common::gpu() else { return };
+    let mut renderer = Renderer::new(gpu);
+    for name in ["reference", "closeup", "power3-trap"] {
+        check_golden(&mut renderer, name);
+    }
+}
+
+/// The tolerance is tight enough to notice a small change of the fractal or the light.
+#[test]
+fn golden_tolerance_catches_small_changes() {
+    let Some(gpu) = common::gpu() else { return };
+    let mut renderer = Renderer::new(gpu);
+    let golden = image::open(golden_path("reference")).unwrap().into_rgb8();
+    let mut power = Scene::reference();
+    power.fractal = Box::new(mandelfly::fractal::mandelbulb::Mandelbulb {
+        power: 9.0,
+        ..Default::default()
+    });
+    let mut light = Scene::reference();
+    light.look.light_direction = [0.7071, 0.0, 0.7071];
+    for (what, scene) in [("power 9", power), ("light from +X", light)] {
+        let frame = renderer.render(&scene, WIDTH, HEIGHT, Passes::COLOR).unwrap();
+        let mean = mean_flip(golden.as_raw(), &rgb(&frame));
+        assert!(mean > MAX_MEAN_FLIP, "{what}: FLIP {mean} passes as the reference");
+    }
+}
+
+#[test]
+fn tiled_render_equals_whole_render() {
+    let Some(gpu) = common::gpu() else { return };
+    let mut renderer = Renderer::new(gpu);
+    let scene = Scene::reference();
+    let whole = renderer.render(&scene, 100, 60, Passes::ALL).unwrap();
+    renderer.set_max_tile(16);
+    let tiled = renderer.render(&scene, 100, 60, Passes::ALL).unwrap();
+    assert_eq!(whole.color, tiled.color);
+    assert_eq!(whole.depth, tiled.depth);
+}
+
+/// The GPU's depth at a few pixels agrees with a CPU sphere trace of the same ray: the camera,
+/// row order and hit threshold conventions hold.
+#[test]
+fn depth_matches_cpu_trace() {
+    let Some(gpu) = common::gpu() else { return };
+    let mut renderer = Renderer::new(gpu);
+    let scene = Scene::reference();
+    let (w, h) = (160, 90);
+    let frame = renderer.render(&scene, w, h, Passes::DEPTH).unwrap();
+    let eps_per_unit = scene.camera.pixel_footprint(h) * scene.look.detail;
+    let mut hits = 0;
+    for (x, y) in [(80, 45), (70, 30), (90, 60), (75, 20), (85, 70), (5, 5), (150, 80)] {
+        let dir = scene.camera.ray_direction(x, y, w, h);
+        let mut t = 0.0;
+        let mut cpu_hit = None;
+        for _ in 0..2000 {
+            let d = scene.fractal.distance(scene.camera.position + dir * t).distance;
+            if d < eps_per_unit * t {
+                cpu_hit = Some(t);
+                break;
+            }
+            t += d * 0.9;
+            if t > 10.0 {
+                break;
+            }
+        }
+        let gpu_depth = frame.depth[(y * w + x) as usize] as f64;
+        match cpu_hit {
+            Some(t) => {
+                hits += 1;
+                // Within a few hit thresholds (the GPU refines by bisection).
+                assert!(
+                    (gpu_depth - t).abs() < 4.0 * eps_per_unit * t,
+                    "pixel ({x}, {y}): GPU depth {gpu_depth}, CPU {t}"
+                );
+            }
+            None => assert_eq!(gpu_depth, 0.0, "pixel ({x}, {y}) should see the background"),
+        }
+    }
+    assert!(hits >= 4, "the reference view's centre shows the fractal");
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    let Some(gpu) = common::gpu() else { return };
+    let mut renderer = Renderer::new(gpu);
+    let scene = scene("closeup");
+    let a = renderer.render(&scene, 64, 36, Passes::COLOR).unwrap();
+    let b = renderer.render(&scene, 64, 36, Passes::COLOR).unwrap();
+    assert_eq!(a.color, b.color);
+}

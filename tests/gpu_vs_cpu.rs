@@ -1,0 +1,129 @@
+//! Layer 2 of DESIGN.md: each fractal's WGSL distance estimator against its f64 CPU twin, on
+//! points inside, outside and near the surface.
+
+mod common;
+
+use glam::DVec3;
+use mandelfly::fractal::{Formula, mandelbulb::Mandelbulb};
+use mandelfly::gpu::probe;
+
+/// Points in three groups: spread through the bounding cube, far outside, and within a hair of
+/// the surface (found by CPU sphere tracing from random directions).
+fn sample_points(f: &dyn Formula) -> Vec<DVec3> {
+    let mut seq = common::Sequence::new(7);
+    let r = f.bounding_radius();
+    let mut points = Vec::new();
+    for _ in 0..800 {
+        points.push(DVec3::new(seq.next_f64(), seq.next_f64(), seq.next_f64()) * 2.0 * r - r);
+    }
+    for _ in 0..100 {
+        let dir = DVec3::new(
+            seq.next_f64() - 0.5,
+            seq.next_f64() - 0.5,
+            seq.next_f64() - 0.5,
+        );
+        points.push(dir.normalize() * (r + 0.5 + 3.0 * seq.next_f64()));
+    }
+    let mut near = 0;
+    while near < 300 {
+        let dir = DVec3::new(
+            seq.next_f64() - 0.5,
+            seq.next_f64() - 0.5,
+            seq.next_f64() - 0.5,
+        )
+        .normalize();
+        let mut p = -dir * r;
+        for _ in 0..400 {
+            let d = f.distance(p).distance;
+            if d < 1e-3 {
+                points.push(p);
+                near += 1;
+                break;
+            }
+            p += dir * d;
+        }
+    }
+    points
+}
+
+/// `tolerance`: relative error allowed (f32 trigonometry on some drivers is only good to ~1e-4,
+/// which the orbit amplifies; the trig-free integer-power path is far tighter).
+/// At most `max_outliers` (a fraction) may differ by more.
+fn compare(f: &dyn Formula, tolerance: f64, max_outliers: f64) {
+    let Some(gpu) = common::gpu() else { return };
+    let points = sample_points(f);
+    assert!(points.len() >= 1000);
+    let gpu_values = probe::evaluate(&gpu, f, &points).expect("probe runs");
+    let mut worst = (0.0, DVec3::ZERO);
+    let mut outliers = 0;
+    for (p, g) in points.iter().zip(&gpu_values) {
+        let cpu = f.distance(*p);
+        let (d, gd) = (cpu.distance, g[0] as f64);
+        // f32 against f64: a relative tolerance, with an absolute floor near the surface where
+        // the estimate is small.
+        let err = (gd - d).abs() / (d.abs() + 1e-3);
+        // The trap is the smallest |z|^2 along the orbit; it must agree as well.
+        let trap_err = (g[1] as f64 - cpu.trap).abs() / (cpu.trap + 1e-3);
+        // Points of a chaotic orbit right at the escape radius may take one iteration more or
+        // less in f32: a handful may differ, never many.
+        if err > tolerance || trap_err > tolerance {
+            outliers += 1;
+            eprintln!(
+                "{}: {p}: gpu {gd} vs cpu {d}, trap {} vs {}",
+                f.kind(),
+                g[1],
+                cpu.trap
+            );
+        }
+        if err > worst.0 {
+            worst = (err, *p);
+        }
+        // Same side of the surface, wherever the distance is clear of f32 noise.
+        if d.abs() > 1e-4 {
+            assert_eq!(gd > 0.0, d > 0.0, "{p}: gpu {gd} vs cpu {d}");
+        }
+    }
+    eprintln!(
+        "{}: worst relative error {:.2e} at {}",
+        f.kind(),
+        worst.0,
+        worst.1
+    );
+    assert!(
+        outliers as f64 <= max_outliers * points.len() as f64,
+        "{outliers} of {} points differ",
+        points.len()
+    );
+}
+
+#[test]
+fn mandelbulb_power_8_matches_cpu() {
+    compare(&Mandelbulb::default(), 2e-3, 0.005);
+}
+
+#[test]
+fn mandelbulb_non_integer_power_matches_cpu() {
+    // Takes the trigonometric path of the shader.
+    compare(
+        &Mandelbulb {
+            power: 7.5,
+            iterations: 10,
+            bailout: 4.0,
+        },
+        3e-2,
+        0.02,
+    );
+}
+
+#[test]
+fn mandelbulb_power_3_matches_cpu() {
+    compare(
+        &Mandelbulb {
+            power: 3.0,
+            iterations: 15,
+            bailout: 10.0,
+        },
+        2e-3,
+        0.005,
+    );
+}
