@@ -56,7 +56,7 @@ impl Default for Look {
     fn default() -> Self {
         Look {
             background: [0.2, 0.2, 0.2],
-            light_direction: [0.0, -0.7071, 0.7071],
+            light_direction: [0.0, -1.0, 1.0],
             light_intensity: 1.0,
             albedo: [0.76, 0.76, 0.76],
             detail: 1.0,

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages mandelfly needs, and only those that are missing.
+# usage: scripts/setup.sh [run|test]   (default: run)
+#   run:  what the renderer needs at run time (a Vulkan driver; Mesa's lavapipe works without a GPU)
+#   test: that plus what building and running the test suite needs
+set -euo pipefail
+
+RUN_PACKAGES=(mesa-vulkan-drivers libvulkan1)
+# g++ builds the NVIDIA FLIP image metric used by the golden-image tests.
+TEST_PACKAGES=("${RUN_PACKAGES[@]}" g++)
+
+case "${1:-run}" in
+  run) wanted=("${RUN_PACKAGES[@]}") ;;
+  test) wanted=("${TEST_PACKAGES[@]}") ;;
+  *) echo "usage: $0 [run|test]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
+echo "setup: installing ${missing[*]}" >&2
+"${SUDO[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
