@@ -30,10 +30,110 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Render one still image of a scene to PNG (the reference view by default).
+    /// Render one still image of a scene (or of a path at --time) to PNG; the reference view by
+    /// default.
     Still(StillArgs),
+    /// Render a path (the built-in flight by default) to a PNG sequence DIR/frame_00000.png, ...
+    Render(RenderArgs),
+    /// Tools for path files: check, sample, preview, import from glTF.
+    #[command(subcommand)]
+    Path(PathCommand),
     /// List the GPU adapters, backends and features wgpu sees, and which one mandelfly uses.
     Info,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PathCommand {
+    /// Validate a path and summarise it: duration, frames, keys, length, closest approach.
+    Check {
+        path: PathBuf,
+        /// Frame rate for the frame count (default: the file's [output] fps).
+        #[arg(long)]
+        fps: Option<f64>,
+    },
+    /// Print one CSV row per frame: time, position, forward, up, fov and animated parameters.
+    Sample {
+        path: PathBuf,
+        /// Frame rate (default: the file's [output] fps).
+        #[arg(long)]
+        fps: Option<f64>,
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Draw the flight from above and from the side over the fractal, keys marked.
+    Preview {
+        path: PathBuf,
+        #[arg(short, long, default_value = "preview.png")]
+        output: PathBuf,
+        /// Size of the whole picture (two square panels side by side).
+        #[arg(long, value_name = "WxH", default_value = "1200x600", value_parser = parse_size)]
+        size: (u32, u32),
+    },
+    /// Convert a camera animation from glTF (.glb/.gltf, e.g. exported by Blender) to a path.
+    ImportGltf {
+        file: PathBuf,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Path file (TOML with [[key]] tables). Without it, the built-in flight.
+    pub path: Option<PathBuf>,
+    /// Output directory for the PNG sequence (created if missing).
+    #[arg(short, long, value_name = "DIR/", default_value = "frames/")]
+    pub output: PathBuf,
+    /// Frame size (default: the path's [output] size).
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    pub size: Option<(u32, u32)>,
+    /// Frames per second (default: the path's [output] fps).
+    #[arg(long)]
+    pub fps: Option<f64>,
+    /// Render only frames A to B-1 (`A..B`, `A..` or `..B`); frame k is at time k / fps.
+    #[arg(long, value_name = "A..B", value_parser = parse_frames)]
+    pub frames: Option<FrameRange>,
+}
+
+/// A range of frame numbers, end exclusive; `None` is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameRange {
+    pub start: Option<u64>,
+    pub end: Option<u64>,
+}
+
+impl FrameRange {
+    /// The range within `count` frames, or an error when it selects nothing.
+    pub fn resolve(&self, count: u64) -> Result<std::ops::Range<u64>, String> {
+        let start = self.start.unwrap_or(0);
+        let end = self.end.unwrap_or(count).min(count);
+        if start >= end {
+            return Err(format!(
+                "--frames selects no frame: the path has frames 0..{count}"
+            ));
+        }
+        Ok(start..end)
+    }
+}
+
+/// Parses `A..B`, `A..` or `..B`.
+pub fn parse_frames(s: &str) -> Result<FrameRange, String> {
+    let (a, b) = s
+        .split_once("..")
+        .ok_or_else(|| format!("expected A..B (e.g. 0..100), got \"{s}\""))?;
+    let bound = |v: &str| -> Result<Option<u64>, String> {
+        if v.is_empty() {
+            return Ok(None);
+        }
+        v.parse::<u64>()
+            .map(Some)
+            .map_err(|_| format!("\"{v}\" is not a frame number in \"{s}\""))
+    };
+    Ok(FrameRange {
+        start: bound(a)?,
+        end: bound(b)?,
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -51,9 +151,12 @@ pub struct StillArgs {
     /// Output PNG. Default: <kind>.png, or <kind>-depth.png for the depth pass.
     #[arg(short, long, value_name = "OUT.png")]
     pub output: Option<PathBuf>,
-    /// Image size, up to 16384x16384.
-    #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = parse_size)]
-    pub size: (u32, u32),
+    /// Image size, up to 16384x16384 (default 1280x720, or a path's [output] size).
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    pub size: Option<(u32, u32)>,
+    /// For a path file: the time in seconds of the frame to render.
+    #[arg(long, default_value_t = 0.0)]
+    pub time: f64,
     /// Camera position (overrides the scene).
     #[arg(long, value_name = "x,y,z", value_parser = parse_vec3, allow_hyphen_values = true)]
     pub camera_pos: Option<DVec3>,
@@ -120,6 +223,17 @@ mod tests {
         assert!(parse_size("0x0").is_err());
         assert!(parse_size("16385x10").is_err());
         assert!(parse_size("abc").is_err());
+    }
+
+    #[test]
+    fn frame_ranges() {
+        let r = parse_frames("3..7").unwrap();
+        assert_eq!(r.resolve(10), Ok(3..7));
+        assert_eq!(parse_frames("5..").unwrap().resolve(8), Ok(5..8));
+        assert_eq!(parse_frames("..2").unwrap().resolve(8), Ok(0..2));
+        assert!(parse_frames("9..").unwrap().resolve(8).is_err());
+        assert!(parse_frames("a..b").is_err());
+        assert!(parse_frames("7").is_err());
     }
 
     #[test]

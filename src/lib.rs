@@ -18,5 +18,6 @@ pub mod commands;
 pub mod error;
 pub mod fractal;
 pub mod gpu;
+pub mod path;
 pub mod scene;
 pub mod sink;

@@ -82,7 +82,64 @@ pub struct LookError {
     pub message: String,
 }
 
+/// The numeric `[look]` values a path may animate.
+const LOOK_PARAMS: &[&str] = &[
+    "detail",
+    "light_intensity",
+    "ambient",
+    "specular",
+    "shininess",
+    "ao_strength",
+    "ao_radius",
+    "shadow_softness",
+    "max_steps",
+];
+
 impl Look {
+    fn scalar_mut(&mut self, name: &str) -> Option<&mut f64> {
+        Some(match name {
+            "detail" => &mut self.detail,
+            "light_intensity" => &mut self.light_intensity,
+            "ambient" => &mut self.ambient,
+            "specular" => &mut self.specular,
+            "shininess" => &mut self.shininess,
+            "ao_strength" => &mut self.ao_strength,
+            "ao_radius" => &mut self.ao_radius,
+            "shadow_softness" => &mut self.shadow_softness,
+            _ => return None,
+        })
+    }
+
+    /// The numeric parameters (what path keys may animate) with their values.
+    pub fn params(&self) -> Vec<(&'static str, f64)> {
+        let mut copy = self.clone();
+        LOOK_PARAMS
+            .iter()
+            .map(|&name| {
+                let value = match copy.scalar_mut(name) {
+                    Some(v) => *v,
+                    None => copy.max_steps as f64,
+                };
+                (name, value)
+            })
+            .collect()
+    }
+
+    /// Sets a numeric parameter (integers are rounded); false when there is no such one.
+    pub fn set_param(&mut self, name: &str, value: f64) -> bool {
+        if name == "max_steps" {
+            self.max_steps = value.round().clamp(0.0, u32::MAX as f64) as u32;
+            return true;
+        }
+        match self.scalar_mut(name) {
+            Some(slot) => {
+                *slot = value;
+                true
+            }
+            None => false,
+        }
+    }
+
     pub fn validate(&self) -> Result<(), LookError> {
         let err = |key, message: String| Err(LookError { key, message });
         for (key, c) in [
@@ -174,29 +231,24 @@ impl Scene {
         let doc = Document { file, src };
         let root = DeTable::parse(src).map_err(|e| doc.toml_error(e, 0))?;
         let root = root.get_ref();
-        for (key, value) in root.iter() {
-            if !SECTIONS.contains(&key.get_ref().as_ref()) {
-                return Err(doc.error(
-                    key.span().start,
-                    format!(
-                        "unknown section `{}`, expected one of: {}",
-                        key.get_ref(),
-                        SECTIONS.join(", ")
-                    ),
-                ));
-            }
-            if !value.get_ref().is_table() {
-                return Err(doc.error(
-                    value.span().start,
-                    format!("`{}` must be a table", key.get_ref()),
-                ));
-            }
-        }
+        doc.check_top_level(root, SECTIONS, &[])?;
+        Scene::from_sections(&doc, root)
+    }
 
+    /// Reads `[fractal]`, `[camera]` and `[look]` of a parsed document (other keys are the
+    /// caller's business).
+    pub(crate) fn from_sections(
+        doc: &Document<'_>,
+        root: &DeTable<'_>,
+    ) -> Result<Self, SourceError> {
         let fractal = doc.parse_fractal(root.get("fractal"))?;
 
         let camera = match root.get("camera") {
-            None => fractal.default_camera(),
+            None => {
+                let camera = fractal.default_camera();
+                camera.validate().map_err(|e| doc.error(0, e.message))?;
+                camera
+            }
             Some(section) => {
                 let raw = CameraSection::deserialize(ValueDeserializer::from(section.clone()))
                     .map_err(|e| doc.toml_error(e, section.span().start))?;
@@ -207,9 +259,6 @@ impl Scene {
                 camera
             }
         };
-        if root.get("camera").is_none() {
-            camera.validate().map_err(|e| doc.error(0, e.message))?;
-        }
 
         let look = match root.get("look") {
             None => Look::default(),
@@ -231,24 +280,59 @@ impl Scene {
 }
 
 /// A source being parsed: turns spans into located errors.
-struct Document<'a> {
-    file: &'a str,
-    src: &'a str,
+pub(crate) struct Document<'a> {
+    pub file: &'a str,
+    pub src: &'a str,
 }
 
 impl Document<'_> {
-    fn error(&self, offset: usize, message: impl Into<String>) -> SourceError {
+    /// Checks that the top level holds only the given tables and plain keys.
+    pub(crate) fn check_top_level(
+        &self,
+        root: &DeTable<'_>,
+        tables: &[&str],
+        others: &[&str],
+    ) -> Result<(), SourceError> {
+        for (key, value) in root.iter() {
+            let name = key.get_ref().as_ref();
+            if others.contains(&name) {
+                continue;
+            }
+            if !tables.contains(&name) {
+                let mut expected: Vec<&str> = tables.to_vec();
+                expected.extend_from_slice(others);
+                return Err(self.error(
+                    key.span().start,
+                    format!(
+                        "unknown section `{name}`, expected one of: {}",
+                        expected.join(", ")
+                    ),
+                ));
+            }
+            if !value.get_ref().is_table() {
+                return Err(self.error(value.span().start, format!("`{name}` must be a table")));
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn error(&self, offset: usize, message: impl Into<String>) -> SourceError {
         SourceError::at(self.file, self.src, offset, message)
     }
 
     /// A TOML or serde error, at its own span or else at `fallback`.
-    fn toml_error(&self, e: toml::de::Error, fallback: usize) -> SourceError {
+    pub(crate) fn toml_error(&self, e: toml::de::Error, fallback: usize) -> SourceError {
         let offset = e.span().map_or(fallback, |s| s.start);
         self.error(offset, e.message().trim_end().to_string())
     }
 
     /// An error about `key` of a section: at its value, or at the section when the key is absent.
-    fn key_error(&self, section: &Spanned<DeValue<'_>>, key: &str, message: String) -> SourceError {
+    pub(crate) fn key_error(
+        &self,
+        section: &Spanned<DeValue<'_>>,
+        key: &str,
+        message: String,
+    ) -> SourceError {
         let offset = section
             .get_ref()
             .as_table()

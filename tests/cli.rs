@@ -37,14 +37,26 @@ fn fails(args: &[&str], dir: &Path, expect_in_message: &[&str]) {
 #[test]
 fn malformed_toml() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("bad.toml"), "[camera]\nfov = 50\nposition = [1, 2\n").unwrap();
-    fails(&["still", "bad.toml", "-o", "out.png"], dir.path(), &["bad.toml:3:"]);
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[camera]\nfov = 50\nposition = [1, 2\n",
+    )
+    .unwrap();
+    fails(
+        &["still", "bad.toml", "-o", "out.png"],
+        dir.path(),
+        &["bad.toml:3:"],
+    );
 }
 
 #[test]
 fn unknown_fractal_kind() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("k.toml"), "[fractal]\nkind = \"mandelbox9\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("k.toml"),
+        "[fractal]\nkind = \"mandelbox9\"\n",
+    )
+    .unwrap();
     let out = mandelfly(&["still", "k.toml", "-o", "out.png"], dir.path());
     assert_eq!(out.status.code(), Some(2));
     fails(
@@ -58,15 +70,27 @@ fn unknown_fractal_kind() {
 fn impossible_values_name_their_place() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("v.toml"), "[fractal]\niterations = -4\n").unwrap();
-    fails(&["still", "v.toml", "-o", "o.png"], dir.path(), &["v.toml:2:14", "iterations"]);
+    fails(
+        &["still", "v.toml", "-o", "o.png"],
+        dir.path(),
+        &["v.toml:2:14", "iterations"],
+    );
     std::fs::write(dir.path().join("u.toml"), "[look]\nshadow = true\n").unwrap();
-    fails(&["still", "u.toml", "-o", "o.png"], dir.path(), &["u.toml:2:1", "shadow"]);
+    fails(
+        &["still", "u.toml", "-o", "o.png"],
+        dir.path(),
+        &["u.toml:2:1", "shadow"],
+    );
 }
 
 #[test]
 fn zero_size() {
     let dir = tempfile::tempdir().unwrap();
-    fails(&["still", "--size", "0x0", "-o", "o.png"], dir.path(), &["0x0"]);
+    fails(
+        &["still", "--size", "0x0", "-o", "o.png"],
+        dir.path(),
+        &["0x0"],
+    );
 }
 
 #[test]
@@ -78,8 +102,16 @@ fn missing_scene_file() {
 #[test]
 fn bad_camera_override() {
     let dir = tempfile::tempdir().unwrap();
-    fails(&["still", "--fov", "190", "-o", "o.png"], dir.path(), &["fov"]);
-    fails(&["still", "--look-at", "2,-2,1.4", "-o", "o.png"], dir.path(), &["look_at"]);
+    fails(
+        &["still", "--fov", "190", "-o", "o.png"],
+        dir.path(),
+        &["fov"],
+    );
+    fails(
+        &["still", "--look-at", "2,-2,1.4", "-o", "o.png"],
+        dir.path(),
+        &["look_at"],
+    );
 }
 
 #[test]
@@ -90,7 +122,11 @@ fn unwritable_output() {
         dir.path(),
         &["no/such/dir/o.png"],
     );
-    fails(&["still", "-o", "picture.jpg"], dir.path(), &["picture.jpg", ".png"]);
+    fails(
+        &["still", "-o", "picture.jpg"],
+        dir.path(),
+        &["picture.jpg", ".png"],
+    );
 }
 
 #[test]
@@ -108,7 +144,17 @@ fn still_writes_the_image_asked_for() {
     assert!(img.get_pixel(48, 27).0[0] > 60);
 
     let out = mandelfly(
-        &["still", "--size", "96x54", "--pass", "depth", "--depth-max", "4", "-o", "d.png"],
+        &[
+            "still",
+            "--size",
+            "96x54",
+            "--pass",
+            "depth",
+            "--depth-max",
+            "4",
+            "-o",
+            "d.png",
+        ],
         dir.path(),
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -123,11 +169,21 @@ fn still_writes_the_image_asked_for() {
 
     // Camera overrides apply: looking away from the fractal shows only background.
     let out = mandelfly(
-        &["still", "--size", "32x18", "--look-at", "4,-4,2", "-o", "away.png"],
+        &[
+            "still",
+            "--size",
+            "32x18",
+            "--look-at",
+            "4,-4,2",
+            "-o",
+            "away.png",
+        ],
         dir.path(),
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let img = image::open(dir.path().join("away.png")).unwrap().into_rgb8();
+    let img = image::open(dir.path().join("away.png"))
+        .unwrap()
+        .into_rgb8();
     assert!(img.pixels().all(|p| p.0 == [51, 51, 51]));
 }
 

@@ -50,8 +50,14 @@ fn check_golden(renderer: &mut Renderer, name: &str) {
     let path = golden_path(name);
     let actual = rgb(&frame);
     if std::env::var("MANDELFLY_BLESS").is_ok_and(|v| v == "1") {
-        image::save_buffer(&path, &actual, WIDTH, HEIGHT, image::ExtendedColorType::Rgb8)
-            .expect("writes golden");
+        image::save_buffer(
+            &path,
+            &actual,
+            WIDTH,
+            HEIGHT,
+            image::ExtendedColorType::Rgb8,
+        )
+        .expect("writes golden");
         eprintln!("blessed {}", path.display());
         return;
     }
@@ -99,9 +105,14 @@ fn golden_tolerance_catches_small_changes() {
     let mut light = Scene::reference();
     light.look.light_direction = [1.0, 0.0, 1.0];
     for (what, scene) in [("power 9", power), ("light from +X", light)] {
-        let frame = renderer.render(&scene, WIDTH, HEIGHT, Passes::COLOR).unwrap();
+        let frame = renderer
+            .render(&scene, WIDTH, HEIGHT, Passes::COLOR)
+            .unwrap();
         let mean = mean_flip(golden.as_raw(), &rgb(&frame));
-        assert!(mean > MAX_MEAN_FLIP, "{what}: FLIP {mean} passes as the reference");
+        assert!(
+            mean > MAX_MEAN_FLIP,
+            "{what}: FLIP {mean} passes as the reference"
+        );
     }
 }
 
@@ -128,12 +139,23 @@ fn depth_matches_cpu_trace() {
     let frame = renderer.render(&scene, w, h, Passes::DEPTH).unwrap();
     let eps_per_unit = scene.camera.pixel_footprint(h) * scene.look.detail;
     let mut hits = 0;
-    for (x, y) in [(80, 45), (70, 30), (90, 60), (75, 20), (85, 70), (5, 5), (150, 80)] {
+    for (x, y) in [
+        (80, 45),
+        (70, 30),
+        (90, 60),
+        (75, 20),
+        (85, 70),
+        (5, 5),
+        (150, 80),
+    ] {
         let dir = scene.camera.ray_direction(x, y, w, h);
         let mut t = 0.0;
         let mut cpu_hit = None;
         for _ in 0..2000 {
-            let d = scene.fractal.distance(scene.camera.position + dir * t).distance;
+            let d = scene
+                .fractal
+                .distance(scene.camera.position + dir * t)
+                .distance;
             if d < eps_per_unit * t {
                 cpu_hit = Some(t);
                 break;

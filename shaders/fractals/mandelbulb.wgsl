@@ -65,6 +65,10 @@ fn bulb_step_integer(z: vec3<f32>, n: u32) -> vec3<f32> {
 }
 
 fn bulb_step_trig(z: vec3<f32>, r: f32, n: f32) -> vec3<f32> {
+    // z^n is 0 at the origin (where the angles are undefined).
+    if r == 0.0 {
+        return vec3<f32>(0.0);
+    }
     let theta = n * acos(clamp(z.z / r, -1.0, 1.0));
     let phi = n * atan2(z.y, z.x);
     let rn = pow(r, n);
@@ -94,6 +98,6 @@ fn fractal_de(c: vec3<f32>) -> vec2<f32> {
         r = length(z);
         trap = min(trap, r * r);
     }
-    // r == 0 only at the origin (inside the set): log(0) gives -inf, a sure hit.
-    return vec2<f32>(0.5 * log(r) * r / dr, trap);
+    // r == 0 only at the origin, whose orbit stays there: inside (and not 0 * -inf = NaN).
+    return vec2<f32>(select(0.5 * log(r) * r / dr, 0.0, r == 0.0), trap);
 }

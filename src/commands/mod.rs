@@ -1,6 +1,8 @@
 //! The commands behind the CLI. Each returns errors; `main` turns them into messages and exit codes.
 
 mod info;
+mod path;
+mod render;
 mod still;
 
 use crate::cli::{Cli, Command};
@@ -14,6 +16,8 @@ pub fn run(cli: Cli) -> Result<()> {
     match &cli.command {
         Command::Still(args) => still::run(args, &gpu, cli.global.verbose),
         Command::Info => info::run(&gpu, cli.global.verbose),
+        Command::Render(args) => render::run(args, &gpu, cli.global.verbose),
+        Command::Path(command) => path::run(command, &gpu),
     }
 }
 

@@ -7,13 +7,26 @@ use crate::cli::{PassArg, StillArgs};
 use crate::error::{Error, Result};
 use crate::gpu::renderer::{Passes, Renderer};
 use crate::gpu::{GpuContext, GpuOptions};
+use crate::path::{SceneSource, load_scene_or_path};
 use crate::scene::Scene;
 use crate::sink::png::{self, AtomicFile};
 
 pub fn run(args: &StillArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
-    let mut scene = match &args.scene {
-        Some(path) => Scene::load(path)?,
-        None => Scene::reference(),
+    let (mut scene, default_size) = match &args.scene {
+        None => (Scene::reference(), (1280, 720)),
+        Some(file) => match load_scene_or_path(file)? {
+            SceneSource::Scene(scene) => (*scene, (1280, 720)),
+            SceneSource::Path(path) => {
+                if !(args.time.is_finite() && args.time >= 0.0) {
+                    return Err(Error::InvalidArgument(format!(
+                        "--time must be a non-negative number of seconds, got {}",
+                        args.time
+                    )));
+                }
+                let [w, h] = path.file.output.size;
+                (path.sample(args.time), (w, h))
+            }
+        },
     };
     if let Some(p) = args.camera_pos {
         scene.camera.position = p;
@@ -63,7 +76,7 @@ pub fn run(args: &StillArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
         );
     }
     let mut renderer = Renderer::new(context);
-    let (width, height) = args.size;
+    let (width, height) = args.size.unwrap_or(default_size);
     let passes = match args.pass {
         PassArg::Color => Passes::COLOR,
         PassArg::Depth => Passes::DEPTH,

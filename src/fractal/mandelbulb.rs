@@ -81,21 +81,23 @@ impl Formula for Mandelbulb {
             if r > self.bailout {
                 break;
             }
-            let theta = n * (z.z / r).clamp(-1.0, 1.0).acos();
-            let phi = n * z.y.atan2(z.x);
             dr = n * r.powf(n - 1.0) * dr + 1.0;
-            let rn = r.powf(n);
-            z =
-                rn * DVec3::new(
-                    theta.sin() * phi.cos(),
-                    theta.sin() * phi.sin(),
-                    theta.cos(),
-                ) + c;
+            // z^n is 0 at the origin (where the angles are undefined).
+            let zn = if r > 0.0 {
+                let theta = n * (z.z / r).clamp(-1.0, 1.0).acos();
+                let phi = n * z.y.atan2(z.x);
+                let st = theta.sin();
+                r.powf(n) * DVec3::new(st * phi.cos(), st * phi.sin(), theta.cos())
+            } else {
+                DVec3::ZERO
+            };
+            z = zn + c;
             r = z.length();
             trap = trap.min(r * r);
         }
         DistanceSample {
-            distance: 0.5 * r.ln() * r / dr,
+            // The orbit of the origin stays there: inside, at distance 0 (not 0 * -inf).
+            distance: if r == 0.0 { 0.0 } else { 0.5 * r.ln() * r / dr },
             trap,
         }
     }
@@ -133,6 +135,24 @@ impl Formula for Mandelbulb {
             });
         }
         Ok(())
+    }
+
+    fn params(&self) -> Vec<(&'static str, f64)> {
+        vec![
+            ("power", self.power),
+            ("iterations", self.iterations as f64),
+            ("bailout", self.bailout),
+        ]
+    }
+
+    fn set_param(&mut self, name: &str, value: f64) -> bool {
+        match name {
+            "power" => self.power = value,
+            "iterations" => self.iterations = value.round() as i64,
+            "bailout" => self.bailout = value,
+            _ => return false,
+        }
+        true
     }
 
     fn clone_box(&self) -> Box<dyn Formula> {

@@ -40,6 +40,10 @@ pub trait Formula: std::fmt::Debug + Send + Sync {
     /// A camera that shows the fractal well when a scene gives none.
     fn default_camera(&self) -> Camera;
     fn validate(&self) -> Result<(), ParamError>;
+    /// The numeric parameters (what path keys may animate) with their values.
+    fn params(&self) -> Vec<(&'static str, f64)>;
+    /// Sets a numeric parameter (integers are rounded); false when the kind has no such one.
+    fn set_param(&mut self, name: &str, value: f64) -> bool;
     fn clone_box(&self) -> Box<dyn Formula>;
 }
 

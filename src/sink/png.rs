@@ -92,12 +92,17 @@ pub fn write_color(file: AtomicFile, width: u32, height: u32, rgba: &[u8]) -> Re
         .chunks_exact(4)
         .flat_map(|p| [p[0], p[1], p[2]])
         .collect();
+    write_rgb(file, width, height, &rgb)
+}
+
+/// Writes sRGB RGB8 pixels as an 8-bit RGB PNG.
+pub fn write_rgb(file: AtomicFile, width: u32, height: u32, rgb: &[u8]) -> Result<()> {
     let path = file.path().to_path_buf();
     file.commit(|out| {
         encode(
             &path,
             out,
-            &rgb,
+            rgb,
             width,
             height,
             image::ExtendedColorType::Rgb8,
@@ -124,10 +129,10 @@ pub fn write_depth(
     depth: &[f32],
     depth_max: f64,
 ) -> Result<()> {
-    // PNG stores 16-bit samples big-endian.
+    // The encoder takes native-endian samples and writes PNG's big-endian itself.
     let bytes: Vec<u8> = depth
         .iter()
-        .flat_map(|&d| depth_to_u16(d, depth_max).to_be_bytes())
+        .flat_map(|&d| depth_to_u16(d, depth_max).to_ne_bytes())
         .collect();
     let path = file.path().to_path_buf();
     file.commit(|out| {
