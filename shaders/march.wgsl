@@ -131,7 +131,8 @@ fn shade(dir: vec3<f32>, t: f32) -> vec3<f32> {
     var base = frame.albedo.rgb;
     if (flags & FLAG_ORBIT_TRAP) != 0u {
         let trap = fractal_de(p).y;
-        base = mix(frame.albedo.rgb, frame.trap_color.rgb, clamp(sqrt(trap), 0.0, 1.0));
+        // Surface orbits start at |c| of about 0.4 to 1.1; stretch that range over the blend.
+        base = mix(frame.albedo.rgb, frame.trap_color.rgb, smoothstep(0.35, 1.1, sqrt(trap)));
     }
     var ao = 1.0;
     if (flags & FLAG_AO) != 0u {
