@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages mandelfly needs, and only those that are missing.
 # usage: scripts/setup.sh [run|test]   (default: run)
-#   run:  what the renderer needs at run time (a Vulkan driver; Mesa's lavapipe works without a GPU)
+#   run:  what building and running the renderer needs
 #   test: that plus what building and running the test suite needs
 set -euo pipefail
 
-RUN_PACKAGES=(mesa-vulkan-drivers libvulkan1)
-# g++ builds the NVIDIA FLIP image metric used by the golden-image tests.
-TEST_PACKAGES=("${RUN_PACKAGES[@]}" g++)
+# A Vulkan driver (Mesa's lavapipe runs without a GPU), and what building the video output
+# needs: the FFmpeg libraries and headers, and clang for their bindings.
+RUN_PACKAGES=(mesa-vulkan-drivers libvulkan1
+  clang libclang-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev)
+# g++ builds the NVIDIA FLIP image metric used by the golden-image tests; kill (procps) sends
+# the interruption test's SIGINT.
+TEST_PACKAGES=("${RUN_PACKAGES[@]}" g++ procps)
 
 case "${1:-run}" in
   run) wanted=("${RUN_PACKAGES[@]}") ;;

@@ -26,6 +26,10 @@ struct FrameUniform {
     march: vec4<f32>,
     // Ambient light, AO strength, AO radius (fraction of the hit distance), light intensity.
     shading: vec4<f32>,
+    // xy: this sample's offset from the pixel centre, in pixels (anti-aliasing).
+    jitter: vec4<f32>,
+    // x: index of this sample, y: samples per pixel (accumulated in `accum`).
+    samples: vec4<u32>,
 }
 
 const FLAG_AO: u32 = 1u;
@@ -38,7 +42,7 @@ const FLAG_SPECULAR: u32 = 8u;
 // Unit ray direction through the centre of pixel (x, y) of the full image, row 0 at the top.
 fn camera_ray(pixel: vec2<u32>) -> vec3<f32> {
     let size = vec2<f32>(frame.image.xy);
-    let uv = (vec2<f32>(pixel) + 0.5) / size * 2.0 - 1.0;
+    let uv = (vec2<f32>(pixel) + 0.5 + frame.jitter.xy) / size * 2.0 - 1.0;
     return normalize(frame.forward.xyz + uv.x * frame.right.xyz - uv.y * frame.up.xyz);
 }
 

@@ -3,6 +3,8 @@
 
 @group(0) @binding(2) var color_out: texture_storage_2d<rgba8unorm, write>;
 @group(0) @binding(3) var depth_out: texture_storage_2d<r32float, write>;
+// Running sum of linear colour over the samples of a pixel (used when samples > 1).
+@group(0) @binding(4) var<storage, read_write> accum: array<vec4<f32>>;
 
 const SHADOW_STEPS: u32 = 64u;
 const AO_SAMPLES: u32 = 5u;
@@ -171,6 +173,20 @@ fn render_main(@builtin(global_invocation_id) id: vec3<u32>) {
             color = shade(dir, hit.t);
             depth = hit.t;
         }
+    }
+    let count = frame.samples.y;
+    if count > 1u {
+        let index = id.y * frame.control.z + id.x;
+        var sum = color;
+        if frame.samples.x > 0u {
+            sum = sum + accum[index].rgb;
+        }
+        if frame.samples.x + 1u < count {
+            accum[index] = vec4<f32>(sum, 0.0);
+            return;
+        }
+        // Averaged in linear light, encoded once.
+        color = sum / f32(count);
     }
     textureStore(color_out, id.xy, vec4<f32>(linear_to_srgb(color), 1.0));
     textureStore(depth_out, id.xy, vec4<f32>(depth, 0.0, 0.0, 0.0));

@@ -33,7 +33,7 @@ pub enum Command {
     /// Render one still image of a scene (or of a path at --time) to PNG; the reference view by
     /// default.
     Still(StillArgs),
-    /// Render a path (the built-in flight by default) to a PNG sequence DIR/frame_00000.png, ...
+    /// Render a path (the built-in flight by default) to a video or a PNG sequence.
     Render(RenderArgs),
     /// Tools for path files: check, sample, preview, import from glTF.
     #[command(subcommand)]
@@ -82,9 +82,10 @@ pub enum PathCommand {
 pub struct RenderArgs {
     /// Path file (TOML with [[key]] tables). Without it, the built-in flight.
     pub path: Option<PathBuf>,
-    /// Output directory for the PNG sequence (created if missing).
-    #[arg(short, long, value_name = "DIR/", default_value = "frames/")]
-    pub output: PathBuf,
+    /// Output: a video file (.mp4, .mkv, .mov, .webm; container by extension) or a directory
+    /// for a PNG sequence (DIR/frame_00000.png, ...). Default: mandelfly.mp4.
+    #[arg(short, long, value_name = "OUT.mp4|DIR/")]
+    pub output: Option<PathBuf>,
     /// Frame size (default: the path's [output] size).
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
     pub size: Option<(u32, u32)>,
@@ -94,6 +95,48 @@ pub struct RenderArgs {
     /// Render only frames A to B-1 (`A..B`, `A..` or `..B`); frame k is at time k / fps.
     #[arg(long, value_name = "A..B", value_parser = parse_frames)]
     pub frames: Option<FrameRange>,
+    /// Samples per pixel (anti-aliasing), jittered over the pixel and averaged. Default 1, or 8
+    /// with --shutter.
+    #[arg(long, value_name = "N")]
+    pub samples: Option<u32>,
+    /// Motion blur: the shutter stays open for this fraction of the frame interval (centred on
+    /// the frame's time), the samples spread over it. 0 = none; 0.5 is a film-like 180 degrees.
+    #[arg(long, value_name = "S", default_value_t = 0.0)]
+    pub shutter: f64,
+    /// Video codec: h264 (libx264), hevc (libx265), vp9 (libvpx-vp9), av1 (libsvtav1),
+    /// prores (prores_ks) or ffv1.
+    #[arg(long, default_value = "h264")]
+    pub codec: String,
+    /// Constant rate factor (quality; lower is better): h264/hevc default 18, vp9 31, av1 30.
+    #[arg(long)]
+    pub crf: Option<u32>,
+    /// Encoder speed preset: x264/x265 names (ultrafast ... veryslow, default medium), vp9
+    /// cpu-used (0-8, default 4), av1 0-13 (default 8), prores profile (0-5).
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// Target bit rate instead of constant quality, e.g. 8M or 2500k.
+    #[arg(long, value_parser = parse_bitrate)]
+    pub bitrate: Option<u64>,
+    /// Pixel format: yuv420p (default), yuv444p, yuv420p10le, ... where the codec allows
+    /// (prores defaults to yuv422p10le).
+    #[arg(long, value_name = "FMT")]
+    pub pix_fmt: Option<String>,
+}
+
+/// Parses a bit rate: `8000000`, `2500k`, `8M`.
+pub fn parse_bitrate(s: &str) -> Result<u64, String> {
+    let (digits, scale) = match s.chars().last() {
+        Some('k' | 'K') => (&s[..s.len() - 1], 1_000.0),
+        Some('m' | 'M') => (&s[..s.len() - 1], 1_000_000.0),
+        _ => (s, 1.0),
+    };
+    let v: f64 = digits
+        .parse()
+        .map_err(|_| format!("\"{s}\" is not a bit rate (e.g. 8M, 2500k)"))?;
+    if !(v > 0.0 && v.is_finite()) {
+        return Err(format!("bit rate must be positive, got \"{s}\""));
+    }
+    Ok((v * scale) as u64)
 }
 
 /// A range of frame numbers, end exclusive; `None` is open.
@@ -223,6 +266,15 @@ mod tests {
         assert!(parse_size("0x0").is_err());
         assert!(parse_size("16385x10").is_err());
         assert!(parse_size("abc").is_err());
+    }
+
+    #[test]
+    fn bitrates() {
+        assert_eq!(parse_bitrate("8M"), Ok(8_000_000));
+        assert_eq!(parse_bitrate("2500k"), Ok(2_500_000));
+        assert_eq!(parse_bitrate("1000"), Ok(1000));
+        assert!(parse_bitrate("fast").is_err());
+        assert!(parse_bitrate("-1M").is_err());
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub enum Error {
     Gpu(String),
     #[error("cannot encode {path}: {message}")]
     Encode { path: PathBuf, message: String },
+    /// Stopped by Ctrl-C or SIGTERM; the message says what was kept.
+    #[error("interrupted: {0}")]
+    Interrupted(String),
 }
 
 impl Error {

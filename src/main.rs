@@ -8,6 +8,8 @@ fn main() {
         let code = match e {
             // Bad input: the same exit code clap uses for bad arguments.
             Error::Source(_) | Error::InvalidArgument(_) => 2,
+            // The shell's code for a SIGINT death, though the output was finalised.
+            Error::Interrupted(_) => 130,
             _ => 1,
         };
         std::process::exit(code);

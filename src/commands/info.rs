@@ -39,5 +39,15 @@ pub fn run(options: &GpuOptions, verbose: bool) -> Result<()> {
         Err(e) => println!("using: none ({e})"),
     }
     println!("fractal kinds: {}", fractal::kind_names().join(", "));
+    #[cfg(feature = "video")]
+    {
+        let codecs: Vec<String> = crate::sink::video::available_codecs()
+            .iter()
+            .map(|c| format!("{} ({})", c.name(), c.encoder_name()))
+            .collect();
+        println!("video codecs: {}", codecs.join(", "));
+    }
+    #[cfg(not(feature = "video"))]
+    println!("video codecs: none (built without the `video` feature)");
     Ok(())
 }

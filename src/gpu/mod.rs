@@ -116,11 +116,13 @@ impl GpuContext {
     }
 
     /// Compiles a compute pipeline, turning validation errors into [`Error::Gpu`].
+    /// `layout: None` derives the bind group layout from the shader.
     pub fn compute_pipeline(
         &self,
         label: &str,
         source: &str,
         entry_point: &str,
+        layout: Option<&wgpu::PipelineLayout>,
     ) -> Result<wgpu::ComputePipeline> {
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = self
@@ -133,7 +135,7 @@ impl GpuContext {
             .device
             .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some(label),
-                layout: None,
+                layout,
                 module: &module,
                 entry_point: Some(entry_point),
                 compilation_options: Default::default(),
@@ -145,22 +147,36 @@ impl GpuContext {
         }
     }
 
-    /// Blocks until the GPU has finished all submitted work and map callbacks have run.
-    pub fn wait_idle(&self) -> Result<()> {
+    /// Blocks until the GPU has finished the given submission (or all submitted work) and map
+    /// callbacks have run.
+    pub fn wait(&self, submission: Option<wgpu::SubmissionIndex>) -> Result<()> {
         self.device
-            .poll(wgpu::PollType::wait_indefinitely())
+            .poll(wgpu::PollType::Wait {
+                submission_index: submission,
+                timeout: None,
+            })
             .map(|_| ())
             .map_err(|e| Error::Gpu(format!("waiting for the GPU: {e}")))
     }
 
     /// Reads a MAP_READ buffer's first `size` bytes once submitted work has completed.
     pub fn read_buffer(&self, buffer: &wgpu::Buffer, size: u64) -> Result<Vec<u8>> {
+        self.read_buffer_after(buffer, size, None)
+    }
+
+    /// Reads a MAP_READ buffer's first `size` bytes once `submission` has completed.
+    pub fn read_buffer_after(
+        &self,
+        buffer: &wgpu::Buffer,
+        size: u64,
+        submission: Option<wgpu::SubmissionIndex>,
+    ) -> Result<Vec<u8>> {
         let slice = buffer.slice(..size);
         let (tx, rx) = std::sync::mpsc::channel();
         slice.map_async(wgpu::MapMode::Read, move |r| {
             let _ = tx.send(r);
         });
-        self.wait_idle()?;
+        self.wait(submission)?;
         rx.recv()
             .map_err(|_| Error::Gpu("buffer mapping was dropped".into()))?
             .map_err(|e| Error::Gpu(format!("cannot map a readback buffer: {e}")))?;

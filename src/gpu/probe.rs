@@ -21,6 +21,7 @@ pub fn evaluate(
         &format!("probe {}", fractal.kind()),
         &shaders::probe_source(fractal),
         "probe_main",
+        None,
     )?;
     let device = &gpu.device;
     let packed: Vec<[f32; 4]> = points

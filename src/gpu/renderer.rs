@@ -1,6 +1,12 @@
-//! The frame renderer: one compute dispatch per tile ray-marches the scene into a colour and a
-//! depth texture, which are copied back. Pipelines (one per fractal kind), uniform buffers,
-//! targets and readback buffers are created once and reused frame after frame.
+//! The frame renderer: compute dispatches ray-march the scene into a colour and a depth texture,
+//! which are copied back. Pipelines (one per fractal kind), uniform buffers, targets and
+//! readback buffers are created once and reused frame after frame.
+//!
+//! A frame is one or more samples per pixel (each with its own sub-pixel offset, and its own
+//! scene, for motion blur), all dispatched in one compute pass and averaged on the GPU. Frames
+//! larger than one dispatch may be are rendered in tiles. For video, [`Renderer::submit`] and
+//! [`Renderer::collect`] keep a ring of readback buffers so the next frame renders while the
+//! previous one is read back.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -15,9 +21,15 @@ use crate::scene::Scene;
 pub const MAX_SIDE: u32 = 16384;
 /// Largest tile side: bounds one dispatch's run time (GPU watchdogs) and buffer sizes.
 const MAX_TILE_SIDE: u32 = 4096;
+/// Largest tile side when samples are accumulated (16 bytes per pixel of accumulator).
+const MAX_ACCUMULATED_TILE_SIDE: u32 = 2048;
 const WORKGROUP: u32 = 8;
-/// Most bytes a fractal kind's uniform block may take.
-const FRACTAL_UNIFORM_SIZE: u64 = 256;
+/// Most bytes a fractal kind's uniform block may take; also the dynamic-offset stride.
+const UNIFORM_STRIDE: u64 = 256;
+/// Most samples per pixel.
+pub const MAX_SAMPLES: u32 = 1024;
+/// Readback buffers in flight for pipelined rendering.
+const RING: usize = 3;
 
 /// Which images a render returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -41,6 +53,32 @@ impl Passes {
     };
 }
 
+/// One sample of every pixel: the scene at the sample's time and the offset from the pixel
+/// centre, in pixels.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample<'a> {
+    pub scene: &'a Scene,
+    pub jitter: [f32; 2],
+}
+
+/// Offset of sample `index` of `count` from the pixel centre: a Halton (2, 3) point, so any
+/// number of samples covers the pixel evenly. One sample sits at the centre.
+pub fn sample_jitter(index: u32, count: u32) -> [f32; 2] {
+    if count <= 1 {
+        return [0.0, 0.0];
+    }
+    let halton = |mut i: u32, base: u32| {
+        let (mut f, mut r) = (1.0f32, 0.0f32);
+        while i > 0 {
+            f /= base as f32;
+            r += f * (i % base) as f32;
+            i /= base;
+        }
+        r
+    };
+    [halton(index + 1, 2) - 0.5, halton(index + 1, 3) - 0.5]
+}
+
 /// A rendered frame, rows from the top.
 #[derive(Debug, Clone, Default)]
 pub struct Frame {
@@ -49,10 +87,19 @@ pub struct Frame {
     /// sRGB-encoded RGBA8, `width * height * 4` bytes (empty unless requested).
     pub color: Vec<u8>,
     /// Distance from the camera to the surface along each pixel's ray, 0 where the ray escapes
-    /// (empty unless requested).
+    /// (empty unless requested; from the last sample).
     pub depth: Vec<f32>,
     /// GPU time of the render passes, where the adapter has timestamp queries.
     pub gpu_time: Option<Duration>,
+}
+
+/// A frame submitted to the GPU whose colour has not been read back yet.
+#[derive(Debug)]
+pub struct PendingFrame {
+    slot: usize,
+    submission: wgpu::SubmissionIndex,
+    width: u32,
+    height: u32,
 }
 
 /// Per-tile-size GPU resources.
@@ -63,9 +110,10 @@ struct Targets {
     depth: wgpu::Texture,
     color_view: wgpu::TextureView,
     depth_view: wgpu::TextureView,
-    color_readback: wgpu::Buffer,
+    accum: wgpu::Buffer,
+    color_readback: Vec<wgpu::Buffer>,
     depth_readback: wgpu::Buffer,
-    /// Padded row pitch of both readback buffers (both formats are 4 bytes per pixel).
+    /// Padded row pitch of the readback buffers (both formats are 4 bytes per pixel).
     row_pitch: u32,
 }
 
@@ -78,28 +126,80 @@ struct Timestamps {
 
 pub struct Renderer {
     gpu: GpuContext,
+    layout: wgpu::BindGroupLayout,
+    pipeline_layout: wgpu::PipelineLayout,
     pipelines: HashMap<&'static str, wgpu::ComputePipeline>,
-    frame_uniform: wgpu::Buffer,
-    fractal_uniform: wgpu::Buffer,
+    /// One FrameUniform per sample, at UNIFORM_STRIDE.
+    frame_uniforms: wgpu::Buffer,
+    /// One fractal uniform block per sample, at UNIFORM_STRIDE.
+    fractal_uniforms: wgpu::Buffer,
     targets: Option<Targets>,
     timestamps: Option<Timestamps>,
     max_tile: u32,
+    next_slot: usize,
+}
+
+fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Uniform,
+            has_dynamic_offset: true,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+fn storage_texture_entry(binding: u32, format: wgpu::TextureFormat) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::StorageTexture {
+            access: wgpu::StorageTextureAccess::WriteOnly,
+            format,
+            view_dimension: wgpu::TextureViewDimension::D2,
+        },
+        count: None,
+    }
+}
+
+fn uniform_buffer(device: &wgpu::Device, label: &str, samples: u32) -> wgpu::Buffer {
+    device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: UNIFORM_STRIDE * samples as u64,
+        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    })
 }
 
 impl Renderer {
     pub fn new(gpu: GpuContext) -> Self {
         let device = &gpu.device;
-        let frame_uniform = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("frame uniform"),
-            size: std::mem::size_of::<FrameUniform>() as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("render"),
+            entries: &[
+                uniform_entry(0),
+                uniform_entry(1),
+                storage_texture_entry(2, wgpu::TextureFormat::Rgba8Unorm),
+                storage_texture_entry(3, wgpu::TextureFormat::R32Float),
+                wgpu::BindGroupLayoutEntry {
+                    binding: 4,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Storage { read_only: false },
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+            ],
         });
-        let fractal_uniform = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("fractal uniform"),
-            size: FRACTAL_UNIFORM_SIZE,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("render"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
         });
         let timestamps = gpu.timestamps.then(|| Timestamps {
             queries: device.create_query_set(&wgpu::QuerySetDescriptor {
@@ -133,13 +233,16 @@ impl Renderer {
                     .saturating_mul(WORKGROUP),
             );
         Renderer {
+            frame_uniforms: uniform_buffer(device, "frame uniforms", 1),
+            fractal_uniforms: uniform_buffer(device, "fractal uniforms", 1),
             gpu,
+            layout,
+            pipeline_layout,
             pipelines: HashMap::new(),
-            frame_uniform,
-            fractal_uniform,
             targets: None,
             timestamps,
             max_tile,
+            next_slot: 0,
         }
     }
 
@@ -152,6 +255,15 @@ impl Renderer {
         self.max_tile = side.clamp(WORKGROUP, self.max_tile);
     }
 
+    /// Largest frame side that [`Renderer::submit`] renders in one piece with `samples`.
+    pub fn max_single_tile(&self, samples: u32) -> u32 {
+        if samples > 1 {
+            self.max_tile.min(MAX_ACCUMULATED_TILE_SIDE)
+        } else {
+            self.max_tile
+        }
+    }
+
     /// Compiles (once) and returns the pipeline for the scene's fractal kind.
     fn pipeline(&mut self, scene: &Scene) -> Result<wgpu::ComputePipeline> {
         let kind = scene.fractal.kind();
@@ -159,26 +271,57 @@ impl Renderer {
             return Ok(p.clone());
         }
         let source = shaders::render_source(scene.fractal.as_ref());
-        let pipeline =
-            self.gpu
-                .compute_pipeline(&format!("render {kind}"), &source, "render_main")?;
+        let pipeline = self.gpu.compute_pipeline(
+            &format!("render {kind}"),
+            &source,
+            "render_main",
+            Some(&self.pipeline_layout),
+        )?;
         self.pipelines.insert(kind, pipeline.clone());
         Ok(pipeline)
     }
 
-    fn targets(&mut self, width: u32, height: u32) -> &Targets {
-        let fits = self
-            .targets
-            .as_ref()
-            .is_some_and(|t| t.width == width && t.height == height);
+    fn ensure_targets(&mut self, width: u32, height: u32, samples: u32) {
+        let fits = self.targets.as_ref().is_some_and(|t| {
+            t.width == width
+                && t.height == height
+                && (samples <= 1 || t.accum.size() >= width as u64 * height as u64 * 16)
+        });
         if !fits {
-            self.targets = Some(Targets::new(&self.gpu.device, width, height));
+            self.targets = Some(Targets::new(&self.gpu.device, width, height, samples > 1));
         }
-        self.targets.as_ref().expect("just created")
     }
 
-    /// Renders a validated scene at `width` x `height`, in tiles where the frame is larger than
-    /// one dispatch may be.
+    fn ensure_uniform_capacity(&mut self, samples: u32) {
+        if self.frame_uniforms.size() < UNIFORM_STRIDE * samples as u64 {
+            let device = &self.gpu.device;
+            self.frame_uniforms = uniform_buffer(device, "frame uniforms", samples);
+            self.fractal_uniforms = uniform_buffer(device, "fractal uniforms", samples);
+        }
+    }
+
+    fn check(samples: &[Sample<'_>], width: u32, height: u32) -> Result<()> {
+        if width == 0 || height == 0 || width > MAX_SIDE || height > MAX_SIDE {
+            return Err(Error::InvalidArgument(format!(
+                "image size {width}x{height} is out of range: each side must be 1 to {MAX_SIDE}"
+            )));
+        }
+        if samples.is_empty() || samples.len() > MAX_SAMPLES as usize {
+            return Err(Error::InvalidArgument(format!(
+                "samples per pixel must be 1 to {MAX_SAMPLES}, got {}",
+                samples.len()
+            )));
+        }
+        let kind = samples[0].scene.fractal.kind();
+        if samples.iter().any(|s| s.scene.fractal.kind() != kind) {
+            return Err(Error::InvalidArgument(
+                "all samples of a frame must show the same fractal kind".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Renders a validated scene at `width` x `height`, one sample per pixel at its centre.
     pub fn render(
         &mut self,
         scene: &Scene,
@@ -186,18 +329,30 @@ impl Renderer {
         height: u32,
         passes: Passes,
     ) -> Result<Frame> {
-        if width == 0 || height == 0 || width > MAX_SIDE || height > MAX_SIDE {
-            return Err(Error::InvalidArgument(format!(
-                "image size {width}x{height} is out of range: each side must be 1 to {MAX_SIDE}"
-            )));
-        }
-        let pipeline = self.pipeline(scene)?;
-        let fractal_bytes = scene.fractal.uniform_bytes();
-        debug_assert!(fractal_bytes.len() as u64 <= FRACTAL_UNIFORM_SIZE);
-        self.gpu
-            .queue
-            .write_buffer(&self.fractal_uniform, 0, &fractal_bytes);
+        self.render_samples(
+            &[Sample {
+                scene,
+                jitter: [0.0, 0.0],
+            }],
+            width,
+            height,
+            passes,
+        )
+    }
 
+    /// Renders and averages `samples` per pixel, in tiles where the frame is larger than one
+    /// dispatch may be, and reads the requested passes back.
+    pub fn render_samples(
+        &mut self,
+        samples: &[Sample<'_>],
+        width: u32,
+        height: u32,
+        passes: Passes,
+    ) -> Result<Frame> {
+        Self::check(samples, width, height)?;
+        let pipeline = self.pipeline(samples[0].scene)?;
+        let count = samples.len() as u32;
+        self.ensure_uniform_capacity(count);
         let pixels = width as usize * height as usize;
         let mut frame = Frame {
             width,
@@ -214,9 +369,9 @@ impl Renderer {
             },
             gpu_time: self.timestamps.as_ref().map(|_| Duration::ZERO),
         };
-        let tile_side = self.max_tile;
+        let tile_side = self.max_single_tile(count);
         let (tile_w, tile_h) = (width.min(tile_side), height.min(tile_side));
-        self.targets(tile_w, tile_h);
+        self.ensure_targets(tile_w, tile_h, count);
         for y in (0..height).step_by(tile_side as usize) {
             for x in (0..width).step_by(tile_side as usize) {
                 let tile = Tile {
@@ -225,36 +380,59 @@ impl Renderer {
                     width: tile_w.min(width - x),
                     height: tile_h.min(height - y),
                 };
-                self.render_tile(scene, &pipeline, tile, passes, &mut frame)?;
+                self.render_tile(samples, &pipeline, tile, passes, &mut frame)?;
             }
         }
         Ok(frame)
     }
 
-    fn render_tile(
-        &mut self,
-        scene: &Scene,
+    /// Writes the uniforms and records the compute pass of one tile.
+    fn encode_tile(
+        &self,
+        samples: &[Sample<'_>],
         pipeline: &wgpu::ComputePipeline,
         tile: Tile,
-        passes: Passes,
-        frame: &mut Frame,
-    ) -> Result<()> {
-        let uniform = FrameUniform::new(scene, frame.width, frame.height, tile);
+        (width, height): (u32, u32),
+        encoder: &mut wgpu::CommandEncoder,
+        timed: bool,
+    ) {
         let gpu = &self.gpu;
-        gpu.queue
-            .write_buffer(&self.frame_uniform, 0, bytemuck::bytes_of(&uniform));
+        let count = samples.len() as u32;
+        for (i, sample) in samples.iter().enumerate() {
+            let mut uniform = FrameUniform::new(sample.scene, width, height, tile);
+            uniform.jitter = [sample.jitter[0], sample.jitter[1], 0.0, 0.0];
+            uniform.samples = [i as u32, count, 0, 0];
+            let offset = i as u64 * UNIFORM_STRIDE;
+            gpu.queue
+                .write_buffer(&self.frame_uniforms, offset, bytemuck::bytes_of(&uniform));
+            gpu.queue.write_buffer(
+                &self.fractal_uniforms,
+                offset,
+                &sample.scene.fractal.uniform_bytes(),
+            );
+        }
         let targets = self.targets.as_ref().expect("created before tiles");
+        fn binding(buffer: &wgpu::Buffer, size: u64) -> wgpu::BindingResource<'_> {
+            wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer,
+                offset: 0,
+                size: wgpu::BufferSize::new(size),
+            })
+        }
         let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("render"),
-            layout: &pipeline.get_bind_group_layout(0),
+            layout: &self.layout,
             entries: &[
                 wgpu::BindGroupEntry {
                     binding: 0,
-                    resource: self.frame_uniform.as_entire_binding(),
+                    resource: binding(
+                        &self.frame_uniforms,
+                        std::mem::size_of::<FrameUniform>() as u64,
+                    ),
                 },
                 wgpu::BindGroupEntry {
                     binding: 1,
-                    resource: self.fractal_uniform.as_entire_binding(),
+                    resource: binding(&self.fractal_uniforms, UNIFORM_STRIDE),
                 },
                 wgpu::BindGroupEntry {
                     binding: 2,
@@ -264,60 +442,104 @@ impl Renderer {
                     binding: 3,
                     resource: wgpu::BindingResource::TextureView(&targets.depth_view),
                 },
+                wgpu::BindGroupEntry {
+                    binding: 4,
+                    resource: targets.accum.as_entire_binding(),
+                },
             ],
         });
-
-        let mut encoder = gpu
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("frame"),
-            });
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("ray march"),
-                timestamp_writes: self.timestamps.as_ref().map(|ts| {
-                    wgpu::ComputePassTimestampWrites {
-                        query_set: &ts.queries,
-                        beginning_of_pass_write_index: Some(0),
-                        end_of_pass_write_index: Some(1),
-                    }
-                }),
-            });
-            pass.set_pipeline(pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("ray march"),
+            timestamp_writes: self.timestamps.as_ref().filter(|_| timed).map(|ts| {
+                wgpu::ComputePassTimestampWrites {
+                    query_set: &ts.queries,
+                    beginning_of_pass_write_index: Some(0),
+                    end_of_pass_write_index: Some(1),
+                }
+            }),
+        });
+        pass.set_pipeline(pipeline);
+        for i in 0..count {
+            let offset = (i as u64 * UNIFORM_STRIDE) as u32;
+            pass.set_bind_group(0, &bind_group, &[offset, offset]);
             pass.dispatch_workgroups(
                 tile.width.div_ceil(WORKGROUP),
                 tile.height.div_ceil(WORKGROUP),
                 1,
             );
         }
+    }
+
+    fn copy_out(
+        encoder: &mut wgpu::CommandEncoder,
+        texture: &wgpu::Texture,
+        buffer: &wgpu::Buffer,
+        row_pitch: u32,
+        tile: Tile,
+    ) {
+        encoder.copy_texture_to_buffer(
+            texture.as_image_copy(),
+            wgpu::TexelCopyBufferInfo {
+                buffer,
+                layout: wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(row_pitch),
+                    rows_per_image: None,
+                },
+            },
+            wgpu::Extent3d {
+                width: tile.width,
+                height: tile.height,
+                depth_or_array_layers: 1,
+            },
+        );
+    }
+
+    fn render_tile(
+        &mut self,
+        samples: &[Sample<'_>],
+        pipeline: &wgpu::ComputePipeline,
+        tile: Tile,
+        passes: Passes,
+        frame: &mut Frame,
+    ) -> Result<()> {
+        let mut encoder = self
+            .gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("frame"),
+            });
+        self.encode_tile(
+            samples,
+            pipeline,
+            tile,
+            (frame.width, frame.height),
+            &mut encoder,
+            true,
+        );
+        let gpu = &self.gpu;
+        let targets = self.targets.as_ref().expect("created before tiles");
         if let Some(ts) = &self.timestamps {
             encoder.resolve_query_set(&ts.queries, 0..2, &ts.resolve, 0);
             encoder.copy_buffer_to_buffer(&ts.resolve, 0, &ts.readback, 0, 16);
         }
-        let copy = |encoder: &mut wgpu::CommandEncoder, texture: &wgpu::Texture, buffer| {
-            encoder.copy_texture_to_buffer(
-                texture.as_image_copy(),
-                wgpu::TexelCopyBufferInfo {
-                    buffer,
-                    layout: wgpu::TexelCopyBufferLayout {
-                        offset: 0,
-                        bytes_per_row: Some(targets.row_pitch),
-                        rows_per_image: None,
-                    },
-                },
-                wgpu::Extent3d {
-                    width: tile.width,
-                    height: tile.height,
-                    depth_or_array_layers: 1,
-                },
-            );
-        };
         if passes.color {
-            copy(&mut encoder, &targets.color, &targets.color_readback);
+            Self::copy_out(
+                &mut encoder,
+                &targets.color,
+                &targets.color_readback[0],
+                targets.row_pitch,
+                tile,
+            );
         }
         if passes.depth {
-            copy(&mut encoder, &targets.depth, &targets.depth_readback);
+            Self::copy_out(
+                &mut encoder,
+                &targets.depth,
+                &targets.depth_readback,
+                targets.row_pitch,
+                tile,
+            );
         }
         gpu.queue.submit([encoder.finish()]);
 
@@ -325,7 +547,7 @@ impl Renderer {
         let row_bytes = tile.width as usize * 4;
         let pitch = targets.row_pitch as usize;
         if passes.color {
-            let data = gpu.read_buffer(&targets.color_readback, bytes_used)?;
+            let data = gpu.read_buffer(&targets.color_readback[0], bytes_used)?;
             for row in 0..tile.height as usize {
                 let dst = ((tile.y as usize + row) * frame.width as usize + tile.x as usize) * 4;
                 frame.color[dst..dst + row_bytes]
@@ -350,10 +572,93 @@ impl Renderer {
         }
         Ok(())
     }
+
+    /// Starts rendering a frame (colour only, one tile) without waiting for it. At most
+    /// `RING - 1` frames should be pending at once; collect them in order.
+    pub fn submit(
+        &mut self,
+        samples: &[Sample<'_>],
+        width: u32,
+        height: u32,
+    ) -> Result<PendingFrame> {
+        Self::check(samples, width, height)?;
+        let count = samples.len() as u32;
+        let side = self.max_single_tile(count);
+        if width > side || height > side {
+            return Err(Error::InvalidArgument(format!(
+                "{width}x{height} is larger than this GPU renders in one piece ({side}x{side} \
+                 with {count} samples per pixel)"
+            )));
+        }
+        let pipeline = self.pipeline(samples[0].scene)?;
+        self.ensure_uniform_capacity(count);
+        self.ensure_targets(width, height, count);
+        let tile = Tile {
+            x: 0,
+            y: 0,
+            width,
+            height,
+        };
+        let mut encoder = self
+            .gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("frame"),
+            });
+        self.encode_tile(
+            samples,
+            &pipeline,
+            tile,
+            (width, height),
+            &mut encoder,
+            false,
+        );
+        let slot = self.next_slot;
+        self.next_slot = (self.next_slot + 1) % RING;
+        let targets = self.targets.as_ref().expect("just ensured");
+        Self::copy_out(
+            &mut encoder,
+            &targets.color,
+            &targets.color_readback[slot],
+            targets.row_pitch,
+            tile,
+        );
+        let submission = self.gpu.queue.submit([encoder.finish()]);
+        Ok(PendingFrame {
+            slot,
+            submission,
+            width,
+            height,
+        })
+    }
+
+    /// Waits for a submitted frame and returns its colour.
+    pub fn collect(&mut self, pending: PendingFrame) -> Result<Frame> {
+        let targets = self.targets.as_ref().expect("created by submit");
+        let (w, h) = (pending.width, pending.height);
+        let pitch = targets.row_pitch as usize;
+        let data = self.gpu.read_buffer_after(
+            &targets.color_readback[pending.slot],
+            pitch as u64 * h as u64,
+            Some(pending.submission),
+        )?;
+        let row_bytes = w as usize * 4;
+        let mut color = Vec::with_capacity(row_bytes * h as usize);
+        for row in 0..h as usize {
+            color.extend_from_slice(&data[row * pitch..row * pitch + row_bytes]);
+        }
+        Ok(Frame {
+            width: w,
+            height: h,
+            color,
+            depth: Vec::new(),
+            gpu_time: None,
+        })
+    }
 }
 
 impl Targets {
-    fn new(device: &wgpu::Device, width: u32, height: u32) -> Self {
+    fn new(device: &wgpu::Device, width: u32, height: u32, accumulate: bool) -> Self {
         let texture = |label, format| {
             device.create_texture(&wgpu::TextureDescriptor {
                 label: Some(label),
@@ -381,6 +686,12 @@ impl Targets {
         };
         let color = texture("colour target", wgpu::TextureFormat::Rgba8Unorm);
         let depth = texture("depth target", wgpu::TextureFormat::R32Float);
+        // With one sample the shader never touches the accumulator; it still needs a binding.
+        let accum_size = if accumulate {
+            width as u64 * height as u64 * 16
+        } else {
+            16
+        };
         Targets {
             width,
             height,
@@ -388,9 +699,34 @@ impl Targets {
             depth_view: depth.create_view(&Default::default()),
             color,
             depth,
-            color_readback: readback("colour readback"),
+            accum: device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("sample accumulator"),
+                size: accum_size,
+                usage: wgpu::BufferUsages::STORAGE,
+                mapped_at_creation: false,
+            }),
+            color_readback: (0..RING).map(|_| readback("colour readback")).collect(),
             depth_readback: readback("depth readback"),
             row_pitch,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_covers_the_pixel() {
+        assert_eq!(sample_jitter(0, 1), [0.0, 0.0]);
+        let n = 16;
+        let pts: Vec<[f32; 2]> = (0..n).map(|i| sample_jitter(i, n)).collect();
+        for p in &pts {
+            assert!(p[0].abs() <= 0.5 && p[1].abs() <= 0.5);
+        }
+        // Every quadrant gets samples.
+        for (sx, sy) in [(-1.0, -1.0), (-1.0, 1.0), (1.0, -1.0), (1.0, 1.0)] {
+            assert!(pts.iter().any(|p| p[0] * sx > 0.0 && p[1] * sy > 0.0));
         }
     }
 }

@@ -27,6 +27,8 @@ pub struct FrameUniform {
     pub control: [u32; 4],
     pub march: [f32; 4],
     pub shading: [f32; 4],
+    pub jitter: [f32; 4],
+    pub samples: [u32; 4],
 }
 
 /// A rectangle of the image rendered in one dispatch.
@@ -122,6 +124,8 @@ impl FrameUniform {
                 look.ao_radius as f32,
                 look.light_intensity as f32,
             ],
+            jitter: [0.0; 4],
+            samples: [0, 1, 0, 0],
         }
     }
 }

@@ -1,3 +1,5 @@
 //! Where frames go. A sink never knows how a frame was made.
 
 pub mod png;
+#[cfg(feature = "video")]
+pub mod video;

@@ -1,0 +1,562 @@
+//! Video files straight from the renderer through the system FFmpeg libraries: frames go to an
+//! encoder thread over a bounded queue (memory stays flat however long the video), are
+//! converted to YUV by swscale there, encoded and muxed. The file is written under a temporary
+//! name and renamed when complete; an interrupted render is finalised and kept under a name the
+//! caller reports.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use ffmpeg::{Dictionary, Packet, Rational, codec, encoder, format, frame, software::scaling};
+use ffmpeg_next as ffmpeg;
+
+use crate::error::{Error, Result};
+
+/// Frames queued between the renderer and the encoder thread.
+const QUEUE: usize = 3;
+
+/// The codecs `--codec` names, with the FFmpeg encoder behind each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VideoCodec {
+    H264,
+    Hevc,
+    Vp9,
+    Av1,
+    Prores,
+    Ffv1,
+}
+
+impl VideoCodec {
+    pub const ALL: [VideoCodec; 6] = [
+        VideoCodec::H264,
+        VideoCodec::Hevc,
+        VideoCodec::Vp9,
+        VideoCodec::Av1,
+        VideoCodec::Prores,
+        VideoCodec::Ffv1,
+    ];
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            VideoCodec::H264 => "h264",
+            VideoCodec::Hevc => "hevc",
+            VideoCodec::Vp9 => "vp9",
+            VideoCodec::Av1 => "av1",
+            VideoCodec::Prores => "prores",
+            VideoCodec::Ffv1 => "ffv1",
+        }
+    }
+
+    /// The FFmpeg encoder used.
+    pub fn encoder_name(self) -> &'static str {
+        match self {
+            VideoCodec::H264 => "libx264",
+            VideoCodec::Hevc => "libx265",
+            VideoCodec::Vp9 => "libvpx-vp9",
+            VideoCodec::Av1 => "libsvtav1",
+            VideoCodec::Prores => "prores_ks",
+            VideoCodec::Ffv1 => "ffv1",
+        }
+    }
+
+    fn default_pixel_format(self) -> &'static str {
+        match self {
+            // ProRes has no 4:2:0.
+            VideoCodec::Prores => "yuv422p10le",
+            _ => "yuv420p",
+        }
+    }
+
+    fn has_crf(self) -> bool {
+        matches!(
+            self,
+            VideoCodec::H264 | VideoCodec::Hevc | VideoCodec::Vp9 | VideoCodec::Av1
+        )
+    }
+}
+
+/// Containers by file extension, and the codecs each takes.
+pub fn container_for(path: &Path) -> Option<(&'static str, &'static [VideoCodec])> {
+    use VideoCodec::*;
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "mp4" => ("mp4", &[H264, Hevc, Vp9, Av1]),
+        "mkv" => ("matroska", &[H264, Hevc, Vp9, Av1, Prores, Ffv1]),
+        "mov" => ("mov", &[H264, Hevc, Prores]),
+        "webm" => ("webm", &[Vp9, Av1]),
+        _ => return None,
+    })
+}
+
+/// Is `path` a video file name (by extension)?
+pub fn is_video_path(path: &Path) -> bool {
+    container_for(path).is_some()
+}
+
+/// How to encode.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VideoSettings {
+    pub width: u32,
+    pub height: u32,
+    pub fps: f64,
+    pub codec: VideoCodec,
+    pub crf: Option<u32>,
+    pub preset: Option<String>,
+    /// Bits per second.
+    pub bitrate: Option<u64>,
+    pub pixel_format: Option<String>,
+}
+
+impl VideoSettings {
+    pub fn pixel_format_name(&self) -> &str {
+        self.pixel_format
+            .as_deref()
+            .unwrap_or(self.codec.default_pixel_format())
+    }
+}
+
+/// The encoders of [`VideoCodec::ALL`] that this FFmpeg has.
+pub fn available_codecs() -> Vec<VideoCodec> {
+    if ffmpeg::init().is_err() {
+        return Vec::new();
+    }
+    VideoCodec::ALL
+        .into_iter()
+        .filter(|c| encoder::find_by_name(c.encoder_name()).is_some())
+        .collect()
+}
+
+/// Where an interrupted video is kept: `name.partial.ext` beside the destination.
+pub fn partial_path(dest: &Path) -> PathBuf {
+    let stem = dest.file_stem().unwrap_or_default().to_string_lossy();
+    let ext = dest.extension().unwrap_or_default().to_string_lossy();
+    dest.with_file_name(format!("{stem}.partial.{ext}"))
+}
+
+/// How a video ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub path: PathBuf,
+    pub frames: u64,
+}
+
+/// A video being written. Push RGBA8 frames in order; then `finish` or `finish_interrupted`.
+pub struct VideoSink {
+    tx: Option<SyncSender<Vec<u8>>>,
+    thread: Option<JoinHandle<Result<u64>>>,
+    temp: PathBuf,
+    dest: PathBuf,
+    frame_bytes: usize,
+}
+
+impl VideoSink {
+    /// Checks the settings, opens the encoder and the (temporary) file.
+    pub fn create(dest: &Path, settings: &VideoSettings) -> Result<Self> {
+        let (format_name, codecs) = container_for(dest).ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "{}: unknown video container; use .mp4, .mkv, .mov or .webm",
+                dest.display()
+            ))
+        })?;
+        if !codecs.contains(&settings.codec) {
+            return Err(Error::InvalidArgument(format!(
+                "{}: the {} container cannot hold {}; use one of: {}",
+                dest.display(),
+                format_name,
+                settings.codec.name(),
+                codecs
+                    .iter()
+                    .map(|c| c.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        if settings.crf.is_some() && !settings.codec.has_crf() {
+            return Err(Error::InvalidArgument(format!(
+                "--crf does not apply to {} (use --bitrate or the defaults)",
+                settings.codec.name()
+            )));
+        }
+        if !(settings.fps > 0.0 && settings.fps <= 1000.0) {
+            return Err(Error::InvalidArgument(format!(
+                "fps must be in (0, 1000], got {}",
+                settings.fps
+            )));
+        }
+        ffmpeg::init().map_err(|e| Error::Encode {
+            path: dest.to_path_buf(),
+            message: format!("cannot initialise FFmpeg: {e}"),
+        })?;
+        // Encoders' statistics are noise in a render's output; errors come back as values.
+        ffmpeg::log::set_level(ffmpeg::log::Level::Error);
+        let pixel: format::Pixel = settings.pixel_format_name().parse().map_err(|_| {
+            Error::InvalidArgument(format!(
+                "unknown pixel format \"{}\"",
+                settings.pixel_format_name()
+            ))
+        })?;
+        let codec = encoder::find_by_name(settings.codec.encoder_name()).ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "the {} encoder ({}) is not in this FFmpeg; available: {}",
+                settings.codec.name(),
+                settings.codec.encoder_name(),
+                available_codecs()
+                    .iter()
+                    .map(|c| c.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+        if let Some(formats) = codec.video().ok().and_then(|v| v.formats()) {
+            let formats: Vec<format::Pixel> = formats.collect();
+            if !formats.contains(&pixel) {
+                let names: Vec<String> = formats
+                    .iter()
+                    .filter_map(|p| p.descriptor().map(|d| d.name().to_string()))
+                    .collect();
+                return Err(Error::InvalidArgument(format!(
+                    "{} cannot encode {}; it takes: {}",
+                    settings.codec.name(),
+                    settings.pixel_format_name(),
+                    names.join(", ")
+                )));
+            }
+        }
+        let chroma = pixel
+            .descriptor()
+            .map_or((0, 0), |d| (d.log2_chroma_w(), d.log2_chroma_h()));
+        if (chroma.0 > 0 && settings.width % 2 == 1) || (chroma.1 > 0 && settings.height % 2 == 1) {
+            return Err(Error::InvalidArgument(format!(
+                "{} halves the colour resolution and needs an even width and height, got {}x{}; \
+                 use an even --size or --pix-fmt yuv444p",
+                settings.pixel_format_name(),
+                settings.width,
+                settings.height
+            )));
+        }
+
+        if settings.codec == VideoCodec::Av1 && (settings.width < 64 || settings.height < 64) {
+            return Err(Error::InvalidArgument(format!(
+                "av1 (libsvtav1) needs at least 64x64 pixels, got {}x{}",
+                settings.width, settings.height
+            )));
+        }
+        let temp = dest.with_file_name(format!(
+            ".{}.writing",
+            dest.file_name().unwrap_or_default().to_string_lossy()
+        ));
+        let (tx, rx) = sync_channel::<Vec<u8>>(QUEUE);
+        let (ready_tx, ready_rx) = sync_channel::<Result<()>>(1);
+        let thread_temp = temp.clone();
+        let thread_dest = dest.to_path_buf();
+        let thread_settings = settings.clone();
+        let thread = std::thread::Builder::new()
+            .name("encoder".into())
+            .spawn(move || {
+                let mut encoder = match Encoder::open(
+                    &thread_temp,
+                    &thread_dest,
+                    format_name,
+                    &thread_settings,
+                    pixel,
+                ) {
+                    Ok(e) => {
+                        let _ = ready_tx.send(Ok(()));
+                        e
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return Ok(0);
+                    }
+                };
+                encoder.run(rx)
+            })
+            .map_err(|e| Error::io(dest, e))?;
+        let opened = ready_rx
+            .recv()
+            .unwrap_or_else(|_| Err(Error::Gpu("the encoder thread stopped".into())));
+        if let Err(e) = opened {
+            let _ = thread.join();
+            let _ = std::fs::remove_file(&temp);
+            return Err(e);
+        }
+        Ok(VideoSink {
+            tx: Some(tx),
+            thread: Some(thread),
+            temp,
+            dest: dest.to_path_buf(),
+            frame_bytes: settings.width as usize * settings.height as usize * 4,
+        })
+    }
+
+    /// Queues one RGBA8 frame; blocks while the queue is full.
+    pub fn push(&mut self, rgba: Vec<u8>) -> Result<()> {
+        assert_eq!(rgba.len(), self.frame_bytes, "frame size");
+        let sent = self.tx.as_ref().expect("open").send(rgba);
+        if sent.is_err() {
+            // The encoder thread stopped: its error says why.
+            return Err(self.join().err().unwrap_or_else(|| Error::Encode {
+                path: self.dest.clone(),
+                message: "the encoder stopped".into(),
+            }));
+        }
+        Ok(())
+    }
+
+    fn join(&mut self) -> Result<u64> {
+        self.tx = None;
+        match self.thread.take() {
+            Some(t) => t.join().unwrap_or_else(|_| {
+                Err(Error::Encode {
+                    path: self.dest.clone(),
+                    message: "the encoder thread panicked".into(),
+                })
+            }),
+            None => Ok(0),
+        }
+    }
+
+    /// Flushes the encoder, writes the trailer and renames the file into place.
+    pub fn finish(mut self) -> Result<Written> {
+        let frames = self.close()?;
+        std::fs::rename(&self.temp, &self.dest).map_err(|e| Error::io(&self.dest, e))?;
+        Ok(Written {
+            path: self.dest.clone(),
+            frames,
+        })
+    }
+
+    /// Finalises what was written so far and keeps it at [`partial_path`].
+    pub fn finish_interrupted(mut self) -> Result<Written> {
+        let frames = self.close()?;
+        let partial = partial_path(&self.dest);
+        std::fs::rename(&self.temp, &partial).map_err(|e| Error::io(&partial, e))?;
+        Ok(Written {
+            path: partial,
+            frames,
+        })
+    }
+
+    fn close(&mut self) -> Result<u64> {
+        let result = self.join();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+        result
+    }
+}
+
+impl Drop for VideoSink {
+    /// Dropped without finishing (an error elsewhere): leave nothing behind.
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            let _ = self.join();
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// The encoder thread's state.
+struct Encoder {
+    output: format::context::Output,
+    encoder: encoder::Video,
+    scaler: scaling::Context,
+    rgba: frame::Video,
+    yuv: frame::Video,
+    time_base: Rational,
+    stream_time_base: Rational,
+    frames: u64,
+    dest: PathBuf,
+}
+
+impl Encoder {
+    fn open(
+        temp: &Path,
+        dest: &Path,
+        format_name: &str,
+        s: &VideoSettings,
+        pixel: format::Pixel,
+    ) -> Result<Self> {
+        let fail = |what: &str, e: ffmpeg::Error| Error::Encode {
+            path: dest.to_path_buf(),
+            message: format!("{what}: {e}"),
+        };
+        let mut output = format::output_as(temp, format_name).map_err(|e| {
+            Error::io(
+                dest,
+                std::io::Error::other(format!("cannot create the file: {e}")),
+            )
+        })?;
+        let codec = encoder::find_by_name(s.codec.encoder_name()).expect("checked before");
+        let global_header = output
+            .format()
+            .flags()
+            .contains(format::Flags::GLOBAL_HEADER);
+        let mut video = codec::context::Context::new_with_codec(codec)
+            .encoder()
+            .video()
+            .map_err(|e| fail("cannot create the encoder", e))?;
+        let rate = Rational::from(s.fps).reduce();
+        let time_base = rate.invert();
+        video.set_width(s.width);
+        video.set_height(s.height);
+        video.set_format(pixel);
+        video.set_time_base(time_base);
+        video.set_frame_rate(Some(rate));
+        // sRGB frames, tagged as the BT.709 video they become.
+        video.set_colorspace(ffmpeg::color::Space::BT709);
+        video.set_color_range(ffmpeg::color::Range::MPEG);
+        video.set_color_primaries(ffmpeg::color::Primaries::BT709);
+        video.set_color_transfer_characteristic(ffmpeg::color::TransferCharacteristic::BT709);
+        if let Some(b) = s.bitrate {
+            video.set_bit_rate(b as usize);
+        }
+        if global_header {
+            video.set_flags(codec::Flags::GLOBAL_HEADER);
+        }
+        let mut options = Dictionary::new();
+        match s.codec {
+            VideoCodec::H264 | VideoCodec::Hevc => {
+                options.set("preset", s.preset.as_deref().unwrap_or("medium"));
+                if s.bitrate.is_none() {
+                    options.set("crf", &s.crf.unwrap_or(18).to_string());
+                }
+                if s.codec == VideoCodec::Hevc {
+                    options.set("x265-params", "log-level=error");
+                }
+            }
+            VideoCodec::Vp9 => {
+                options.set("cpu-used", s.preset.as_deref().unwrap_or("4"));
+                options.set("row-mt", "1");
+                if s.bitrate.is_none() {
+                    options.set("crf", &s.crf.unwrap_or(31).to_string());
+                    options.set("b", "0");
+                }
+            }
+            VideoCodec::Av1 => {
+                options.set("preset", s.preset.as_deref().unwrap_or("8"));
+                if s.bitrate.is_none() {
+                    options.set("crf", &s.crf.unwrap_or(30).to_string());
+                }
+            }
+            VideoCodec::Prores => {
+                if let Some(p) = &s.preset {
+                    options.set("profile", p);
+                }
+            }
+            VideoCodec::Ffv1 => {}
+        }
+        let encoder = video
+            .open_with(options)
+            .map_err(|e| fail("cannot open the encoder with these settings", e))?;
+        {
+            let mut stream = output
+                .add_stream(codec)
+                .map_err(|e| fail("cannot add the video stream", e))?;
+            stream.set_parameters(&encoder);
+            stream.set_time_base(time_base);
+            stream.set_avg_frame_rate(rate);
+            stream.set_rate(rate);
+        }
+        output
+            .write_header()
+            .map_err(|e| fail("cannot write the header", e))?;
+        let stream_time_base = output.stream(0).expect("one stream").time_base();
+        let mut scaler = scaling::Context::get(
+            format::Pixel::RGBA,
+            s.width,
+            s.height,
+            pixel,
+            s.width,
+            s.height,
+            scaling::Flags::BICUBIC | scaling::Flags::ACCURATE_RND | scaling::Flags::FULL_CHR_H_INT,
+        )
+        .map_err(|e| fail("cannot convert RGBA to the pixel format", e))?;
+        // BT.709 matrix, full-range RGB in, limited-range YUV out (swscale's default is BT.601).
+        unsafe {
+            let coefficients = ffmpeg::ffi::sws_getCoefficients(1 /* SWS_CS_ITU709 */);
+            ffmpeg::ffi::sws_setColorspaceDetails(
+                scaler.as_mut_ptr(),
+                coefficients,
+                1,
+                coefficients,
+                0,
+                0,
+                1 << 16,
+                1 << 16,
+            );
+        }
+        Ok(Encoder {
+            output,
+            encoder,
+            scaler,
+            rgba: frame::Video::new(format::Pixel::RGBA, s.width, s.height),
+            yuv: frame::Video::new(pixel, s.width, s.height),
+            time_base,
+            stream_time_base,
+            frames: 0,
+            dest: dest.to_path_buf(),
+        })
+    }
+
+    fn error(&self, what: &str, e: ffmpeg::Error) -> Error {
+        Error::Encode {
+            path: self.dest.clone(),
+            message: format!("{what}: {e}"),
+        }
+    }
+
+    fn run(&mut self, rx: Receiver<Vec<u8>>) -> Result<u64> {
+        for rgba in rx {
+            self.encode(&rgba)?;
+        }
+        self.encoder
+            .send_eof()
+            .map_err(|e| self.error("cannot flush the encoder", e))?;
+        self.drain()?;
+        self.output
+            .write_trailer()
+            .map_err(|e| self.error("cannot finish the file", e))?;
+        Ok(self.frames)
+    }
+
+    fn encode(&mut self, rgba: &[u8]) -> Result<()> {
+        let (w, h) = (self.rgba.width() as usize, self.rgba.height() as usize);
+        let stride = self.rgba.stride(0);
+        let plane = self.rgba.data_mut(0);
+        for row in 0..h {
+            plane[row * stride..row * stride + w * 4]
+                .copy_from_slice(&rgba[row * w * 4..(row + 1) * w * 4]);
+        }
+        self.scaler
+            .run(&self.rgba, &mut self.yuv)
+            .map_err(|e| self.error("cannot convert the frame", e))?;
+        self.yuv.set_pts(Some(self.frames as i64));
+        self.encoder
+            .send_frame(&self.yuv)
+            .map_err(|e| self.error("cannot encode a frame", e))?;
+        self.frames += 1;
+        self.drain()
+    }
+
+    /// Writes every packet the encoder has ready.
+    fn drain(&mut self) -> Result<()> {
+        let mut packet = Packet::empty();
+        while self.encoder.receive_packet(&mut packet).is_ok() {
+            packet.set_stream(0);
+            // FFmpeg 5.1's muxers take the duration from the packet: without it the last frame
+            // has none and MP4 durations come out a frame short.
+            packet.set_duration(1);
+            packet.rescale_ts(self.time_base, self.stream_time_base);
+            packet
+                .write_interleaved(&mut self.output)
+                .map_err(|e| self.error("cannot write to the file", e))?;
+        }
+        Ok(())
+    }
+}
