@@ -121,6 +121,16 @@ pub struct RenderArgs {
     /// (prores defaults to yuv422p10le).
     #[arg(long, value_name = "FMT")]
     pub pix_fmt: Option<String>,
+    /// Where RGB becomes YUV for 8-bit yuv420p/yuv444p: a GPU compute pass, or swscale on the
+    /// encoder thread (other pixel formats always use swscale).
+    #[arg(long, value_enum, default_value = "gpu")]
+    pub yuv: YuvArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum YuvArg {
+    Gpu,
+    Cpu,
 }
 
 /// Parses a bit rate: `8000000`, `2500k`, `8M`.

@@ -307,3 +307,55 @@ fn bad_video_settings_are_refused_and_leave_nothing() {
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// The GPU colour conversion agrees with swscale (lossless FFV1, so only the conversions
+/// differ): luma within 1 level, chroma within 3 (box average against swscale's filter).
+#[test]
+fn gpu_yuv_matches_swscale() {
+    if common::gpu().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut decoded = Vec::new();
+    for (yuv, size, pix_fmt) in [
+        ("gpu", "96x54", "yuv420p"),
+        ("cpu", "96x54", "yuv420p"),
+        ("gpu", "97x55", "yuv444p"),
+        ("cpu", "97x55", "yuv444p"),
+    ] {
+        let video = dir.path().join(format!("{yuv}-{pix_fmt}.mkv"));
+        let out = mandelfly(&[
+            "render",
+            &weave(),
+            "-o",
+            video.to_str().unwrap(),
+            "--size",
+            size,
+            "--frames",
+            "0..2",
+            "--codec",
+            "ffv1",
+            "--pix-fmt",
+            pix_fmt,
+            "--yuv",
+            yuv,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        decoded.push(decode(&video));
+    }
+    for pair in decoded.chunks(2) {
+        let (gpu, cpu) = (&pair[0], &pair[1]);
+        assert_eq!(gpu.frames.len(), 2);
+        for (a, b) in gpu.frames.iter().zip(&cpu.frames) {
+            // Compared after decoding to RGB, where chroma error spreads over the channels.
+            let worst = a.iter().zip(b).map(|(x, y)| x.abs_diff(*y)).max().unwrap();
+            let p = psnr(a, b);
+            eprintln!("gpu vs swscale: PSNR {p:.1} dB, worst {worst}");
+            assert!(p > 40.0 && worst <= 12, "PSNR {p:.1} dB, worst {worst}");
+        }
+    }
+}

@@ -2,7 +2,7 @@
 
 mod info;
 mod path;
-mod render;
+pub mod render;
 mod still;
 
 use crate::cli::{Cli, Command};

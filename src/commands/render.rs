@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use crate::cli::RenderArgs;
+use crate::cli::{RenderArgs, YuvArg};
 use crate::error::{Error, Result};
 use crate::gpu::renderer::{Passes, Renderer, Sample, sample_jitter};
 use crate::gpu::{GpuContext, GpuOptions};
@@ -252,9 +252,10 @@ pub fn render_sequence(
 }
 
 #[cfg(feature = "video")]
-mod video {
+pub mod video {
     use super::*;
-    use crate::sink::video::{VideoCodec, VideoSettings, VideoSink};
+    use crate::gpu::renderer::Readback;
+    use crate::sink::video::{FrameData, VideoCodec, VideoSettings, VideoSink};
 
     pub fn run(
         args: &RenderArgs,
@@ -286,7 +287,20 @@ mod video {
         let mut renderer = open_renderer(gpu, verbose)?;
         let stop = stop_flag();
         let start = Instant::now();
-        let done = render_into(plan, &mut renderer, &mut sink, frames.clone(), &stop)?;
+        // Colour conversion on the GPU where it can produce the pixel format (see README for
+        // the measurement behind the default), else swscale on the encoder thread.
+        let readback = match (args.yuv, settings.gpu_yuv_layout()) {
+            (YuvArg::Gpu, Some(layout)) => Readback::Yuv(layout),
+            _ => Readback::Rgba,
+        };
+        let done = render_into(
+            plan,
+            &mut renderer,
+            &mut sink,
+            frames.clone(),
+            &stop,
+            readback,
+        )?;
         let interrupted = done < frames.end - frames.start;
         let written = if interrupted {
             sink.finish_interrupted()?
@@ -329,6 +343,7 @@ mod video {
         sink: &mut VideoSink,
         frames: std::ops::Range<u64>,
         stop: &AtomicBool,
+        readback: Readback,
     ) -> Result<u64> {
         let mut progress = Progress::new(frames.end - frames.start);
         let single = renderer.max_single_tile(plan.samples);
@@ -336,7 +351,10 @@ mod video {
         let mut in_flight = VecDeque::new();
         let mut done = 0;
         let mut deliver = |frame: crate::gpu::renderer::Frame, done: &mut u64| -> Result<()> {
-            sink.push(frame.color)?;
+            sink.push(match readback {
+                Readback::Yuv(layout) if !frame.yuv.is_empty() => FrameData::Yuv(frame.yuv, layout),
+                _ => FrameData::Rgba(frame.color),
+            })?;
             *done += 1;
             progress.frame_done(*done);
             Ok(())
@@ -348,7 +366,12 @@ mod video {
             let scenes = plan.scenes(k);
             let samples = as_samples(&scenes);
             if pipelined {
-                in_flight.push_back(renderer.submit(&samples, plan.width, plan.height)?);
+                in_flight.push_back(renderer.submit(
+                    &samples,
+                    plan.width,
+                    plan.height,
+                    readback,
+                )?);
                 if in_flight.len() >= 2 {
                     let frame = renderer.collect(in_flight.pop_front().expect("two in flight"))?;
                     deliver(frame, &mut done)?;

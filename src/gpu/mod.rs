@@ -5,6 +5,7 @@ pub mod probe;
 pub mod renderer;
 pub mod shaders;
 pub mod uniforms;
+pub mod yuv;
 
 use crate::error::{Error, Result};
 

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::gpu::GpuContext;
 use crate::gpu::shaders;
 use crate::gpu::uniforms::{FrameUniform, Tile};
+use crate::gpu::yuv::{self, YuvLayout};
 use crate::scene::Scene;
 
 /// Largest image side accepted.
@@ -91,6 +92,26 @@ pub struct Frame {
     pub depth: Vec<f32>,
     /// GPU time of the render passes, where the adapter has timestamp queries.
     pub gpu_time: Option<Duration>,
+    /// Y'CbCr planes packed as [`YuvLayout`] describes (empty unless requested).
+    pub yuv: Vec<u8>,
+}
+
+/// What [`Renderer::submit`] reads back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readback {
+    /// sRGB RGBA8.
+    Rgba,
+    /// BT.709 limited-range Y'CbCr planes, converted on the GPU.
+    Yuv(YuvLayout),
+}
+
+/// The GPU colour conversion stage, for one frame size.
+struct YuvStage {
+    layout: YuvLayout,
+    pipeline: wgpu::ComputePipeline,
+    bind_group: wgpu::BindGroup,
+    planes: wgpu::Buffer,
+    readback: Vec<wgpu::Buffer>,
 }
 
 /// A frame submitted to the GPU whose colour has not been read back yet.
@@ -100,6 +121,7 @@ pub struct PendingFrame {
     submission: wgpu::SubmissionIndex,
     width: u32,
     height: u32,
+    readback: Readback,
 }
 
 /// Per-tile-size GPU resources.
@@ -109,6 +131,8 @@ struct Targets {
     color: wgpu::Texture,
     depth: wgpu::Texture,
     color_view: wgpu::TextureView,
+    /// The same texture, for sampling by the colour conversion.
+    color_sampled_view: wgpu::TextureView,
     depth_view: wgpu::TextureView,
     accum: wgpu::Buffer,
     color_readback: Vec<wgpu::Buffer>,
@@ -137,6 +161,7 @@ pub struct Renderer {
     timestamps: Option<Timestamps>,
     max_tile: u32,
     next_slot: usize,
+    yuv: Option<YuvStage>,
 }
 
 fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
@@ -243,6 +268,7 @@ impl Renderer {
             timestamps,
             max_tile,
             next_slot: 0,
+            yuv: None,
         }
     }
 
@@ -289,6 +315,8 @@ impl Renderer {
         });
         if !fits {
             self.targets = Some(Targets::new(&self.gpu.device, width, height, samples > 1));
+            // The conversion stage binds the old colour texture.
+            self.yuv = None;
         }
     }
 
@@ -368,6 +396,7 @@ impl Renderer {
                 Vec::new()
             },
             gpu_time: self.timestamps.as_ref().map(|_| Duration::ZERO),
+            yuv: Vec::new(),
         };
         let tile_side = self.max_single_tile(count);
         let (tile_w, tile_h) = (width.min(tile_side), height.min(tile_side));
@@ -573,13 +602,78 @@ impl Renderer {
         Ok(())
     }
 
-    /// Starts rendering a frame (colour only, one tile) without waiting for it. At most
-    /// `RING - 1` frames should be pending at once; collect them in order.
+    /// Builds (or reuses) the colour conversion stage for frames of `layout`.
+    fn yuv_stage(&mut self, layout: YuvLayout) -> Result<()> {
+        if self.yuv.as_ref().is_some_and(|y| y.layout == layout) {
+            return Ok(());
+        }
+        let device = &self.gpu.device;
+        let pipeline = self
+            .gpu
+            .compute_pipeline("rgb to yuv", yuv::SHADER, "yuv_main", None)?;
+        let params = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("yuv params"),
+            size: std::mem::size_of::<yuv::YuvParams>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.gpu
+            .queue
+            .write_buffer(&params, 0, bytemuck::bytes_of(&layout.params()));
+        let planes = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("yuv planes"),
+            size: layout.size(),
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        let targets = self.targets.as_ref().expect("created before the stage");
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("rgb to yuv"),
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: params.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: wgpu::BindingResource::TextureView(&targets.color_sampled_view),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: planes.as_entire_binding(),
+                },
+            ],
+        });
+        let readback = (0..RING)
+            .map(|_| {
+                device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("yuv readback"),
+                    size: layout.size(),
+                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                })
+            })
+            .collect();
+        self.yuv = Some(YuvStage {
+            layout,
+            pipeline,
+            bind_group,
+            planes,
+            readback,
+        });
+        Ok(())
+    }
+
+    /// Starts rendering a frame (one tile) without waiting for it, reading back RGBA or, for
+    /// video, Y'CbCr planes converted on the GPU. At most `RING - 1` frames should be pending
+    /// at once; collect them in order.
     pub fn submit(
         &mut self,
         samples: &[Sample<'_>],
         width: u32,
         height: u32,
+        readback: Readback,
     ) -> Result<PendingFrame> {
         Self::check(samples, width, height)?;
         let count = samples.len() as u32;
@@ -593,6 +687,14 @@ impl Renderer {
         let pipeline = self.pipeline(samples[0].scene)?;
         self.ensure_uniform_capacity(count);
         self.ensure_targets(width, height, count);
+        if let Readback::Yuv(layout) = readback {
+            assert_eq!(
+                (layout.width, layout.height),
+                (width, height),
+                "YUV layout size"
+            );
+            self.yuv_stage(layout)?;
+        }
         let tile = Tile {
             x: 0,
             y: 0,
@@ -616,44 +718,84 @@ impl Renderer {
         let slot = self.next_slot;
         self.next_slot = (self.next_slot + 1) % RING;
         let targets = self.targets.as_ref().expect("just ensured");
-        Self::copy_out(
-            &mut encoder,
-            &targets.color,
-            &targets.color_readback[slot],
-            targets.row_pitch,
-            tile,
-        );
+        match readback {
+            Readback::Rgba => Self::copy_out(
+                &mut encoder,
+                &targets.color,
+                &targets.color_readback[slot],
+                targets.row_pitch,
+                tile,
+            ),
+            Readback::Yuv(layout) => {
+                let stage = self.yuv.as_ref().expect("just built");
+                {
+                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                        label: Some("rgb to yuv"),
+                        timestamp_writes: None,
+                    });
+                    pass.set_pipeline(&stage.pipeline);
+                    pass.set_bind_group(0, &stage.bind_group, &[]);
+                    let p = layout.params();
+                    pass.dispatch_workgroups(
+                        p.y_words.max(p.c_words).div_ceil(64),
+                        height + 2 * p.c_height,
+                        1,
+                    );
+                }
+                encoder.copy_buffer_to_buffer(
+                    &stage.planes,
+                    0,
+                    &stage.readback[slot],
+                    0,
+                    layout.size(),
+                );
+            }
+        }
         let submission = self.gpu.queue.submit([encoder.finish()]);
         Ok(PendingFrame {
             slot,
             submission,
             width,
             height,
+            readback,
         })
     }
 
-    /// Waits for a submitted frame and returns its colour.
+    /// Waits for a submitted frame and returns what it read back.
     pub fn collect(&mut self, pending: PendingFrame) -> Result<Frame> {
-        let targets = self.targets.as_ref().expect("created by submit");
         let (w, h) = (pending.width, pending.height);
-        let pitch = targets.row_pitch as usize;
-        let data = self.gpu.read_buffer_after(
-            &targets.color_readback[pending.slot],
-            pitch as u64 * h as u64,
-            Some(pending.submission),
-        )?;
-        let row_bytes = w as usize * 4;
-        let mut color = Vec::with_capacity(row_bytes * h as usize);
-        for row in 0..h as usize {
-            color.extend_from_slice(&data[row * pitch..row * pitch + row_bytes]);
-        }
-        Ok(Frame {
+        let mut frame = Frame {
             width: w,
             height: h,
-            color,
-            depth: Vec::new(),
-            gpu_time: None,
-        })
+            ..Default::default()
+        };
+        match pending.readback {
+            Readback::Yuv(layout) => {
+                let stage = self.yuv.as_ref().expect("built by submit");
+                frame.yuv = self.gpu.read_buffer_after(
+                    &stage.readback[pending.slot],
+                    layout.size(),
+                    Some(pending.submission),
+                )?;
+            }
+            Readback::Rgba => {
+                let targets = self.targets.as_ref().expect("created by submit");
+                let pitch = targets.row_pitch as usize;
+                let data = self.gpu.read_buffer_after(
+                    &targets.color_readback[pending.slot],
+                    pitch as u64 * h as u64,
+                    Some(pending.submission),
+                )?;
+                let row_bytes = w as usize * 4;
+                frame.color.reserve(row_bytes * h as usize);
+                for row in 0..h as usize {
+                    frame
+                        .color
+                        .extend_from_slice(&data[row * pitch..row * pitch + row_bytes]);
+                }
+            }
+        }
+        Ok(frame)
     }
 }
 
@@ -671,7 +813,9 @@ impl Targets {
                 sample_count: 1,
                 dimension: wgpu::TextureDimension::D2,
                 format,
-                usage: wgpu::TextureUsages::STORAGE_BINDING | wgpu::TextureUsages::COPY_SRC,
+                usage: wgpu::TextureUsages::STORAGE_BINDING
+                    | wgpu::TextureUsages::TEXTURE_BINDING
+                    | wgpu::TextureUsages::COPY_SRC,
                 view_formats: &[],
             })
         };
@@ -696,6 +840,7 @@ impl Targets {
             width,
             height,
             color_view: color.create_view(&Default::default()),
+            color_sampled_view: color.create_view(&Default::default()),
             depth_view: depth.create_view(&Default::default()),
             color,
             depth,

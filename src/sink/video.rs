@@ -12,6 +12,13 @@ use ffmpeg::{Dictionary, Packet, Rational, codec, encoder, format, frame, softwa
 use ffmpeg_next as ffmpeg;
 
 use crate::error::{Error, Result};
+use crate::gpu::yuv::YuvLayout;
+
+/// A frame for the encoder: RGBA8 for swscale to convert, or planes already converted.
+pub enum FrameData {
+    Rgba(Vec<u8>),
+    Yuv(Vec<u8>, YuvLayout),
+}
 
 /// Frames queued between the renderer and the encoder thread.
 const QUEUE: usize = 3;
@@ -118,6 +125,21 @@ impl VideoSettings {
             .as_deref()
             .unwrap_or(self.codec.default_pixel_format())
     }
+
+    /// The plane layout the GPU conversion can produce for this pixel format, if any (8-bit
+    /// 4:2:0 and 4:4:4).
+    pub fn gpu_yuv_layout(&self) -> Option<YuvLayout> {
+        let chroma_shift = match self.pixel_format_name() {
+            "yuv420p" => 1,
+            "yuv444p" => 0,
+            _ => return None,
+        };
+        Some(YuvLayout {
+            width: self.width,
+            height: self.height,
+            chroma_shift,
+        })
+    }
 }
 
 /// The encoders of [`VideoCodec::ALL`] that this FFmpeg has.
@@ -147,7 +169,7 @@ pub struct Written {
 
 /// A video being written. Push RGBA8 frames in order; then `finish` or `finish_interrupted`.
 pub struct VideoSink {
-    tx: Option<SyncSender<Vec<u8>>>,
+    tx: Option<SyncSender<FrameData>>,
     thread: Option<JoinHandle<Result<u64>>>,
     temp: PathBuf,
     dest: PathBuf,
@@ -250,7 +272,7 @@ impl VideoSink {
             ".{}.writing",
             dest.file_name().unwrap_or_default().to_string_lossy()
         ));
-        let (tx, rx) = sync_channel::<Vec<u8>>(QUEUE);
+        let (tx, rx) = sync_channel::<FrameData>(QUEUE);
         let (ready_tx, ready_rx) = sync_channel::<Result<()>>(1);
         let thread_temp = temp.clone();
         let thread_dest = dest.to_path_buf();
@@ -294,10 +316,15 @@ impl VideoSink {
         })
     }
 
-    /// Queues one RGBA8 frame; blocks while the queue is full.
-    pub fn push(&mut self, rgba: Vec<u8>) -> Result<()> {
-        assert_eq!(rgba.len(), self.frame_bytes, "frame size");
-        let sent = self.tx.as_ref().expect("open").send(rgba);
+    /// Queues one frame; blocks while the queue is full.
+    pub fn push(&mut self, frame: FrameData) -> Result<()> {
+        match &frame {
+            FrameData::Rgba(rgba) => assert_eq!(rgba.len(), self.frame_bytes, "frame size"),
+            FrameData::Yuv(planes, layout) => {
+                assert_eq!(planes.len() as u64, layout.size(), "plane size")
+            }
+        }
+        let sent = self.tx.as_ref().expect("open").send(frame);
         if sent.is_err() {
             // The encoder thread stopped: its error says why.
             return Err(self.join().err().unwrap_or_else(|| Error::Encode {
@@ -511,9 +538,13 @@ impl Encoder {
         }
     }
 
-    fn run(&mut self, rx: Receiver<Vec<u8>>) -> Result<u64> {
-        for rgba in rx {
-            self.encode(&rgba)?;
+    fn run(&mut self, rx: Receiver<FrameData>) -> Result<u64> {
+        for frame in rx {
+            match frame {
+                FrameData::Rgba(rgba) => self.convert(&rgba)?,
+                FrameData::Yuv(planes, layout) => self.copy_planes(&planes, &layout),
+            }
+            self.encode()?;
         }
         self.encoder
             .send_eof()
@@ -525,7 +556,8 @@ impl Encoder {
         Ok(self.frames)
     }
 
-    fn encode(&mut self, rgba: &[u8]) -> Result<()> {
+    /// RGBA8 into the YUV frame by swscale.
+    fn convert(&mut self, rgba: &[u8]) -> Result<()> {
         let (w, h) = (self.rgba.width() as usize, self.rgba.height() as usize);
         let stride = self.rgba.stride(0);
         let plane = self.rgba.data_mut(0);
@@ -535,7 +567,32 @@ impl Encoder {
         }
         self.scaler
             .run(&self.rgba, &mut self.yuv)
-            .map_err(|e| self.error("cannot convert the frame", e))?;
+            .map_err(|e| self.error("cannot convert the frame", e))
+    }
+
+    /// Planes converted on the GPU into the YUV frame, row by row.
+    fn copy_planes(&mut self, planes: &[u8], layout: &YuvLayout) {
+        for index in 0..3 {
+            let (offset, src_stride) = layout.plane(index);
+            let (width, height) = if index == 0 {
+                (layout.width as usize, layout.height as usize)
+            } else {
+                (
+                    layout.chroma_width() as usize,
+                    layout.chroma_height() as usize,
+                )
+            };
+            let dst_stride = self.yuv.stride(index);
+            let dst = self.yuv.data_mut(index);
+            for row in 0..height {
+                let src = offset + row * src_stride;
+                dst[row * dst_stride..row * dst_stride + width]
+                    .copy_from_slice(&planes[src..src + width]);
+            }
+        }
+    }
+
+    fn encode(&mut self) -> Result<()> {
         self.yuv.set_pts(Some(self.frames as i64));
         self.encoder
             .send_frame(&self.yuv)
