@@ -36,6 +36,7 @@ const FLAG_AO: u32 = 1u;
 const FLAG_SHADOWS: u32 = 2u;
 const FLAG_ORBIT_TRAP: u32 = 4u;
 const FLAG_SPECULAR: u32 = 8u;
+const FLAG_COUNT: u32 = 16u;
 
 @group(0) @binding(0) var<uniform> frame: FrameUniform;
 

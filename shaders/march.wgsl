@@ -5,6 +5,17 @@
 @group(0) @binding(3) var depth_out: texture_storage_2d<r32float, write>;
 // Running sum of linear colour over the samples of a pixel (used when samples > 1).
 @group(0) @binding(4) var<storage, read_write> accum: array<vec4<f32>>;
+// Distance-estimator evaluations, counted when FLAG_COUNT is set (for `mandelfly bench`),
+// spread over 64 counters so that no counter overflows and atomics rarely contend.
+@group(0) @binding(5) var<storage, read_write> evaluations: array<atomic<u32>, 64>;
+
+var<private> pixel_evaluations: u32 = 0u;
+
+// Every distance estimate of a frame goes through here, so it can be counted.
+fn estimate(p: vec3<f32>) -> vec2<f32> {
+    pixel_evaluations = pixel_evaluations + 1u;
+    return fractal_de(p);
+}
 
 const SHADOW_STEPS: u32 = 64u;
 const AO_SAMPLES: u32 = 5u;
@@ -43,7 +54,7 @@ fn march(dir: vec3<f32>, interval: vec2<f32>) -> Hit {
     var found = false;
     let step_factor = frame.march.w;
     for (var i = 0u; i < frame.control.x; i = i + 1u) {
-        d = fractal_de(world_point(dir, t)).x;
+        d = estimate(world_point(dir, t)).x;
         if d < hit_threshold(t) {
             found = true;
             break;
@@ -65,7 +76,7 @@ fn march(dir: vec3<f32>, interval: vec2<f32>) -> Hit {
     var hi = t;
     for (var k = 0u; k < REFINE_STEPS; k = k + 1u) {
         let mid = 0.5 * (lo + hi);
-        if fractal_de(world_point(dir, mid)).x < hit_threshold(mid) {
+        if estimate(world_point(dir, mid)).x < hit_threshold(mid) {
             hi = mid;
         } else {
             lo = mid;
@@ -77,8 +88,8 @@ fn march(dir: vec3<f32>, interval: vec2<f32>) -> Hit {
 // Gradient of the distance estimate by the tetrahedron technique (4 evaluations instead of 6).
 fn surface_normal(p: vec3<f32>, h: f32) -> vec3<f32> {
     let k = vec2<f32>(1.0, -1.0);
-    let n = k.xyy * fractal_de(p + k.xyy * h).x + k.yyx * fractal_de(p + k.yyx * h).x
-        + k.yxy * fractal_de(p + k.yxy * h).x + k.xxx * fractal_de(p + k.xxx * h).x;
+    let n = k.xyy * estimate(p + k.xyy * h).x + k.yyx * estimate(p + k.yyx * h).x
+        + k.yxy * estimate(p + k.yxy * h).x + k.xxx * estimate(p + k.xxx * h).x;
     let len = length(n);
     return select(vec3<f32>(0.0, 0.0, 1.0), n / len, len > 0.0);
 }
@@ -92,7 +103,7 @@ fn ambient_occlusion(p: vec3<f32>, n: vec3<f32>, t: f32) -> f32 {
     var total = 0.0;
     for (var i = 1u; i <= AO_SAMPLES; i = i + 1u) {
         let h = radius * f32(i) / f32(AO_SAMPLES);
-        let d = fractal_de(p + n * h).x;
+        let d = estimate(p + n * h).x;
         occlusion = occlusion + weight * clamp((h - d) / h, 0.0, 1.0);
         total = total + weight;
         weight = weight * 0.7;
@@ -111,7 +122,7 @@ fn soft_shadow(p: vec3<f32>, eps: f32) -> f32 {
     var s = 2.0 * eps;
     var result = 1.0;
     for (var i = 0u; i < SHADOW_STEPS; i = i + 1u) {
-        let d = fractal_de(p + l * s).x;
+        let d = estimate(p + l * s).x;
         result = min(result, k * d / s);
         if result < 0.002 || s > exit {
             break;
@@ -132,7 +143,7 @@ fn shade(dir: vec3<f32>, t: f32) -> vec3<f32> {
 
     var base = frame.albedo.rgb;
     if (flags & FLAG_ORBIT_TRAP) != 0u {
-        let trap = fractal_de(p).y;
+        let trap = estimate(p).y;
         // Surface orbits start at |c| of about 0.4 to 1.1; stretch that range over the blend.
         base = mix(frame.albedo.rgb, frame.trap_color.rgb, smoothstep(0.35, 1.1, sqrt(trap)));
     }
@@ -162,6 +173,13 @@ fn render_main(@builtin(global_invocation_id) id: vec3<u32>) {
     if id.x >= frame.control.z || id.y >= frame.control.w {
         return;
     }
+    shade_pixel(id);
+    if (frame.control.y & FLAG_COUNT) != 0u {
+        atomicAdd(&evaluations[(id.x + id.y * 7u) % 64u], pixel_evaluations);
+    }
+}
+
+fn shade_pixel(id: vec3<u32>) {
     let pixel = frame.image.zw + id.xy;
     let dir = camera_ray(pixel);
     let interval = bounding_interval(dir);

@@ -40,6 +40,8 @@ pub enum Command {
     Path(PathCommand),
     /// List the GPU adapters, backends and features wgpu sees, and which one mandelfly uses.
     Info,
+    /// Run the benchmark suite: a table, or JSON for CI, optionally against a baseline.
+    Bench(BenchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -187,6 +189,29 @@ pub fn parse_frames(s: &str) -> Result<FrameRange, String> {
         start: bound(a)?,
         end: bound(b)?,
     })
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Print the report as JSON (schema in the README) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Small sizes and few runs: a smoke test.
+    #[arg(long)]
+    pub quick: bool,
+    /// Timed runs per case (default 5; 2 with --quick).
+    #[arg(long, value_name = "N")]
+    pub runs: Option<u32>,
+    /// Compare with an earlier `--json` report; exit with status 1 when a case got slower by
+    /// more than --max-regression.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Percent a case may slow down against the baseline.
+    #[arg(long, value_name = "PCT", default_value_t = 10.0)]
+    pub max_regression: f64,
+    /// Also write the JSON report to this file.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

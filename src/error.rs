@@ -49,6 +49,9 @@ pub enum Error {
     Gpu(String),
     #[error("cannot encode {path}: {message}")]
     Encode { path: PathBuf, message: String },
+    /// A benchmark figure got slower than the baseline allows.
+    #[error("performance regression: {0}")]
+    Regression(String),
     /// Stopped by Ctrl-C or SIGTERM; the message says what was kept.
     #[error("interrupted: {0}")]
     Interrupted(String),

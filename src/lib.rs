@@ -12,6 +12,7 @@
 //! # Ok::<(), mandelfly::error::Error>(())
 //! ```
 
+pub mod bench;
 pub mod camera;
 pub mod cli;
 pub mod commands;

@@ -1,5 +1,6 @@
 //! The commands behind the CLI. Each returns errors; `main` turns them into messages and exit codes.
 
+mod bench;
 mod info;
 mod path;
 pub mod render;
@@ -17,6 +18,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Still(args) => still::run(args, &gpu, cli.global.verbose),
         Command::Info => info::run(&gpu, cli.global.verbose),
         Command::Render(args) => render::run(args, &gpu, cli.global.verbose),
+        Command::Bench(args) => bench::run(args, &gpu),
         Command::Path(command) => path::run(command, &gpu),
     }
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::gpu::GpuContext;
 use crate::gpu::shaders;
-use crate::gpu::uniforms::{FrameUniform, Tile};
+use crate::gpu::uniforms::{FLAG_COUNT, FrameUniform, Tile};
 use crate::gpu::yuv::{self, YuvLayout};
 use crate::scene::Scene;
 
@@ -94,6 +94,8 @@ pub struct Frame {
     pub gpu_time: Option<Duration>,
     /// Y'CbCr planes packed as [`YuvLayout`] describes (empty unless requested).
     pub yuv: Vec<u8>,
+    /// Distance-estimator evaluations, when counting was on ([`Renderer::set_counting`]).
+    pub de_evaluations: Option<u64>,
 }
 
 /// What [`Renderer::submit`] reads back.
@@ -162,7 +164,14 @@ pub struct Renderer {
     max_tile: u32,
     next_slot: usize,
     yuv: Option<YuvStage>,
+    /// 64 evaluation counters (binding 5) and their readback.
+    counters: wgpu::Buffer,
+    counters_readback: wgpu::Buffer,
+    counting: bool,
 }
+
+/// Bytes of the evaluation counters.
+const COUNTERS_SIZE: u64 = 64 * 4;
 
 fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
     wgpu::BindGroupLayoutEntry {
@@ -190,6 +199,19 @@ fn storage_texture_entry(binding: u32, format: wgpu::TextureFormat) -> wgpu::Bin
     }
 }
 
+fn storage_buffer_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Storage { read_only: false },
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
 fn uniform_buffer(device: &wgpu::Device, label: &str, samples: u32) -> wgpu::Buffer {
     device.create_buffer(&wgpu::BufferDescriptor {
         label: Some(label),
@@ -209,16 +231,8 @@ impl Renderer {
                 uniform_entry(1),
                 storage_texture_entry(2, wgpu::TextureFormat::Rgba8Unorm),
                 storage_texture_entry(3, wgpu::TextureFormat::R32Float),
-                wgpu::BindGroupLayoutEntry {
-                    binding: 4,
-                    visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Storage { read_only: false },
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
-                    },
-                    count: None,
-                },
+                storage_buffer_entry(4),
+                storage_buffer_entry(5),
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -257,6 +271,20 @@ impl Renderer {
                     .max_compute_workgroups_per_dimension
                     .saturating_mul(WORKGROUP),
             );
+        let counters = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("evaluation counters"),
+            size: COUNTERS_SIZE,
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_DST
+                | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        let counters_readback = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("evaluation counters readback"),
+            size: COUNTERS_SIZE,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
         Renderer {
             frame_uniforms: uniform_buffer(device, "frame uniforms", 1),
             fractal_uniforms: uniform_buffer(device, "fractal uniforms", 1),
@@ -269,11 +297,20 @@ impl Renderer {
             max_tile,
             next_slot: 0,
             yuv: None,
+            counters,
+            counters_readback,
+            counting: false,
         }
     }
 
     pub fn gpu(&self) -> &GpuContext {
         &self.gpu
+    }
+
+    /// Counts distance-estimator evaluations in [`Renderer::render_samples`] frames (costs a
+    /// little; for benchmarks).
+    pub fn set_counting(&mut self, on: bool) {
+        self.counting = on;
     }
 
     /// Caps the tile side (tests use it to check that tiled and whole renders agree).
@@ -397,6 +434,7 @@ impl Renderer {
             },
             gpu_time: self.timestamps.as_ref().map(|_| Duration::ZERO),
             yuv: Vec::new(),
+            de_evaluations: None,
         };
         let tile_side = self.max_single_tile(count);
         let (tile_w, tile_h) = (width.min(tile_side), height.min(tile_side));
@@ -431,6 +469,9 @@ impl Renderer {
             let mut uniform = FrameUniform::new(sample.scene, width, height, tile);
             uniform.jitter = [sample.jitter[0], sample.jitter[1], 0.0, 0.0];
             uniform.samples = [i as u32, count, 0, 0];
+            if self.counting && timed {
+                uniform.control[1] |= FLAG_COUNT;
+            }
             let offset = i as u64 * UNIFORM_STRIDE;
             gpu.queue
                 .write_buffer(&self.frame_uniforms, offset, bytemuck::bytes_of(&uniform));
@@ -475,8 +516,15 @@ impl Renderer {
                     binding: 4,
                     resource: targets.accum.as_entire_binding(),
                 },
+                wgpu::BindGroupEntry {
+                    binding: 5,
+                    resource: self.counters.as_entire_binding(),
+                },
             ],
         });
+        if self.counting && timed {
+            encoder.clear_buffer(&self.counters, 0, None);
+        }
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
             label: Some("ray march"),
             timestamp_writes: self.timestamps.as_ref().filter(|_| timed).map(|ts| {
@@ -552,6 +600,15 @@ impl Renderer {
             encoder.resolve_query_set(&ts.queries, 0..2, &ts.resolve, 0);
             encoder.copy_buffer_to_buffer(&ts.resolve, 0, &ts.readback, 0, 16);
         }
+        if self.counting {
+            encoder.copy_buffer_to_buffer(
+                &self.counters,
+                0,
+                &self.counters_readback,
+                0,
+                COUNTERS_SIZE,
+            );
+        }
         if passes.color {
             Self::copy_out(
                 &mut encoder,
@@ -590,6 +647,12 @@ impl Renderer {
                 let src: &[f32] = bytemuck::cast_slice(&data[row * pitch..row * pitch + row_bytes]);
                 frame.depth[dst..dst + tile.width as usize].copy_from_slice(src);
             }
+        }
+        if self.counting {
+            let data = gpu.read_buffer(&self.counters_readback, COUNTERS_SIZE)?;
+            let counts: &[u32] = bytemuck::cast_slice(&data);
+            let sum: u64 = counts.iter().map(|&c| c as u64).sum();
+            *frame.de_evaluations.get_or_insert(0) += sum;
         }
         if let Some(ts) = &self.timestamps {
             let data = gpu.read_buffer(&ts.readback, 16)?;

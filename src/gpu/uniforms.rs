@@ -9,6 +9,8 @@ pub const FLAG_AO: u32 = 1;
 pub const FLAG_SHADOWS: u32 = 2;
 pub const FLAG_ORBIT_TRAP: u32 = 4;
 pub const FLAG_SPECULAR: u32 = 8;
+/// Count distance-estimator evaluations (benchmark runs).
+pub const FLAG_COUNT: u32 = 16;
 
 /// Twin of `FrameUniform` in shaders/common.wgsl.
 #[repr(C)]

@@ -1,0 +1,634 @@
+//! `mandelfly bench`: a fixed suite that CI runners track. Each case renders warm (pipelines
+//! compiled) several times and reports wall and GPU times (median, p90, min), megapixels and
+//! frames per second, and distance-estimator evaluations per second counted on the GPU, with
+//! the efficiency against the adapter's own best rate measured in the same run.
+//!
+//! The JSON report's schema is documented in the README ("Benchmark"); `version` changes when a
+//! field changes meaning.
+
+use std::time::{Duration, Instant};
+
+use glam::DVec3;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::gpu::probe::Probe;
+use crate::gpu::renderer::{Passes, Renderer};
+use crate::scene::Scene;
+
+pub const SCHEMA: &str = "mandelfly-bench";
+pub const SCHEMA_VERSION: u32 = 1;
+
+const FMA_SHADER: &str = include_str!("../shaders/bench/fma.wgsl");
+/// Flops per invocation of the FMA kernel (see shaders/bench/fma.wgsl).
+const FLOPS_PER_INVOCATION: f64 = 16384.0;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: String,
+    pub version: u32,
+    pub mandelfly_version: String,
+    /// The build's git commit, when known.
+    pub git_commit: Option<String>,
+    /// Seconds since 1970 when the run started.
+    pub unix_time: u64,
+    pub quick: bool,
+    pub adapter: AdapterReport,
+    pub peak: Peak,
+    pub cases: Vec<CaseReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdapterReport {
+    pub name: String,
+    pub backend: String,
+    pub device_type: String,
+    pub driver: String,
+    pub driver_info: String,
+    pub vendor: u32,
+    pub device: u32,
+    /// GPU times come from timestamp queries.
+    pub timestamps: bool,
+}
+
+/// The adapter's best rates, measured in the same run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Peak {
+    /// Fused multiply-add throughput of an ideal kernel, GFLOP/s.
+    pub fma_gflops: f64,
+    /// Distance estimates per second of the probe kernel on the points a sphere tracer meets
+    /// in the reference view (computed on the CPU), in ray order: the march's own mix of
+    /// estimates with no shading, no divergence between rays and no bookkeeping.
+    pub de_per_second: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    pub median: f64,
+    pub p90: f64,
+    pub min: f64,
+}
+
+impl Stats {
+    pub fn of(values: &[f64]) -> Stats {
+        let mut v = values.to_vec();
+        v.sort_by(|a, b| a.total_cmp(b));
+        let n = v.len();
+        let median = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            0.5 * (v[n / 2 - 1] + v[n / 2])
+        };
+        // Nearest-rank p90.
+        let p90 = v[((0.9 * n as f64).ceil() as usize).clamp(1, n) - 1];
+        Stats {
+            median,
+            p90,
+            min: v[0],
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseReport {
+    pub name: String,
+    pub description: String,
+    pub width: u32,
+    pub height: u32,
+    /// Frames in one timed run.
+    pub frames_per_run: u32,
+    pub runs: u32,
+    /// Milliseconds per run, wall clock (render and readback; for the video case, encoding too).
+    pub wall_ms: Stats,
+    /// Milliseconds per run on the GPU (timestamp queries), where the adapter has them.
+    pub gpu_ms: Option<Stats>,
+    pub megapixels_per_second: f64,
+    pub frames_per_second: f64,
+    /// Distance-estimator evaluations in one frame, counted on the GPU.
+    pub de_per_frame: Option<u64>,
+    pub de_per_second: Option<f64>,
+    /// `de_per_second` over the adapter's peak distance-estimate rate.
+    pub efficiency: Option<f64>,
+}
+
+impl CaseReport {
+    /// The figure regressions are judged on: GPU milliseconds per run where both sides have
+    /// them, else wall milliseconds.
+    fn primary_ms(&self, other: &CaseReport) -> (f64, f64, &'static str) {
+        match (&self.gpu_ms, &other.gpu_ms) {
+            (Some(a), Some(b)) => (a.median, b.median, "gpu ms"),
+            _ => (self.wall_ms.median, other.wall_ms.median, "wall ms"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Small sizes and few runs: a smoke test for CI.
+    pub quick: bool,
+    /// Timed runs per case (default 5, quick 2).
+    pub runs: Option<u32>,
+}
+
+fn git_commit() -> Option<String> {
+    option_env!("MANDELFLY_GIT_COMMIT")
+        .map(str::to_string)
+        .or_else(|| std::env::var("GITHUB_SHA").ok())
+        .filter(|s| !s.is_empty())
+}
+
+fn adapter_report(info: &wgpu::AdapterInfo, timestamps: bool) -> AdapterReport {
+    AdapterReport {
+        name: info.name.clone(),
+        backend: format!("{:?}", info.backend),
+        device_type: format!("{:?}", info.device_type),
+        driver: info.driver.clone(),
+        driver_info: info.driver_info.clone(),
+        vendor: info.vendor,
+        device: info.device,
+        timestamps,
+    }
+}
+
+/// The points a sphere tracer evaluates on its way to the surface: the CPU twin of the march
+/// over a coarse grid of the scene's rays, in ray order (so neighbouring invocations of the
+/// probe do similar work), repeated up to `count`.
+fn march_points(scene: &Scene, count: usize) -> Vec<DVec3> {
+    let (w, h) = (64, 36);
+    let cam = &scene.camera;
+    let eps_per_unit = cam.pixel_footprint(720) * scene.look.detail;
+    let radius = scene.fractal.bounding_radius();
+    let mut points = Vec::new();
+    for y in 0..h {
+        for x in 0..w {
+            let dir = cam.ray_direction(x, y, w, h);
+            let b = cam.position.dot(dir);
+            let c = cam.position.length_squared() - radius * radius;
+            let disc = b * b - c;
+            if disc < 0.0 {
+                continue;
+            }
+            let (mut t, t1) = ((-b - disc.sqrt()).max(0.0), -b + disc.sqrt());
+            for _ in 0..scene.look.max_steps {
+                let p = cam.position + dir * t;
+                points.push(p);
+                let d = scene.fractal.distance(p).distance;
+                if d < eps_per_unit * t {
+                    break;
+                }
+                t += d * crate::gpu::uniforms::STEP_FACTOR as f64;
+                if t > t1 {
+                    break;
+                }
+            }
+        }
+    }
+    (0..count).map(|i| points[i % points.len()]).collect()
+}
+
+fn fma_peak(renderer: &Renderer, invocations: u32) -> Result<f64> {
+    let gpu = renderer.gpu();
+    let pipeline = gpu.compute_pipeline("fma peak", FMA_SHADER, "fma_main", None)?;
+    let sink = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("fma sink"),
+        size: invocations as u64 * 4,
+        usage: wgpu::BufferUsages::STORAGE,
+        mapped_at_creation: false,
+    });
+    let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some("fma"),
+        layout: &pipeline.get_bind_group_layout(0),
+        entries: &[wgpu::BindGroupEntry {
+            binding: 0,
+            resource: sink.as_entire_binding(),
+        }],
+    });
+    let mut best = Duration::MAX;
+    for _ in 0..4 {
+        let mut encoder = gpu.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&pipeline);
+            pass.set_bind_group(0, &bind_group, &[]);
+            // Spread over two dimensions to stay within the per-dimension dispatch limit.
+            let groups = invocations / 64;
+            pass.dispatch_workgroups(groups.min(32768), groups.div_ceil(32768), 1);
+        }
+        let start = Instant::now();
+        gpu.queue.submit([encoder.finish()]);
+        gpu.wait(None)?;
+        best = best.min(start.elapsed());
+    }
+    Ok(invocations as f64 * FLOPS_PER_INVOCATION / best.as_secs_f64() / 1e9)
+}
+
+fn de_peak(renderer: &Renderer, scene: &Scene, points: usize) -> Result<f64> {
+    let points = march_points(scene, points);
+    let probe = Probe::new(renderer.gpu(), scene.fractal.as_ref(), &points)?;
+    probe.time()?;
+    let mut best = Duration::MAX;
+    for _ in 0..3 {
+        best = best.min(probe.time()?);
+    }
+    Ok(points.len() as f64 / best.as_secs_f64())
+}
+
+/// Renders `scene` warm `runs` times, then once more counting evaluations.
+fn still_case(
+    renderer: &mut Renderer,
+    name: &str,
+    description: &str,
+    scene: &Scene,
+    (width, height): (u32, u32),
+    runs: u32,
+    peak: &Peak,
+) -> Result<CaseReport> {
+    renderer.render(scene, width, height, Passes::COLOR)?;
+    let mut wall = Vec::new();
+    let mut gpu = Vec::new();
+    for _ in 0..runs {
+        let start = Instant::now();
+        let frame = renderer.render(scene, width, height, Passes::COLOR)?;
+        wall.push(start.elapsed().as_secs_f64() * 1e3);
+        if let Some(t) = frame.gpu_time {
+            gpu.push(t.as_secs_f64() * 1e3);
+        }
+    }
+    renderer.set_counting(true);
+    let counted = renderer.render(scene, width, height, Passes::COLOR);
+    renderer.set_counting(false);
+    let de_per_frame = counted?.de_evaluations;
+    let wall_ms = Stats::of(&wall);
+    let gpu_ms = (!gpu.is_empty()).then(|| Stats::of(&gpu));
+    // Rates from the GPU time where there is one: it excludes readback and CPU overheads.
+    let ms = gpu_ms.map_or(wall_ms.median, |g| g.median).max(1e-6);
+    let de_per_second = de_per_frame.map(|n| n as f64 / (ms / 1e3));
+    Ok(CaseReport {
+        name: name.to_string(),
+        description: description.to_string(),
+        width,
+        height,
+        frames_per_run: 1,
+        runs,
+        wall_ms,
+        gpu_ms,
+        megapixels_per_second: width as f64 * height as f64 / 1e6 / (ms / 1e3),
+        frames_per_second: 1e3 / ms,
+        de_per_frame,
+        de_per_second,
+        efficiency: de_per_second.map(|r| r / peak.de_per_second),
+    })
+}
+
+#[cfg(feature = "video")]
+fn video_case(
+    renderer: &mut Renderer,
+    (width, height): (u32, u32),
+    frames: u64,
+    runs: u32,
+) -> Result<CaseReport> {
+    use crate::commands::render::{FramePlan, video::render_into};
+    use crate::gpu::renderer::Readback;
+    use crate::sink::video::{VideoCodec, VideoSettings, VideoSink};
+    use std::sync::atomic::AtomicBool;
+
+    let path = crate::path::builtin();
+    let plan = FramePlan {
+        path: &path,
+        fps: path.file.output.fps,
+        width,
+        height,
+        samples: 1,
+        shutter: 0.0,
+    };
+    let settings = VideoSettings {
+        width,
+        height,
+        fps: plan.fps,
+        codec: VideoCodec::H264,
+        crf: None,
+        preset: None,
+        bitrate: None,
+        pixel_format: None,
+    };
+    let readback = Readback::Yuv(settings.gpu_yuv_layout().expect("yuv420p"));
+    let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let out = dir.path().join("bench.mp4");
+    let stop = AtomicBool::new(false);
+    let mut wall = Vec::new();
+    // The first run warms up (pipelines, encoder start).
+    for run in 0..=runs {
+        let mut sink = VideoSink::create(&out, &settings)?;
+        let start = Instant::now();
+        render_into(&plan, renderer, &mut sink, 0..frames, &stop, readback)?;
+        sink.finish()?;
+        if run > 0 {
+            wall.push(start.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    let wall_ms = Stats::of(&wall);
+    let per_frame_s = wall_ms.median / 1e3 / frames as f64;
+    Ok(CaseReport {
+        name: "video-pipeline".into(),
+        description: format!(
+            "built-in flight, render + encode {frames} frames (h264, yuv420p, GPU YUV)"
+        ),
+        width,
+        height,
+        frames_per_run: frames as u32,
+        runs,
+        wall_ms,
+        gpu_ms: None,
+        megapixels_per_second: width as f64 * height as f64 / 1e6 / per_frame_s,
+        frames_per_second: 1.0 / per_frame_s,
+        de_per_frame: None,
+        de_per_second: None,
+        efficiency: None,
+    })
+}
+
+/// Runs the suite.
+pub fn run(
+    renderer: &mut Renderer,
+    options: &Options,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Report> {
+    let quick = options.quick;
+    let runs = options.runs.unwrap_or(if quick { 2 } else { 5 }).max(1);
+    let unix_time = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let reference = Scene::reference();
+    progress("peak rates");
+    let peak = Peak {
+        fma_gflops: fma_peak(renderer, if quick { 1 << 16 } else { 1 << 20 })?,
+        de_per_second: de_peak(renderer, &reference, if quick { 1 << 15 } else { 1 << 19 })?,
+    };
+    let mut closeup = reference.clone();
+    closeup.camera.position = DVec3::new(0.75, -0.75, 0.55);
+    closeup.camera.look_at = DVec3::new(0.3, -0.2, 0.35);
+    closeup.camera.fov = 50.0;
+    closeup.look.detail = 0.25;
+    let scale = |w: u32, h: u32| if quick { (w / 4, h / 4) } else { (w, h) };
+    let stills: [(&str, &str, &Scene, (u32, u32)); 4] = [
+        (
+            "reference-720p",
+            "reference view, 1280x720",
+            &reference,
+            scale(1280, 720),
+        ),
+        (
+            "reference-1080p",
+            "reference view, 1920x1080",
+            &reference,
+            scale(1920, 1080),
+        ),
+        (
+            "reference-2160p",
+            "reference view, 3840x2160",
+            &reference,
+            scale(3840, 2160),
+        ),
+        (
+            "closeup-detail",
+            "close-up over the surface at detail 0.25 (four times finer)",
+            &closeup,
+            scale(1280, 720),
+        ),
+    ];
+    let mut cases = Vec::new();
+    for (name, description, scene, size) in stills {
+        progress(name);
+        cases.push(still_case(
+            renderer,
+            name,
+            description,
+            scene,
+            size,
+            runs,
+            &peak,
+        )?);
+    }
+    #[cfg(feature = "video")]
+    {
+        progress("video-pipeline");
+        let (size, frames) = if quick {
+            ((320, 180), 4)
+        } else {
+            ((1280, 720), 30)
+        };
+        cases.push(video_case(renderer, size, frames, runs.min(3))?);
+    }
+    let info = renderer.gpu().adapter_info();
+    Ok(Report {
+        schema: SCHEMA.into(),
+        version: SCHEMA_VERSION,
+        mandelfly_version: env!("CARGO_PKG_VERSION").into(),
+        git_commit: git_commit(),
+        unix_time,
+        quick,
+        adapter: adapter_report(&info, renderer.gpu().timestamps),
+        peak,
+        cases,
+    })
+}
+
+/// A readable table of a report.
+pub fn format_table(r: &Report) -> String {
+    let mut out = format!(
+        "mandelfly {} bench{} on {} ({}, {}{})\n",
+        r.mandelfly_version,
+        if r.quick { " --quick" } else { "" },
+        r.adapter.name,
+        r.adapter.backend,
+        r.adapter.device_type,
+        if r.adapter.driver_info.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", r.adapter.driver_info)
+        }
+    );
+    out += &format!(
+        "peak: {:.1} GFLOP/s (FMA), {:.3e} distance estimates/s\n\n",
+        r.peak.fma_gflops, r.peak.de_per_second
+    );
+    out += &format!(
+        "{:<16} {:>10} {:>22} {:>22} {:>8} {:>8} {:>10} {:>6}\n",
+        "case", "size", "wall ms med/p90/min", "gpu ms med/p90/min", "MP/s", "fps", "DE/s", "eff"
+    );
+    let triple = |s: &Stats| format!("{:.1}/{:.1}/{:.1}", s.median, s.p90, s.min);
+    for c in &r.cases {
+        out += &format!(
+            "{:<16} {:>10} {:>22} {:>22} {:>8.2} {:>8.2} {:>10} {:>6}\n",
+            c.name,
+            format!("{}x{}", c.width, c.height),
+            triple(&c.wall_ms),
+            c.gpu_ms.as_ref().map_or("-".into(), triple),
+            c.megapixels_per_second,
+            c.frames_per_second,
+            c.de_per_second.map_or("-".into(), |d| format!("{d:.2e}")),
+            c.efficiency
+                .map_or("-".into(), |e| format!("{:.0}%", e * 100.0)),
+        );
+    }
+    out
+}
+
+/// One case compared with its baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub case: String,
+    pub figure: &'static str,
+    pub baseline: f64,
+    pub current: f64,
+    /// Percent slower (negative: faster).
+    pub slower_pct: f64,
+    pub regressed: bool,
+}
+
+/// Compares the cases both reports have; a case is a regression when its time grew by more
+/// than `max_regression_pct` percent.
+pub fn compare(baseline: &Report, current: &Report, max_regression_pct: f64) -> Vec<Change> {
+    current
+        .cases
+        .iter()
+        .filter_map(|c| {
+            let b = baseline.cases.iter().find(|b| b.name == c.name)?;
+            let (now, before, figure) = c.primary_ms(b);
+            let slower_pct = (now / before - 1.0) * 100.0;
+            Some(Change {
+                case: c.name.clone(),
+                figure,
+                baseline: before,
+                current: now,
+                slower_pct,
+                regressed: slower_pct > max_regression_pct,
+            })
+        })
+        .collect()
+}
+
+/// Reads and checks a report written by `--json`.
+pub fn read_report(path: &std::path::Path) -> Result<Report> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let report: Report = serde_json::from_str(&text).map_err(|e| {
+        Error::InvalidArgument(format!(
+            "{}:{}:{}: not a mandelfly bench report: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })?;
+    if report.schema != SCHEMA || report.version != SCHEMA_VERSION {
+        return Err(Error::InvalidArgument(format!(
+            "{}: report schema {} version {}, this mandelfly reads {SCHEMA} version {SCHEMA_VERSION}",
+            path.display(),
+            report.schema,
+            report.version
+        )));
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(name: &str, wall: f64, gpu: Option<f64>) -> CaseReport {
+        let stats = |v: f64| Stats {
+            median: v,
+            p90: v * 1.1,
+            min: v * 0.9,
+        };
+        CaseReport {
+            name: name.into(),
+            description: String::new(),
+            width: 100,
+            height: 100,
+            frames_per_run: 1,
+            runs: 3,
+            wall_ms: stats(wall),
+            gpu_ms: gpu.map(stats),
+            megapixels_per_second: 1.0,
+            frames_per_second: 1.0,
+            de_per_frame: None,
+            de_per_second: None,
+            efficiency: None,
+        }
+    }
+
+    fn report(cases: Vec<CaseReport>) -> Report {
+        Report {
+            schema: SCHEMA.into(),
+            version: SCHEMA_VERSION,
+            mandelfly_version: "0".into(),
+            git_commit: None,
+            unix_time: 0,
+            quick: false,
+            adapter: AdapterReport {
+                name: "test".into(),
+                backend: "Vulkan".into(),
+                device_type: "Cpu".into(),
+                driver: String::new(),
+                driver_info: String::new(),
+                vendor: 0,
+                device: 0,
+                timestamps: true,
+            },
+            peak: Peak {
+                fma_gflops: 1.0,
+                de_per_second: 1.0,
+            },
+            cases,
+        }
+    }
+
+    #[test]
+    fn regressions_are_judged_on_gpu_time_where_both_have_it() {
+        let base = report(vec![
+            case("a", 100.0, Some(50.0)),
+            case("b", 100.0, None),
+            case("c", 100.0, Some(50.0)),
+            case("gone", 1.0, None),
+        ]);
+        let now = report(vec![
+            // Wall time doubled but GPU time only 4% slower: not a regression.
+            case("a", 200.0, Some(52.0)),
+            // No GPU time: wall time 20% slower.
+            case("b", 120.0, None),
+            // Faster.
+            case("c", 90.0, Some(40.0)),
+            case("new", 1.0, None),
+        ]);
+        let changes = compare(&base, &now, 10.0);
+        assert_eq!(changes.len(), 3, "only cases in both");
+        let a = &changes[0];
+        assert_eq!((a.figure, a.regressed), ("gpu ms", false));
+        assert!((a.slower_pct - 4.0).abs() < 1e-9);
+        let b = &changes[1];
+        assert_eq!((b.figure, b.regressed), ("wall ms", true));
+        assert!((b.slower_pct - 20.0).abs() < 1e-9);
+        assert!(changes[2].slower_pct < 0.0 && !changes[2].regressed);
+        // A looser threshold lets b pass.
+        assert!(compare(&base, &now, 25.0).iter().all(|c| !c.regressed));
+    }
+
+    #[test]
+    fn reports_round_trip_through_json() {
+        let r = report(vec![case("a", 1.0, Some(0.5))]);
+        let json = serde_json::to_string(&r).unwrap();
+        let back: Report = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, r);
+        assert!(format_table(&r).contains("a "));
+    }
+
+    #[test]
+    fn stats() {
+        let s = Stats::of(&[5.0, 1.0, 3.0, 2.0, 4.0]);
+        assert_eq!((s.median, s.p90, s.min), (3.0, 5.0, 1.0));
+        let s = Stats::of(&[1.0, 2.0]);
+        assert_eq!((s.median, s.p90, s.min), (1.5, 2.0, 1.0));
+        let ten: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!(Stats::of(&ten).p90, 9.0);
+    }
+}

@@ -1,0 +1,93 @@
+//! `mandelfly bench`: runs the suite, prints a table or JSON, compares with a baseline.
+
+use crate::bench::{self, Options};
+use crate::cli::BenchArgs;
+use crate::error::{Error, Result};
+use crate::gpu::renderer::Renderer;
+use crate::gpu::{GpuContext, GpuOptions};
+use crate::sink::png::AtomicFile;
+
+pub fn run(args: &BenchArgs, gpu: &GpuOptions) -> Result<()> {
+    if !(args.max_regression >= 0.0 && args.max_regression.is_finite()) {
+        return Err(Error::InvalidArgument(format!(
+            "--max-regression must be a percentage >= 0, got {}",
+            args.max_regression
+        )));
+    }
+    if args.runs == Some(0) {
+        return Err(Error::InvalidArgument("--runs must be at least 1".into()));
+    }
+    // Read the baseline first: a bad file should not cost a whole run.
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(bench::read_report)
+        .transpose()?;
+    let output = args.output.as_deref().map(AtomicFile::create).transpose()?;
+
+    let mut renderer = Renderer::new(GpuContext::new(gpu)?);
+    let options = Options {
+        quick: args.quick,
+        runs: args.runs,
+    };
+    let report = bench::run(&mut renderer, &options, &mut |case| {
+        eprintln!("bench: {case}")
+    })?;
+    let json = serde_json::to_string_pretty(&report).expect("reports serialise");
+    if args.json {
+        println!("{json}");
+    } else {
+        print!("{}", bench::format_table(&report));
+    }
+    if let Some(file) = output {
+        let path = file.path().to_path_buf();
+        file.commit(|w| {
+            std::io::Write::write_all(w, json.as_bytes()).map_err(|e| Error::io(&path, e))
+        })?;
+    }
+
+    let Some(baseline) = baseline else {
+        return Ok(());
+    };
+    if baseline.adapter.name != report.adapter.name || baseline.quick != report.quick {
+        eprintln!(
+            "bench: warning: the baseline ran on {}{}; this run on {}{}",
+            baseline.adapter.name,
+            if baseline.quick { " (--quick)" } else { "" },
+            report.adapter.name,
+            if report.quick { " (--quick)" } else { "" },
+        );
+    }
+    let changes = bench::compare(&baseline, &report, args.max_regression);
+    // With --json, stdout holds only the report.
+    let mut lines = String::from("against the baseline:\n");
+    for c in &changes {
+        lines += &format!(
+            "  {:<16} {:>10.2} -> {:>10.2} {} ({:+.1}%){}\n",
+            c.case,
+            c.baseline,
+            c.current,
+            c.figure,
+            c.slower_pct,
+            if c.regressed { "  REGRESSION" } else { "" }
+        );
+    }
+    if args.json {
+        eprint!("{lines}");
+    } else {
+        print!("{lines}");
+    }
+    let regressed: Vec<String> = changes
+        .iter()
+        .filter(|c| c.regressed)
+        .map(|c| format!("{} {:+.1}%", c.case, c.slower_pct))
+        .collect();
+    if !regressed.is_empty() {
+        return Err(Error::Regression(format!(
+            "{} (allowed {}%)",
+            regressed.join(", "),
+            args.max_regression
+        )));
+    }
+    Ok(())
+}
