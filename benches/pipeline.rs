@@ -42,6 +42,7 @@ fn main() {
         preset: None,
         bitrate: None,
         pixel_format: None,
+        no_b_frames: false,
     };
     let layout = settings.gpu_yuv_layout().expect("yuv420p");
     let dir = tempfile::tempdir().unwrap();

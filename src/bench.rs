@@ -310,6 +310,7 @@ fn video_case(
         preset: None,
         bitrate: None,
         pixel_format: None,
+        no_b_frames: false,
     };
     let readback = Readback::Yuv(settings.gpu_yuv_layout().expect("yuv420p"));
     let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;

@@ -42,6 +42,14 @@ pub enum Command {
     Info,
     /// Run the benchmark suite: a table, or JSON for CI, optionally against a baseline.
     Bench(BenchArgs),
+    /// Join the segments that `render --shard` wrote into one video, without re-encoding.
+    Concat {
+        /// The directory holding shard-*.mkv and shard-*.json.
+        dir: PathBuf,
+        /// The video to write (.mp4, .mkv, .mov, .webm).
+        #[arg(short, long, value_name = "OUT.mp4")]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,6 +131,10 @@ pub struct RenderArgs {
     /// (prores defaults to yuv422p10le).
     #[arg(long, value_name = "FMT")]
     pub pix_fmt: Option<String>,
+    /// Render only the I-th of N contiguous shares of the frames (I from 0) into a segment and
+    /// a manifest in the -o directory, for `mandelfly concat` to join.
+    #[arg(long, value_name = "I/N", value_parser = crate::cli::parse_shard)]
+    pub shard: Option<(u32, u32)>,
     /// Where RGB becomes YUV for 8-bit yuv420p/yuv444p: a GPU compute pass, or swscale on the
     /// encoder thread (other pixel formats always use swscale).
     #[arg(long, value_enum, default_value = "gpu")]
@@ -133,6 +145,25 @@ pub struct RenderArgs {
 pub enum YuvArg {
     Gpu,
     Cpu,
+}
+
+/// Parses `I/N` (shard I of N, I from 0).
+pub fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("expected I/N (e.g. 0/8), got \"{s}\""))?;
+    let parse = |v: &str| {
+        v.trim()
+            .parse::<u32>()
+            .map_err(|_| format!("\"{v}\" is not a whole number in \"{s}\""))
+    };
+    let (i, n) = (parse(i)?, parse(n)?);
+    if n == 0 || i >= n {
+        return Err(format!(
+            "shard {i}/{n}: I counts from 0 and must be less than N"
+        ));
+    }
+    Ok((i, n))
 }
 
 /// Parses a bit rate: `8000000`, `2500k`, `8M`.

@@ -19,7 +19,29 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Info => info::run(&gpu, cli.global.verbose),
         Command::Render(args) => render::run(args, &gpu, cli.global.verbose),
         Command::Bench(args) => bench::run(args, &gpu),
+        Command::Concat { dir, output } => concat(dir, output),
         Command::Path(command) => path::run(command, &gpu),
+    }
+}
+
+fn concat(dir: &std::path::Path, output: &std::path::Path) -> Result<()> {
+    #[cfg(feature = "video")]
+    {
+        let (packets, manifests) = crate::sink::segments::concat(dir, output)?;
+        let total = manifests.last().map_or(0, |m| m.end_frame);
+        println!(
+            "wrote {}: {} segments, {packets} frames of {total}, no re-encoding",
+            output.display(),
+            manifests.len()
+        );
+        Ok(())
+    }
+    #[cfg(not(feature = "video"))]
+    {
+        let _ = (dir, output);
+        Err(crate::error::Error::InvalidArgument(
+            "concat joins video segments: this build has no `video` feature".into(),
+        ))
     }
 }
 

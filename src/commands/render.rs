@@ -166,6 +166,17 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
         samples,
         shutter: args.shutter,
     };
+    #[cfg(feature = "video")]
+    if let Some((index, count)) = args.shard {
+        let shard = crate::sink::segments::Shard { index, count };
+        return video::run_shard(args, &plan, shard, gpu, verbose);
+    }
+    #[cfg(not(feature = "video"))]
+    if args.shard.is_some() {
+        return Err(Error::InvalidArgument(
+            "--shard writes video segments: this build has no `video` feature".into(),
+        ));
+    }
     let output = args.output.clone().unwrap_or_else(default_output);
 
     #[cfg(feature = "video")]
@@ -255,7 +266,154 @@ pub fn render_sequence(
 pub mod video {
     use super::*;
     use crate::gpu::renderer::Readback;
+    use crate::sink::segments::{self, EncoderConfig, Manifest, Shard};
     use crate::sink::video::{FrameData, VideoCodec, VideoSettings, VideoSink};
+
+    /// The settings a render's video uses, from the command line.
+    fn settings(args: &RenderArgs, plan: &FramePlan<'_>) -> Result<VideoSettings> {
+        let codec = VideoCodec::parse(&args.codec).ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "unknown codec \"{}\"; use one of: {}",
+                args.codec,
+                VideoCodec::ALL.map(|c| c.name()).join(", ")
+            ))
+        })?;
+        Ok(VideoSettings {
+            width: plan.width,
+            height: plan.height,
+            fps: plan.fps,
+            codec,
+            crf: args.crf,
+            preset: args.preset.clone(),
+            bitrate: args.bitrate,
+            pixel_format: args.pix_fmt.clone(),
+            no_b_frames: args.shard.is_some(),
+        })
+    }
+
+    fn readback_for(args: &RenderArgs, settings: &VideoSettings) -> Readback {
+        // Colour conversion on the GPU where it can produce the pixel format (see README for
+        // the measurement behind the default), else swscale on the encoder thread.
+        match (args.yuv, settings.gpu_yuv_layout()) {
+            (YuvArg::Gpu, Some(layout)) => Readback::Yuv(layout),
+            _ => Readback::Rgba,
+        }
+    }
+
+    /// One shard of a flight: its frames into `DIR/shard-I-of-N.mkv`, then the manifest.
+    pub fn run_shard(
+        args: &RenderArgs,
+        plan: &FramePlan<'_>,
+        shard: Shard,
+        gpu: &GpuOptions,
+        verbose: bool,
+    ) -> Result<()> {
+        let dir = args.output.clone().ok_or_else(|| {
+            Error::InvalidArgument("--shard needs -o DIR/ (shared by every shard)".into())
+        })?;
+        if args.frames.is_some() {
+            return Err(Error::InvalidArgument(
+                "--shard and --frames do not go together: the shard chooses the frames".into(),
+            ));
+        }
+        if dir.extension().is_some() && !dir.is_dir() {
+            return Err(Error::InvalidArgument(format!(
+                "{}: --shard writes segments into a directory (e.g. -o segments/)",
+                dir.display()
+            )));
+        }
+        let settings = settings(args, plan)?;
+        let total = plan.path.frame_count(plan.fps);
+        let frames = shard.frames(total);
+        if frames.is_empty() {
+            return Err(Error::InvalidArgument(format!(
+                "shard {}/{} has no frames: the flight has only {total}",
+                shard.index, shard.count
+            )));
+        }
+        let path_text = match &args.path {
+            Some(p) => std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?,
+            None => crate::path::BUILTIN.to_string(),
+        };
+        let render_hash = segments::render_hash(
+            &path_text,
+            &[
+                ("size", format!("{}x{}", plan.width, plan.height)),
+                ("fps", format!("{}", plan.fps)),
+                ("samples", plan.samples.to_string()),
+                ("shutter", format!("{}", plan.shutter)),
+                ("yuv", format!("{:?}", args.yuv)),
+            ],
+        );
+        let segment = segments::segment_path(&dir, shard);
+        let mut manifest = Manifest {
+            version: segments::MANIFEST_VERSION,
+            mandelfly_version: env!("CARGO_PKG_VERSION").into(),
+            shard: shard.index,
+            shards: shard.count,
+            first_frame: frames.start,
+            end_frame: frames.end,
+            total_frames: total,
+            render_hash,
+            encoder: EncoderConfig::of(&settings),
+            segment: segment
+                .file_name()
+                .expect("a name")
+                .to_string_lossy()
+                .into_owned(),
+            segment_bytes: 0,
+        };
+        if segments::is_complete(&dir, &manifest) {
+            println!(
+                "shard {}/{} (frames {}..{}) is already complete in {}",
+                shard.index,
+                shard.count,
+                frames.start,
+                frames.end,
+                dir.display()
+            );
+            return Ok(());
+        }
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let mut sink = VideoSink::create(&segment, &settings)?;
+        let mut renderer = open_renderer(gpu, verbose)?;
+        let stop = stop_flag();
+        let readback = readback_for(args, &settings);
+        let done = render_into(
+            plan,
+            &mut renderer,
+            &mut sink,
+            frames.clone(),
+            &stop,
+            readback,
+        )?;
+        if done < frames.end - frames.start {
+            let kept = sink.finish_interrupted()?;
+            return Err(Error::Interrupted(format!(
+                "shard {}/{}: {} holds {} of its {} frames and has no manifest, so concat \
+                 will not take it; run the shard again",
+                shard.index,
+                shard.count,
+                kept.path.display(),
+                kept.frames,
+                frames.end - frames.start
+            )));
+        }
+        let written = sink.finish()?;
+        manifest.segment_bytes = std::fs::metadata(&written.path)
+            .map_err(|e| Error::io(&written.path, e))?
+            .len();
+        segments::write_manifest(&dir, &manifest)?;
+        println!(
+            "wrote shard {}/{}: frames {}..{} of {total} in {}",
+            shard.index,
+            shard.count,
+            frames.start,
+            frames.end,
+            written.path.display()
+        );
+        Ok(())
+    }
 
     pub fn run(
         args: &RenderArgs,
@@ -266,33 +424,13 @@ pub mod video {
         gpu: &GpuOptions,
         verbose: bool,
     ) -> Result<()> {
-        let codec = VideoCodec::parse(&args.codec).ok_or_else(|| {
-            Error::InvalidArgument(format!(
-                "unknown codec \"{}\"; use one of: {}",
-                args.codec,
-                VideoCodec::ALL.map(|c| c.name()).join(", ")
-            ))
-        })?;
-        let settings = VideoSettings {
-            width: plan.width,
-            height: plan.height,
-            fps: plan.fps,
-            codec,
-            crf: args.crf,
-            preset: args.preset.clone(),
-            bitrate: args.bitrate,
-            pixel_format: args.pix_fmt.clone(),
-        };
+        let settings = settings(args, plan)?;
+        let codec = settings.codec;
         let mut sink = VideoSink::create(output, &settings)?;
         let mut renderer = open_renderer(gpu, verbose)?;
         let stop = stop_flag();
         let start = Instant::now();
-        // Colour conversion on the GPU where it can produce the pixel format (see README for
-        // the measurement behind the default), else swscale on the encoder thread.
-        let readback = match (args.yuv, settings.gpu_yuv_layout()) {
-            (YuvArg::Gpu, Some(layout)) => Readback::Yuv(layout),
-            _ => Readback::Rgba,
-        };
+        let readback = readback_for(args, &settings);
         let done = render_into(
             plan,
             &mut renderer,

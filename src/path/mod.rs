@@ -38,7 +38,7 @@ pub fn load_scene_or_path(file: &FsPath) -> Result<SceneSource> {
 
 /// The built-in flight that `render` uses without a path argument.
 pub const BUILTIN_NAME: &str = "paths/orbit.toml";
-const BUILTIN: &str = include_str!("../../paths/orbit.toml");
+pub const BUILTIN: &str = include_str!("../../paths/orbit.toml");
 
 pub fn builtin() -> CameraPath {
     CameraPath::new(PathFile::parse(BUILTIN_NAME, BUILTIN).expect("the built-in path parses"))

@@ -2,4 +2,6 @@
 
 pub mod png;
 #[cfg(feature = "video")]
+pub mod segments;
+#[cfg(feature = "video")]
 pub mod video;

@@ -117,6 +117,9 @@ pub struct VideoSettings {
     /// Bits per second.
     pub bitrate: Option<u64>,
     pub pixel_format: Option<String>,
+    /// No B-frames (for segments that are joined later: decode order then never reaches back
+    /// across a join).
+    pub no_b_frames: bool,
 }
 
 impl VideoSettings {
@@ -446,6 +449,9 @@ impl Encoder {
         if global_header {
             video.set_flags(codec::Flags::GLOBAL_HEADER);
         }
+        if s.no_b_frames {
+            video.set_max_b_frames(0);
+        }
         let mut options = Dictionary::new();
         match s.codec {
             VideoCodec::H264 | VideoCodec::Hevc => {
@@ -454,7 +460,8 @@ impl Encoder {
                     options.set("crf", &s.crf.unwrap_or(18).to_string());
                 }
                 if s.codec == VideoCodec::Hevc {
-                    options.set("x265-params", "log-level=error");
+                    let bframes = if s.no_b_frames { ":bframes=0" } else { "" };
+                    options.set("x265-params", &format!("log-level=error{bframes}"));
                 }
             }
             VideoCodec::Vp9 => {

@@ -1,0 +1,405 @@
+//! Sharded renders: one flight split into contiguous frame ranges rendered anywhere (a
+//! Kubernetes Indexed Job, a Slurm job array), each into a segment file with a manifest, then
+//! joined without re-encoding.
+//!
+//! A segment is written under a temporary name and renamed when complete; its manifest is
+//! written (atomically) only after that, so a segment without a manifest is never trusted. A
+//! re-run skips a shard whose manifest and segment are complete and match.
+
+use std::path::{Path, PathBuf};
+
+use ffmpeg_next as ffmpeg;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::sink::png::AtomicFile;
+use crate::sink::video::{VideoCodec, VideoSettings};
+
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// The I-th of N shards (I counts from 0, as JOB_COMPLETION_INDEX and SLURM_ARRAY_TASK_ID do).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    /// This shard's contiguous share of `total` frames (shares differ by at most one frame).
+    pub fn frames(&self, total: u64) -> std::ops::Range<u64> {
+        let (i, n) = (self.index as u64, self.count as u64);
+        (total * i / n)..(total * (i + 1) / n)
+    }
+
+    pub fn stem(&self) -> String {
+        format!("shard-{:04}-of-{:04}", self.index, self.count)
+    }
+}
+
+/// The encoder configuration every segment of a flight must share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncoderConfig {
+    pub codec: String,
+    pub encoder: String,
+    pub pixel_format: String,
+    pub crf: Option<u32>,
+    pub preset: Option<String>,
+    pub bitrate: Option<u64>,
+    pub width: u32,
+    pub height: u32,
+    /// Frames per second as a string, so that it compares exactly.
+    pub fps: String,
+}
+
+impl EncoderConfig {
+    pub fn of(s: &VideoSettings) -> Self {
+        EncoderConfig {
+            codec: s.codec.name().into(),
+            encoder: s.codec.encoder_name().into(),
+            pixel_format: s.pixel_format_name().into(),
+            crf: s.crf,
+            preset: s.preset.clone(),
+            bitrate: s.bitrate,
+            width: s.width,
+            height: s.height,
+            fps: format!("{}", s.fps),
+        }
+    }
+}
+
+/// `shard-IIII-of-NNNN.json` beside each segment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub version: u32,
+    pub mandelfly_version: String,
+    pub shard: u32,
+    pub shards: u32,
+    /// Frames `first..end` of the flight (end exclusive).
+    pub first_frame: u64,
+    pub end_frame: u64,
+    pub total_frames: u64,
+    /// SHA-256 of the path file's text and every setting that changes pixels.
+    pub render_hash: String,
+    pub encoder: EncoderConfig,
+    pub segment: String,
+    pub segment_bytes: u64,
+}
+
+/// The hash that says two shards render the same flight the same way.
+pub fn render_hash(path_text: &str, settings: &[(&str, String)]) -> String {
+    let mut h = Sha256::new();
+    h.update(path_text.as_bytes());
+    for (k, v) in settings {
+        h.update([0u8]);
+        h.update(k.as_bytes());
+        h.update(b"=");
+        h.update(v.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn segment_path(dir: &Path, shard: Shard) -> PathBuf {
+    dir.join(format!("{}.mkv", shard.stem()))
+}
+
+pub fn manifest_path(dir: &Path, shard: Shard) -> PathBuf {
+    dir.join(format!("{}.json", shard.stem()))
+}
+
+fn read_manifest(path: &Path) -> Result<Manifest> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| {
+        Error::InvalidArgument(format!(
+            "{}:{}:{}: not a segment manifest: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+/// Is this shard already done, exactly as `expected` describes it?
+pub fn is_complete(dir: &Path, expected: &Manifest) -> bool {
+    let shard = Shard {
+        index: expected.shard,
+        count: expected.shards,
+    };
+    let Ok(m) = read_manifest(&manifest_path(dir, shard)) else {
+        return false;
+    };
+    let size = std::fs::metadata(dir.join(&m.segment))
+        .map(|md| md.len())
+        .ok();
+    m.render_hash == expected.render_hash
+        && m.encoder == expected.encoder
+        && (m.first_frame, m.end_frame, m.total_frames)
+            == (
+                expected.first_frame,
+                expected.end_frame,
+                expected.total_frames,
+            )
+        && size == Some(m.segment_bytes)
+}
+
+/// Records a finished segment.
+pub fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<()> {
+    let shard = Shard {
+        index: manifest.shard,
+        count: manifest.shards,
+    };
+    let path = manifest_path(dir, shard);
+    let json = serde_json::to_string_pretty(manifest).expect("manifests serialise");
+    AtomicFile::create(&path)?
+        .commit(|w| std::io::Write::write_all(w, json.as_bytes()).map_err(|e| Error::io(&path, e)))
+}
+
+/// Finds the manifests in `dir` and checks that they describe one whole flight: same hash and
+/// encoder settings, shards 0..N all present once, frame ranges contiguous, segments complete.
+pub fn check_set(dir: &Path) -> Result<Vec<Manifest>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut manifests = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if name.starts_with("shard-") && name.ends_with(".json") {
+            manifests.push((name, read_manifest(&path)?));
+        }
+    }
+    if manifests.is_empty() {
+        return Err(Error::InvalidArgument(format!(
+            "{}: no segment manifests (shard-*.json) here",
+            dir.display()
+        )));
+    }
+    manifests.sort_by_key(|(_, m)| (m.first_frame, m.shard));
+    let (first_name, first) = &manifests[0];
+    let mut problems = Vec::new();
+    for (name, m) in &manifests {
+        if m.version != MANIFEST_VERSION {
+            problems.push(format!("{name}: manifest version {}", m.version));
+        }
+        if m.render_hash != first.render_hash {
+            problems.push(format!(
+                "{name}: rendered from a different path or settings than {first_name}"
+            ));
+        }
+        if m.encoder != first.encoder {
+            problems.push(format!(
+                "{name}: encoder settings differ from {first_name} ({:?} vs {:?})",
+                m.encoder, first.encoder
+            ));
+        }
+        if (m.shards, m.total_frames) != (first.shards, first.total_frames) {
+            problems.push(format!(
+                "{name}: one of {} shards of {} frames, but {first_name} is one of {} of {}",
+                m.shards, m.total_frames, first.shards, first.total_frames
+            ));
+        }
+        match std::fs::metadata(dir.join(&m.segment)) {
+            Ok(md) if md.len() == m.segment_bytes => {}
+            Ok(md) => problems.push(format!(
+                "{}: {} bytes, its manifest {name} says {}",
+                m.segment,
+                md.len(),
+                m.segment_bytes
+            )),
+            Err(_) => problems.push(format!("{}: missing (listed by {name})", m.segment)),
+        }
+    }
+    let mut seen = vec![0u32; first.shards as usize];
+    for (_, m) in &manifests {
+        if let Some(s) = seen.get_mut(m.shard as usize) {
+            *s += 1;
+        }
+    }
+    for (i, n) in seen.iter().enumerate() {
+        let stem = Shard {
+            index: i as u32,
+            count: first.shards,
+        }
+        .stem();
+        match n {
+            0 => problems.push(format!("{stem}: missing (no manifest)")),
+            1 => {}
+            _ => problems.push(format!("{stem}: present {n} times")),
+        }
+    }
+    let mut next = 0;
+    for (name, m) in &manifests {
+        if m.first_frame > next {
+            problems.push(format!(
+                "frames {next}..{} are in no segment",
+                m.first_frame
+            ));
+        } else if m.first_frame < next {
+            problems.push(format!(
+                "{name}: frames {}..{} overlap the segment before",
+                m.first_frame, next
+            ));
+        }
+        next = next.max(m.end_frame);
+    }
+    if next < first.total_frames && problems.is_empty() {
+        problems.push(format!(
+            "frames {next}..{} are in no segment",
+            first.total_frames
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(Error::InvalidArgument(format!(
+            "{}: the segments do not make one flight:\n  {}",
+            dir.display(),
+            problems.join("\n  ")
+        )));
+    }
+    Ok(manifests.into_iter().map(|(_, m)| m).collect())
+}
+
+/// Joins the segments of `dir` into `output` without re-encoding: packets are copied with
+/// their timestamps offset by each segment's first frame.
+pub fn concat(dir: &Path, output: &Path) -> Result<(u64, Vec<Manifest>)> {
+    let manifests = check_set(dir)?;
+    let (format_name, codecs) = crate::sink::video::container_for(output).ok_or_else(|| {
+        Error::InvalidArgument(format!(
+            "{}: unknown video container; use .mp4, .mkv, .mov or .webm",
+            output.display()
+        ))
+    })?;
+    let codec = VideoCodec::parse(&manifests[0].encoder.codec).expect("a known codec");
+    if !codecs.contains(&codec) {
+        return Err(Error::InvalidArgument(format!(
+            "{}: the {format_name} container cannot hold {}",
+            output.display(),
+            codec.name()
+        )));
+    }
+    let fail = |what: &str, e: ffmpeg::Error| Error::Encode {
+        path: output.to_path_buf(),
+        message: format!("{what}: {e}"),
+    };
+    ffmpeg::init().map_err(|e| fail("cannot initialise FFmpeg", e))?;
+    ffmpeg::log::set_level(ffmpeg::log::Level::Error);
+    let temp = output.with_file_name(format!(
+        ".{}.writing",
+        output.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    let result = (|| -> Result<u64> {
+        let mut out = ffmpeg::format::output_as(&temp, format_name)
+            .map_err(|e| Error::io(output, std::io::Error::other(format!("cannot create: {e}"))))?;
+        let fps: f64 = manifests[0].encoder.fps.parse().unwrap_or(30.0);
+        let rate = ffmpeg::Rational::from(fps).reduce();
+        let frame_tb = rate.invert();
+        {
+            let first = ffmpeg::format::input(&dir.join(&manifests[0].segment))
+                .map_err(|e| fail("cannot read the first segment", e))?;
+            let stream = first
+                .streams()
+                .best(ffmpeg::media::Type::Video)
+                .ok_or_else(|| {
+                    fail(
+                        "no video in the first segment",
+                        ffmpeg::Error::StreamNotFound,
+                    )
+                })?;
+            let mut ost = out
+                .add_stream(ffmpeg::encoder::find(ffmpeg::codec::Id::None))
+                .map_err(|e| fail("cannot add the stream", e))?;
+            ost.set_parameters(stream.parameters());
+            ost.set_time_base(frame_tb);
+            ost.set_avg_frame_rate(rate);
+            ost.set_rate(rate);
+            // Let the output container choose its own tag for the codec.
+            unsafe {
+                (*ost.parameters().as_mut_ptr()).codec_tag = 0;
+            }
+        }
+        out.write_header()
+            .map_err(|e| fail("cannot write the header", e))?;
+        let out_tb = out.stream(0).expect("one stream").time_base();
+        let mut packets = 0u64;
+        for m in &manifests {
+            let seg_path = dir.join(&m.segment);
+            let mut input = ffmpeg::format::input(&seg_path).map_err(|e| Error::Encode {
+                path: seg_path.clone(),
+                message: format!("cannot read: {e}"),
+            })?;
+            let index = input
+                .streams()
+                .best(ffmpeg::media::Type::Video)
+                .map(|s| s.index())
+                .ok_or_else(|| fail("a segment has no video", ffmpeg::Error::StreamNotFound))?;
+            let in_tb = input.stream(index).expect("exists").time_base();
+            // Segment timestamps start at 0; frame k of the flight is at k / fps.
+            let offset = ffmpeg::Rational::new(m.first_frame as i32, 1) * frame_tb;
+            let offset_ts = (f64::from(offset) / f64::from(out_tb)).round() as i64;
+            for (stream, mut packet) in input.packets() {
+                if stream.index() != index {
+                    continue;
+                }
+                packet.rescale_ts(in_tb, out_tb);
+                packet.set_pts(packet.pts().map(|t| t + offset_ts));
+                packet.set_dts(packet.dts().map(|t| t + offset_ts));
+                if packet.duration() == 0 {
+                    packet.set_duration((f64::from(frame_tb) / f64::from(out_tb)).round() as i64);
+                }
+                packet.set_position(-1);
+                packet.set_stream(0);
+                packet
+                    .write_interleaved(&mut out)
+                    .map_err(|e| fail("cannot write a packet", e))?;
+                packets += 1;
+            }
+        }
+        out.write_trailer()
+            .map_err(|e| fail("cannot finish the file", e))?;
+        Ok(packets)
+    })();
+    match result {
+        Ok(packets) => {
+            std::fs::rename(&temp, output).map_err(|e| Error::io(output, e))?;
+            Ok((packets, manifests))
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&temp);
+            Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_cover_the_frames_exactly_once() {
+        for total in [0u64, 1, 7, 100, 361] {
+            for n in 1..=9 {
+                let mut next = 0;
+                for i in 0..n {
+                    let r = Shard { index: i, count: n }.frames(total);
+                    assert_eq!(r.start, next);
+                    next = r.end;
+                }
+                assert_eq!(next, total);
+            }
+        }
+        use crate::cli::parse_shard;
+        assert!(parse_shard("3/3").is_err());
+        assert!(parse_shard("0/0").is_err());
+        assert_eq!(parse_shard("2/5"), Ok((2, 5)));
+    }
+
+    #[test]
+    fn the_hash_sees_every_setting() {
+        let a = render_hash("x", &[("size", "1x1".into())]);
+        assert_eq!(a, render_hash("x", &[("size", "1x1".into())]));
+        assert_ne!(a, render_hash("y", &[("size", "1x1".into())]));
+        assert_ne!(a, render_hash("x", &[("size", "1x2".into())]));
+        assert_eq!(a.len(), 64);
+    }
+}

@@ -1,0 +1,297 @@
+//! One flight across many machines: shards rendered as parallel processes and joined by
+//! `concat` equal the flight rendered in one go; concat names every problem with a segment set;
+//! a killed shard is never taken, and running it again completes the set.
+#![cfg(feature = "video")]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use ffmpeg_next as ffmpeg;
+
+fn mandelfly(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mandelfly"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn weave() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("paths/weave.toml")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Every decoded frame (raw planes) with its presentation time in seconds.
+fn decode(path: &Path) -> (Vec<(f64, Vec<u8>)>, f64) {
+    ffmpeg::init().unwrap();
+    let mut input = ffmpeg::format::input(path).unwrap();
+    let stream = input.streams().best(ffmpeg::media::Type::Video).unwrap();
+    let (index, tb) = (stream.index(), f64::from(stream.time_base()));
+    let ctx = ffmpeg::codec::context::Context::from_parameters(stream.parameters()).unwrap();
+    let mut decoder = ctx.decoder().video().unwrap();
+    let mut frames = Vec::new();
+    let take = |decoder: &mut ffmpeg::decoder::Video, frames: &mut Vec<(f64, Vec<u8>)>| {
+        let mut f = ffmpeg::frame::Video::empty();
+        while decoder.receive_frame(&mut f).is_ok() {
+            let mut bytes = Vec::new();
+            for plane in 0..f.planes() {
+                bytes.extend_from_slice(f.data(plane));
+            }
+            frames.push((f.timestamp().unwrap_or(0) as f64 * tb, bytes));
+        }
+    };
+    for (s, packet) in input.packets() {
+        if s.index() == index {
+            decoder.send_packet(&packet).unwrap();
+            take(&mut decoder, &mut frames);
+        }
+    }
+    decoder.send_eof().unwrap();
+    take(&mut decoder, &mut frames);
+    let duration = input.duration() as f64 / f64::from(ffmpeg::ffi::AV_TIME_BASE);
+    (frames, duration)
+}
+
+const COMMON: [&str; 4] = ["--size", "64x36", "--fps", "4"];
+
+/// Shard i of 3 at 4 fps, unless `extra` sets another rate.
+fn shard(i: u32, dir: &Path, extra: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mandelfly"));
+    let fps: &[&str] = if extra.contains(&"--fps") {
+        &["--size", "64x36"]
+    } else {
+        &COMMON
+    };
+    c.arg("render")
+        .arg(weave())
+        .args(fps)
+        .args(["--shard", &format!("{i}/3"), "-o", dir.to_str().unwrap()])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    c
+}
+
+/// Renders the three shards as parallel processes.
+fn render_shards(dir: &Path, extra: &[&str]) {
+    let children: Vec<_> = (0..3)
+        .map(|i| shard(i, dir, extra).spawn().unwrap())
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn shards_joined_equal_the_flight_in_one_go() {
+    if common::gpu().is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let segments = tmp.path().join("segments");
+    // Lossless FFV1: the decoded frames are the rendered frames, so they must match exactly.
+    let lossless = ["--codec", "ffv1"];
+    render_shards(&segments, &lossless);
+    let joined = tmp.path().join("joined.mkv");
+    let out = mandelfly(&[
+        "concat",
+        segments.to_str().unwrap(),
+        "-o",
+        joined.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let whole = tmp.path().join("whole.mkv");
+    let mut args = vec!["render".to_string(), weave()];
+    args.extend(COMMON.map(String::from));
+    args.extend(["-o".into(), whole.to_string_lossy().into_owned()]);
+    args.extend(lossless.map(String::from));
+    let out = Command::new(env!("CARGO_BIN_EXE_mandelfly"))
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let (a, da) = decode(&joined);
+    let (b, db) = decode(&whole);
+    // A 16 s loop at 4 fps: 64 frames, each at k / 4 s, none lost or doubled at the joins.
+    assert_eq!(a.len(), 64);
+    assert_eq!(b.len(), 64);
+    assert!(
+        (da - 16.0).abs() < 1e-6 && (db - 16.0).abs() < 1e-6,
+        "{da} {db}"
+    );
+    for (k, ((ta, fa), (tb, fb))) in a.iter().zip(&b).enumerate() {
+        assert!((ta - k as f64 / 4.0).abs() < 1e-6, "frame {k} at {ta}");
+        assert!((tb - k as f64 / 4.0).abs() < 1e-6, "frame {k} at {tb}");
+        assert!(fa == fb, "frame {k} differs");
+    }
+
+    // H.264 segments join into MP4 with exact timing too.
+    let h264 = tmp.path().join("h264");
+    render_shards(&h264, &[]);
+    let mp4 = tmp.path().join("joined.mp4");
+    let out = mandelfly(&[
+        "concat",
+        h264.to_str().unwrap(),
+        "-o",
+        mp4.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (frames, duration) = decode(&mp4);
+    assert_eq!(frames.len(), 64);
+    assert!((duration - 16.0).abs() < 1e-6, "{duration}");
+    for (k, (t, _)) in frames.iter().enumerate() {
+        assert!((t - k as f64 / 4.0).abs() < 1e-6, "frame {k} at {t}");
+    }
+
+    // A re-run of a complete shard does nothing.
+    let out = shard(1, &h264, &[]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("already complete"));
+}
+
+fn concat_error(dir: &Path) -> String {
+    let out_file = dir.with_extension("mp4");
+    let out = mandelfly(&[
+        "concat",
+        dir.to_str().unwrap(),
+        "-o",
+        out_file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "concat should refuse");
+    assert!(!out_file.exists());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn concat_names_each_problem() {
+    if common::gpu().is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let good = tmp.path().join("good");
+    render_shards(&good, &["--codec", "ffv1"]);
+
+    let missing = tmp.path().join("missing");
+    copy_dir(&good, &missing);
+    std::fs::remove_file(missing.join("shard-0001-of-0003.json")).unwrap();
+    let msg = concat_error(&missing);
+    assert!(msg.contains("shard-0001-of-0003: missing"), "{msg}");
+
+    let duplicated = tmp.path().join("duplicated");
+    copy_dir(&good, &duplicated);
+    std::fs::copy(
+        duplicated.join("shard-0002-of-0003.json"),
+        duplicated.join("shard-0002-of-0003-copy.json"),
+    )
+    .unwrap();
+    let msg = concat_error(&duplicated);
+    assert!(msg.contains("shard-0002-of-0003: present 2 times"), "{msg}");
+    assert!(msg.contains("overlap"), "{msg}");
+
+    let mismatched = tmp.path().join("mismatched");
+    copy_dir(&good, &mismatched);
+    let out = shard(2, &mismatched, &["--codec", "ffv1", "--samples", "2"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let msg = concat_error(&mismatched);
+    assert!(
+        msg.contains("shard-0002-of-0003.json: rendered from a different path or settings"),
+        "{msg}"
+    );
+
+    let truncated = tmp.path().join("truncated");
+    copy_dir(&good, &truncated);
+    let seg = truncated.join("shard-0000-of-0003.mkv");
+    let bytes = std::fs::read(&seg).unwrap();
+    std::fs::write(&seg, &bytes[..bytes.len() / 2]).unwrap();
+    let msg = concat_error(&truncated);
+    assert!(msg.contains("shard-0000-of-0003.mkv"), "{msg}");
+}
+
+#[test]
+fn a_killed_shard_is_not_taken_and_a_rerun_completes() {
+    if common::gpu().is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("segments");
+    // Shards 0 and 2 complete; shard 1 is killed mid-way (a lost node). 100 fps and 4 samples
+    // per pixel make it run long enough (a few seconds) to be caught.
+    for i in [0, 2] {
+        let out = shard(i, &dir, &["--fps", "100", "--samples", "4"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut child = shard(1, &dir, &["--fps", "100", "--samples", "4"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!dir.join("shard-0001-of-0003.json").exists());
+    let msg = concat_error(&dir);
+    assert!(msg.contains("shard-0001-of-0003: missing"), "{msg}");
+
+    let out = shard(1, &dir, &["--fps", "100", "--samples", "4"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let joined = tmp.path().join("joined.mp4");
+    let out = mandelfly(&[
+        "concat",
+        dir.to_str().unwrap(),
+        "-o",
+        joined.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (frames, duration) = decode(&joined);
+    assert_eq!(frames.len(), 1600);
+    assert!((duration - 16.0).abs() < 1e-6, "{duration}");
+}
