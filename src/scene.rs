@@ -369,8 +369,13 @@ impl Document<'_> {
         let mut params = table.clone();
         params.remove("kind");
         let value = Spanned::new(section.span(), DeValue::Table(params));
-        let formula = (entry.parse)(ValueDeserializer::from(value))
-            .map_err(|e| self.toml_error(e, section.span().start))?;
+        let context = fractal::ParseContext { file: self.file };
+        let formula =
+            (entry.parse)(ValueDeserializer::from(value), &context).map_err(|e| match e {
+                fractal::ParseFailure::Toml(e) => self.toml_error(e, section.span().start),
+                fractal::ParseFailure::Param(e) => self.key_error(section, e.key, e.message),
+                fractal::ParseFailure::Source(e) => e,
+            })?;
         formula
             .validate()
             .map_err(|e| self.key_error(section, e.key, e.message))?;

@@ -26,9 +26,12 @@ fn fails(args: &[&str], dir: &Path, expect_in_message: &[&str]) {
     for e in expect_in_message {
         assert!(msg.contains(e), "{args:?}: message {msg:?} lacks {e:?}");
     }
+    // Anything but the inputs (scene files, formula folders) is left behind output.
     let entries: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| !n.ends_with(".toml"))
         .collect();
     assert!(entries.is_empty(), "{args:?} left {entries:?} behind");
@@ -197,5 +200,74 @@ fn info_lists_the_adapter_in_use() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("adapters ("), "{text}");
     assert!(text.contains("using: "), "{text}");
-    assert!(text.contains("mandelbulb"), "{text}");
+    for kind in [
+        "mandelbulb",
+        "mandelbox",
+        "julia-quaternion",
+        "menger",
+        "kleinian",
+        "apollonian",
+        "hybrid",
+        "custom",
+    ] {
+        assert!(
+            text.contains(&format!("  {kind} ")),
+            "{kind} missing from {text}"
+        );
+    }
+    assert!(text.contains("power = 8"), "{text}");
+}
+
+/// A user's WGSL formula renders like a built-in kind; a broken one is reported at its own
+/// file, line and column with the compiler's message, and nothing is written.
+#[test]
+fn custom_formulas_from_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("f")).unwrap();
+    std::fs::write(
+        dir.path().join("f/blob.wgsl"),
+        "fn fractal_de(p: vec3<f32>) -> vec2<f32> {\n    \
+         return vec2<f32>(length(p) - fractal.radius, dot(p, p));\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("blob.toml"),
+        "[fractal]\nkind = \"custom\"\nformula = \"f/blob.wgsl\"\n[fractal.params]\nradius = 0.8\n",
+    )
+    .unwrap();
+    if common::gpu().is_some() {
+        let out = mandelfly(
+            &["still", "blob.toml", "--size", "48x27", "-o", "blob.png"],
+            dir.path(),
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let img = image::open(dir.path().join("blob.png"))
+            .unwrap()
+            .into_rgb8();
+        // A sphere of radius 0.8 seen from its default camera fills the centre.
+        assert_ne!(img.get_pixel(24, 13).0, [51, 51, 51]);
+        assert_eq!(img.get_pixel(0, 0).0, [51, 51, 51]);
+        std::fs::remove_file(dir.path().join("blob.png")).unwrap();
+    }
+
+    std::fs::write(
+        dir.path().join("f/blob.wgsl"),
+        "fn fractal_de(p: vec3<f32>) -> vec2<f32> {\n    let r = length(p);\n    return vec2<f32>(r - fractal.radius, undefined_thing);\n}\n",
+    )
+    .unwrap();
+    fails(
+        &["still", "blob.toml", "-o", "blob.png"],
+        dir.path(),
+        &["f/blob.wgsl:3:42", "undefined_thing"],
+    );
+    std::fs::write(
+        dir.path().join("missing.toml"),
+        "[fractal]\nkind = \"custom\"\nformula = \"nope.wgsl\"\n",
+    )
+    .unwrap();
+    fails(
+        &["still", "missing.toml", "-o", "x.png"],
+        dir.path(),
+        &["missing.toml:3:11", "nope.wgsl"],
+    );
 }

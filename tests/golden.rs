@@ -86,7 +86,18 @@ fn check_golden(renderer: &mut Renderer, name: &str) {
 fn golden_images() {
     let Some(gpu) = common::gpu() else { return };
     let mut renderer = Renderer::new(gpu);
-    for name in ["reference", "closeup", "power3-trap"] {
+    for name in [
+        "reference",
+        "closeup",
+        "power3-trap",
+        "mandelbox",
+        "julia-quaternion",
+        "menger",
+        "kleinian",
+        "apollonian",
+        "hybrid",
+        "custom",
+    ] {
         check_golden(&mut renderer, name);
     }
 }

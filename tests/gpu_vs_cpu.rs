@@ -4,14 +4,15 @@
 mod common;
 
 use glam::DVec3;
-use mandelfly::fractal::{Formula, mandelbulb::Mandelbulb};
+use mandelfly::fractal::{self, Formula, mandelbulb::Mandelbulb};
 use mandelfly::gpu::probe;
 
 /// Points in three groups: spread through the bounding cube, far outside, and within a hair of
 /// the surface (found by CPU sphere tracing from random directions).
 fn sample_points(f: &dyn Formula) -> Vec<DVec3> {
     let mut seq = common::Sequence::new(7);
-    let r = f.bounding_radius();
+    // Space-filling kinds have a large extent; their detail is near the origin.
+    let r = f.bounding_radius().min(3.0);
     let mut points = Vec::new();
     for _ in 0..800 {
         points.push(DVec3::new(seq.next_f64(), seq.next_f64(), seq.next_f64()) * 2.0 * r - r);
@@ -25,7 +26,10 @@ fn sample_points(f: &dyn Formula) -> Vec<DVec3> {
         points.push(dir.normalize() * (r + 0.5 + 3.0 * seq.next_f64()));
     }
     let mut near = 0;
+    let mut attempts = 0;
     while near < 300 {
+        attempts += 1;
+        assert!(attempts < 100_000, "{}: cannot find the surface", f.kind());
         let dir = DVec3::new(
             seq.next_f64() - 0.5,
             seq.next_f64() - 0.5,
@@ -66,7 +70,11 @@ fn compare(f: &dyn Formula, tolerance: f64, max_outliers: f64) {
         let trap_err = (g[1] as f64 - cpu.trap).abs() / (cpu.trap + 1e-3);
         // Points of a chaotic orbit right at the escape radius may take one iteration more or
         // less in f32: a handful may differ, never many.
-        if err > tolerance || trap_err > tolerance {
+        // The trap only colours the surface. Inside and at the surface the orbit never escapes
+        // and may be chaotic (the Mandelbox's is), so it is compared where the point is clear
+        // of the surface.
+        let trap_differs = d > 1e-3 && trap_err > 10.0 * tolerance;
+        if err > tolerance || trap_differs {
             outliers += 1;
             eprintln!(
                 "{}: {p}: gpu {gd} vs cpu {d}, trap {} vs {}",
@@ -126,4 +134,21 @@ fn mandelbulb_power_3_matches_cpu() {
         2e-3,
         0.005,
     );
+}
+
+/// Every other kind at its defaults. Folding fractals (Kleinian, Apollonian) amplify f32
+/// rounding where a point sits on a fold's edge, hence their looser outlier allowance.
+#[test]
+fn every_kind_matches_its_cpu_twin() {
+    for (name, tolerance, outliers) in [
+        ("mandelbox", 2e-3, 0.01),
+        ("julia-quaternion", 2e-3, 0.01),
+        ("menger", 2e-3, 0.01),
+        ("kleinian", 5e-3, 0.03),
+        ("apollonian", 5e-3, 0.03),
+        ("hybrid", 5e-3, 0.02),
+    ] {
+        let kind = fractal::find_kind(name).unwrap();
+        compare((kind.default)().as_ref(), tolerance, outliers);
+    }
 }

@@ -243,3 +243,34 @@ fn preview_draws_both_views() {
         assert!(orange && grey, "panel {panel}");
     }
 }
+
+/// Every example flight renders: a few frames of each, small.
+#[test]
+fn every_example_flight_renders() {
+    if common::gpu().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for file in example_paths() {
+        let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let out_dir = dir.path().join(&name);
+        let out = mandelfly(&[
+            "render",
+            file.to_str().unwrap(),
+            "-o",
+            out_dir.to_str().unwrap(),
+            "--size",
+            "32x18",
+            "--fps",
+            "1",
+            "--frames",
+            "0..3",
+        ]);
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 3, "{name}");
+    }
+}

@@ -38,7 +38,15 @@ pub fn run(options: &GpuOptions, verbose: bool) -> Result<()> {
         Ok(gpu) => println!("using: {}", super::describe_adapter(&gpu.adapter_info())),
         Err(e) => println!("using: none ({e})"),
     }
-    println!("fractal kinds: {}", fractal::kind_names().join(", "));
+    println!("fractal kinds (parameters with their defaults; all keyable in paths):");
+    for kind in fractal::REGISTRY {
+        let params: Vec<String> = (kind.default)()
+            .params()
+            .iter()
+            .map(|(name, value)| format!("{name} = {value}"))
+            .collect();
+        println!("  {:<17} {}", kind.name, params.join(", "));
+    }
     #[cfg(feature = "video")]
     {
         let codecs: Vec<String> = crate::sink::video::available_codecs()

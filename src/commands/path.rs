@@ -123,7 +123,13 @@ pub fn sample_csv(path: &CameraPath, fps: f64) -> String {
                 .fractal
                 .params()
                 .into_iter()
-                .chain(scene.look.params())
+                .chain(
+                    scene
+                        .look
+                        .params()
+                        .into_iter()
+                        .map(|(n, v)| (n.to_string(), v)),
+                )
                 .find(|(n, _)| n == name)
                 .map_or(f64::NAN, |(_, v)| v);
             row.push(value);

@@ -5,6 +5,7 @@ use bytemuck::{Pod, Zeroable};
 use glam::DVec3;
 use serde::Deserialize;
 
+use super::steps::{self, mandelbulb_step};
 use super::{DistanceSample, Formula, ParamError};
 use crate::camera::Camera;
 
@@ -43,10 +44,6 @@ pub struct MandelbulbUniform {
 }
 
 impl Mandelbulb {
-    pub fn parse(de: toml::de::ValueDeserializer<'_>) -> Result<Box<dyn Formula>, toml::de::Error> {
-        Ok(Box::new(Mandelbulb::deserialize(de)?))
-    }
-
     pub fn uniform(&self) -> MandelbulbUniform {
         let integer = self.power.fract() == 0.0;
         MandelbulbUniform {
@@ -63,8 +60,12 @@ impl Formula for Mandelbulb {
         "mandelbulb"
     }
 
-    fn wgsl(&self) -> &'static str {
-        include_str!("../../shaders/fractals/mandelbulb.wgsl")
+    fn wgsl(&self) -> String {
+        [
+            steps::WGSL,
+            include_str!("../../shaders/fractals/mandelbulb.wgsl"),
+        ]
+        .join("\n")
     }
 
     fn uniform_bytes(&self) -> Vec<u8> {
@@ -81,17 +82,7 @@ impl Formula for Mandelbulb {
             if r > self.bailout {
                 break;
             }
-            dr = n * r.powf(n - 1.0) * dr + 1.0;
-            // z^n is 0 at the origin (where the angles are undefined).
-            let zn = if r > 0.0 {
-                let theta = n * (z.z / r).clamp(-1.0, 1.0).acos();
-                let phi = n * z.y.atan2(z.x);
-                let st = theta.sin();
-                r.powf(n) * DVec3::new(st * phi.cos(), st * phi.sin(), theta.cos())
-            } else {
-                DVec3::ZERO
-            };
-            z = zn + c;
+            mandelbulb_step(&mut z, &mut dr, c, n);
             r = z.length();
             trap = trap.min(r * r);
         }
@@ -137,12 +128,14 @@ impl Formula for Mandelbulb {
         Ok(())
     }
 
-    fn params(&self) -> Vec<(&'static str, f64)> {
-        vec![
-            ("power", self.power),
-            ("iterations", self.iterations as f64),
-            ("bailout", self.bailout),
-        ]
+    fn params(&self) -> Vec<(String, f64)> {
+        super::named({
+            vec![
+                ("power", self.power),
+                ("iterations", self.iterations as f64),
+                ("bailout", self.bailout),
+            ]
+        })
     }
 
     fn set_param(&mut self, name: &str, value: f64) -> bool {

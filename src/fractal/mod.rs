@@ -1,13 +1,22 @@
 //! Fractal kinds. Each kind is one Rust module here (its parameters, its uniform block, its f64
-//! CPU twin) and one WGSL module in shaders/fractals/ defining
-//! `fractal_de(p: vec3<f32>) -> vec2<f32>` (distance estimate, orbit trap). Adding a kind means
-//! adding those two files and one line in [`REGISTRY`].
+//! CPU twin) and one WGSL module in shaders/fractals/ defining the uniform block `fractal`
+//! (binding 1) and `fractal_de(p: vec3<f32>) -> vec2<f32>` (distance estimate, orbit trap).
+//! Adding a kind means adding those two files and one line in [`REGISTRY`].
 
+pub mod apollonian;
+pub mod custom;
+pub mod hybrid;
+pub mod julia_quaternion;
+pub mod kleinian;
+pub mod mandelbox;
 pub mod mandelbulb;
+pub mod menger;
+pub mod steps;
 
 use glam::DVec3;
 
 use crate::camera::Camera;
+use crate::error::SourceError;
 
 /// One evaluation of a distance estimator: the CPU twin of what `fractal_de` returns.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -29,8 +38,9 @@ pub struct ParamError {
 pub trait Formula: std::fmt::Debug + Send + Sync {
     /// The `kind` name in scene files.
     fn kind(&self) -> &'static str;
-    /// The WGSL module defining the uniform block `fractal` (binding 1) and `fractal_de`.
-    fn wgsl(&self) -> &'static str;
+    /// The WGSL defining the uniform block `fractal` (binding 1) and `fractal_de`, with what it
+    /// needs (shared steps, helpers). Pipelines are cached by this text.
+    fn wgsl(&self) -> String;
     /// The bytes of this kind's uniform block, laid out as its WGSL twin.
     fn uniform_bytes(&self) -> Vec<u8>;
     /// The f64 CPU twin of `fractal_de`.
@@ -41,10 +51,18 @@ pub trait Formula: std::fmt::Debug + Send + Sync {
     fn default_camera(&self) -> Camera;
     fn validate(&self) -> Result<(), ParamError>;
     /// The numeric parameters (what path keys may animate) with their values.
-    fn params(&self) -> Vec<(&'static str, f64)>;
+    fn params(&self) -> Vec<(String, f64)>;
     /// Sets a numeric parameter (integers are rounded); false when the kind has no such one.
     fn set_param(&mut self, name: &str, value: f64) -> bool;
     fn clone_box(&self) -> Box<dyn Formula>;
+}
+
+/// Parameter names as owned strings (custom formulas name their own).
+pub(crate) fn named(params: Vec<(&str, f64)>) -> Vec<(String, f64)> {
+    params
+        .into_iter()
+        .map(|(n, v)| (n.to_string(), v))
+        .collect()
 }
 
 impl Clone for Box<dyn Formula> {
@@ -53,8 +71,46 @@ impl Clone for Box<dyn Formula> {
     }
 }
 
+/// What a kind's parser may need besides its table.
+#[derive(Debug, Clone, Copy)]
+pub struct ParseContext<'a> {
+    /// The scene or path file being read (relative file names resolve against its folder).
+    pub file: &'a str,
+}
+
+/// Why a `[fractal]` table could not be read.
+#[derive(Debug)]
+pub enum ParseFailure {
+    /// A wrong type or unknown key, located by the TOML parser.
+    Toml(toml::de::Error),
+    /// A value that cannot be used, located at its key.
+    Param(ParamError),
+    /// A problem in another file the table names (a custom formula's WGSL).
+    Source(SourceError),
+}
+
+impl From<toml::de::Error> for ParseFailure {
+    fn from(e: toml::de::Error) -> Self {
+        ParseFailure::Toml(e)
+    }
+}
+
 /// Parses a kind's `[fractal]` table (without its `kind` key).
-pub type ParseFn = fn(toml::de::ValueDeserializer<'_>) -> Result<Box<dyn Formula>, toml::de::Error>;
+pub type ParseFn = fn(
+    toml::de::ValueDeserializer<'_>,
+    &ParseContext<'_>,
+) -> Result<Box<dyn Formula>, ParseFailure>;
+
+/// The usual parser: serde with the kind's defaults.
+pub fn parse_with_serde<T>(
+    de: toml::de::ValueDeserializer<'_>,
+    _: &ParseContext<'_>,
+) -> Result<Box<dyn Formula>, ParseFailure>
+where
+    T: Formula + serde::de::DeserializeOwned + 'static,
+{
+    Ok(Box::new(T::deserialize(de)?))
+}
 
 /// A fractal kind as scene files name it.
 pub struct KindEntry {
@@ -63,12 +119,31 @@ pub struct KindEntry {
     pub default: fn() -> Box<dyn Formula>,
 }
 
+macro_rules! kind {
+    ($name:literal, $ty:ty) => {
+        KindEntry {
+            name: $name,
+            parse: parse_with_serde::<$ty>,
+            default: || Box::new(<$ty>::default()),
+        }
+    };
+}
+
 /// Every fractal kind, by name.
-pub const REGISTRY: &[KindEntry] = &[KindEntry {
-    name: "mandelbulb",
-    parse: mandelbulb::Mandelbulb::parse,
-    default: || Box::new(mandelbulb::Mandelbulb::default()),
-}];
+pub const REGISTRY: &[KindEntry] = &[
+    kind!("mandelbulb", mandelbulb::Mandelbulb),
+    kind!("mandelbox", mandelbox::Mandelbox),
+    kind!("julia-quaternion", julia_quaternion::JuliaQuaternion),
+    kind!("menger", menger::Menger),
+    kind!("kleinian", kleinian::Kleinian),
+    kind!("apollonian", apollonian::Apollonian),
+    kind!("hybrid", hybrid::Hybrid),
+    KindEntry {
+        name: "custom",
+        parse: custom::Custom::parse,
+        default: || Box::new(custom::Custom::example()),
+    },
+];
 
 pub fn find_kind(name: &str) -> Option<&'static KindEntry> {
     REGISTRY.iter().find(|k| k.name == name)

@@ -154,7 +154,8 @@ pub struct Renderer {
     gpu: GpuContext,
     layout: wgpu::BindGroupLayout,
     pipeline_layout: wgpu::PipelineLayout,
-    pipelines: HashMap<&'static str, wgpu::ComputePipeline>,
+    /// Compiled pipelines by shader source (one per fractal kind and formula).
+    pipelines: HashMap<String, wgpu::ComputePipeline>,
     /// One FrameUniform per sample, at UNIFORM_STRIDE.
     frame_uniforms: wgpu::Buffer,
     /// One fractal uniform block per sample, at UNIFORM_STRIDE.
@@ -327,20 +328,19 @@ impl Renderer {
         }
     }
 
-    /// Compiles (once) and returns the pipeline for the scene's fractal kind.
+    /// Compiles (once) and returns the pipeline for the scene's fractal.
     fn pipeline(&mut self, scene: &Scene) -> Result<wgpu::ComputePipeline> {
-        let kind = scene.fractal.kind();
-        if let Some(p) = self.pipelines.get(kind) {
+        let source = shaders::render_source(scene.fractal.as_ref());
+        if let Some(p) = self.pipelines.get(&source) {
             return Ok(p.clone());
         }
-        let source = shaders::render_source(scene.fractal.as_ref());
         let pipeline = self.gpu.compute_pipeline(
-            &format!("render {kind}"),
+            &format!("render {}", scene.fractal.kind()),
             &source,
             "render_main",
             Some(&self.pipeline_layout),
         )?;
-        self.pipelines.insert(kind, pipeline.clone());
+        self.pipelines.insert(source, pipeline.clone());
         Ok(pipeline)
     }
 
@@ -377,8 +377,11 @@ impl Renderer {
                 samples.len()
             )));
         }
-        let kind = samples[0].scene.fractal.kind();
-        if samples.iter().any(|s| s.scene.fractal.kind() != kind) {
+        let source = samples[0].scene.fractal.wgsl();
+        if samples[1..]
+            .iter()
+            .any(|s| s.scene.fractal.wgsl() != source)
+        {
             return Err(Error::InvalidArgument(
                 "all samples of a frame must show the same fractal kind".into(),
             ));

@@ -9,10 +9,10 @@ pub const PROBE: &str = include_str!("../../shaders/probe.wgsl");
 
 /// The frame-rendering shader for one fractal kind (entry point `render_main`).
 pub fn render_source(fractal: &dyn Formula) -> String {
-    [COMMON, fractal.wgsl(), MARCH].join("\n")
+    [COMMON, &fractal.wgsl(), MARCH].join("\n")
 }
 
 /// The distance-probe shader for one fractal kind (entry point `probe_main`).
 pub fn probe_source(fractal: &dyn Formula) -> String {
-    [fractal.wgsl(), PROBE].join("\n")
+    [&fractal.wgsl(), PROBE].join("\n")
 }

@@ -158,7 +158,7 @@ mod tests {
     fn fractal_uniforms_match_wgsl() {
         for kind in crate::fractal::REGISTRY {
             let f = (kind.default)();
-            let size = wgsl_struct_size(f.wgsl(), "FractalParams");
+            let size = wgsl_struct_size(&f.wgsl(), "FractalParams");
             assert_eq!(size as usize, f.uniform_bytes().len(), "{}", kind.name);
         }
     }

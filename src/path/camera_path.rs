@@ -154,7 +154,13 @@ impl CameraPath {
                 }
             }
         }
-        let fractal_names: Vec<&str> = file.base.fractal.params().iter().map(|p| p.0).collect();
+        let fractal_names: Vec<String> = file
+            .base
+            .fractal
+            .params()
+            .into_iter()
+            .map(|p| p.0)
+            .collect();
         let params = names
             .iter()
             .map(|&name| {
@@ -166,7 +172,7 @@ impl CameraPath {
                     });
                 ParamChannel {
                     name: name.to_string(),
-                    fractal: fractal_names.contains(&name),
+                    fractal: fractal_names.iter().any(|n| n == name),
                     curve: scalar(&t, &v),
                     range,
                 }

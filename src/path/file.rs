@@ -302,7 +302,8 @@ fn parse_key(
         ..Default::default()
     };
     let mut yaw_pitch_given = (None, None);
-    let fractal_params: Vec<&str> = base.fractal.params().iter().map(|p| p.0).collect();
+    let fractal_param_names: Vec<String> = base.fractal.params().into_iter().map(|p| p.0).collect();
+    let fractal_params: Vec<&str> = fractal_param_names.iter().map(String::as_str).collect();
     let look_params: Vec<&str> = base.look.params().iter().map(|p| p.0).collect();
     for (name, value) in table.iter() {
         let name_str: &str = name.get_ref().as_ref();

@@ -1,0 +1,46 @@
+// Hybrids: the iteration alternates Mandelbulb and Mandelbox steps in the order `sequence`
+// gives. CPU twin: src/fractal/hybrid.rs. Composed after steps.wgsl.
+
+// Twin of `fractal::hybrid::HybridUniform`.
+struct FractalParams {
+    power: f32,
+    integer_power: u32,
+    scale: f32,
+    folding_limit: f32,
+    min_r2: f32,
+    fixed_r2: f32,
+    bailout: f32,
+    iterations: u32,
+    sequence_length: u32,
+    log_de: u32,
+    _pad0: u32,
+    _pad1: u32,
+    // Step kinds in x: 0 Mandelbulb, 1 Mandelbox.
+    sequence: array<vec4<u32>, 8>,
+}
+
+@group(0) @binding(1) var<uniform> fractal: FractalParams;
+
+fn fractal_de(c: vec3<f32>) -> vec2<f32> {
+    var z = c;
+    var dr = 1.0;
+    var r = length(z);
+    var trap = r * r;
+    for (var i = 0u; i < fractal.iterations; i = i + 1u) {
+        if r > fractal.bailout {
+            break;
+        }
+        if fractal.sequence[i % fractal.sequence_length].x == 0u {
+            mandelbulb_step(&z, &dr, c, fractal.power, fractal.integer_power);
+        } else {
+            mandelbox_step(&z, &dr, c, fractal.scale, fractal.folding_limit, fractal.min_r2, fractal.fixed_r2);
+        }
+        r = length(z);
+        trap = min(trap, r * r);
+    }
+    var d = r / abs(dr);
+    if fractal.log_de != 0u {
+        d = select(0.5 * log(r) * r / abs(dr), 0.0, r == 0.0);
+    }
+    return vec2<f32>(d, trap);
+}

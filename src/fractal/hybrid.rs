@@ -1,0 +1,248 @@
+//! Hybrids: the iteration alternates the steps of several kinds (as in Mandelbulber and
+//! Mandelbulb3D), e.g. `sequence = ["mandelbulb", "mandelbox"]`, repeated for `iterations`
+//! steps. DE = 0.5 ln(r) r / dr when the sequence has a Mandelbulb step (the power dominates
+//! the growth), r / |dr| otherwise. GPU twin: shaders/fractals/hybrid.wgsl.
+
+use bytemuck::{Pod, Zeroable};
+use glam::DVec3;
+use serde::Deserialize;
+
+use super::steps::{self, check_range, mandelbox_step, mandelbulb_step};
+use super::{DistanceSample, Formula, ParamError};
+use crate::camera::Camera;
+
+/// Steps a hybrid can alternate.
+pub const STEP_KINDS: [&str; 2] = ["mandelbulb", "mandelbox"];
+/// Longest sequence.
+pub const MAX_SEQUENCE: usize = 8;
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Hybrid {
+    pub sequence: Vec<String>,
+    pub iterations: i64,
+    pub bailout: f64,
+    /// Mandelbulb steps.
+    pub power: f64,
+    /// Mandelbox steps.
+    pub scale: f64,
+    pub folding_limit: f64,
+    pub min_radius: f64,
+    pub fixed_radius: f64,
+}
+
+impl Default for Hybrid {
+    fn default() -> Self {
+        Hybrid {
+            sequence: vec!["mandelbulb".into(), "mandelbox".into()],
+            iterations: 12,
+            bailout: 10.0,
+            power: 8.0,
+            scale: 2.0,
+            folding_limit: 1.0,
+            min_radius: 0.5,
+            fixed_radius: 1.0,
+        }
+    }
+}
+
+/// Twin of `FractalParams` in shaders/fractals/hybrid.wgsl.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct HybridUniform {
+    pub power: f32,
+    pub integer_power: u32,
+    pub scale: f32,
+    pub folding_limit: f32,
+    pub min_r2: f32,
+    pub fixed_r2: f32,
+    pub bailout: f32,
+    pub iterations: u32,
+    pub sequence_length: u32,
+    /// 1 when the DE is the logarithmic (power) kind.
+    pub log_de: u32,
+    pub _pad: [u32; 2],
+    /// Step kinds (0 Mandelbulb, 1 Mandelbox), one per u32 in x of each vec4.
+    pub sequence: [[u32; 4]; MAX_SEQUENCE],
+}
+
+impl Hybrid {
+    fn step_ids(&self) -> Vec<u32> {
+        self.sequence
+            .iter()
+            .map(|s| STEP_KINDS.iter().position(|k| k == s).unwrap_or(0) as u32)
+            .collect()
+    }
+
+    fn log_de(&self) -> bool {
+        self.sequence.iter().any(|s| s == "mandelbulb")
+    }
+}
+
+impl Formula for Hybrid {
+    fn kind(&self) -> &'static str {
+        "hybrid"
+    }
+
+    fn wgsl(&self) -> String {
+        [
+            steps::WGSL,
+            include_str!("../../shaders/fractals/hybrid.wgsl"),
+        ]
+        .join("\n")
+    }
+
+    fn uniform_bytes(&self) -> Vec<u8> {
+        let mut sequence = [[0u32; 4]; MAX_SEQUENCE];
+        for (slot, id) in sequence.iter_mut().zip(self.step_ids()) {
+            slot[0] = id;
+        }
+        let u = HybridUniform {
+            power: self.power as f32,
+            integer_power: if self.power.fract() == 0.0 {
+                self.power as u32
+            } else {
+                0
+            },
+            scale: self.scale as f32,
+            folding_limit: self.folding_limit as f32,
+            min_r2: (self.min_radius * self.min_radius) as f32,
+            fixed_r2: (self.fixed_radius * self.fixed_radius) as f32,
+            bailout: self.bailout as f32,
+            iterations: self.iterations as u32,
+            sequence_length: self.sequence.len() as u32,
+            log_de: u32::from(self.log_de()),
+            _pad: [0; 2],
+            sequence,
+        };
+        bytemuck::bytes_of(&u).to_vec()
+    }
+
+    fn distance(&self, c: DVec3) -> DistanceSample {
+        let ids = self.step_ids();
+        let (min_r2, fixed_r2) = (
+            self.min_radius * self.min_radius,
+            self.fixed_radius * self.fixed_radius,
+        );
+        let mut z = c;
+        let mut dr = 1.0;
+        let mut r = z.length();
+        let mut trap = r * r;
+        for i in 0..self.iterations as usize {
+            if r > self.bailout {
+                break;
+            }
+            match ids[i % ids.len()] {
+                0 => mandelbulb_step(&mut z, &mut dr, c, self.power),
+                _ => mandelbox_step(
+                    &mut z,
+                    &mut dr,
+                    c,
+                    self.scale,
+                    self.folding_limit,
+                    min_r2,
+                    fixed_r2,
+                ),
+            }
+            r = z.length();
+            trap = trap.min(r * r);
+        }
+        let distance = if self.log_de() {
+            if r == 0.0 {
+                0.0
+            } else {
+                0.5 * r.ln() * r / dr.abs()
+            }
+        } else {
+            r / dr.abs()
+        };
+        DistanceSample { distance, trap }
+    }
+
+    fn bounding_radius(&self) -> f64 {
+        // The larger of the parts' bounds: the Mandelbox's grows with its scale.
+        let s = self.scale.abs();
+        let bulb = 2f64.powf(1.0 / (self.power - 1.0)).max(1.0) * 1.05 + 0.05;
+        let bx = if s > 1.05 {
+            (2.0 * (s + 1.0) / (s - 1.0) * self.folding_limit * 3f64.sqrt()).min(40.0)
+        } else {
+            40.0
+        };
+        if self.sequence.iter().any(|k| k == "mandelbox") {
+            bulb.max(bx).min(self.bailout.max(bulb))
+        } else {
+            bulb
+        }
+    }
+
+    fn default_camera(&self) -> Camera {
+        Camera {
+            position: DVec3::new(2.3, -2.3, 1.6),
+            look_at: DVec3::ZERO,
+            up: DVec3::Z,
+            fov: 50.0,
+            roll: 0.0,
+        }
+    }
+
+    fn validate(&self) -> Result<(), ParamError> {
+        if self.sequence.is_empty() || self.sequence.len() > MAX_SEQUENCE {
+            return Err(ParamError {
+                key: "sequence",
+                message: format!("sequence must name 1 to {MAX_SEQUENCE} steps"),
+            });
+        }
+        if let Some(bad) = self
+            .sequence
+            .iter()
+            .find(|s| !STEP_KINDS.contains(&s.as_str()))
+        {
+            return Err(ParamError {
+                key: "sequence",
+                message: format!(
+                    "\"{bad}\" cannot be a hybrid step; use: {}",
+                    STEP_KINDS.join(", ")
+                ),
+            });
+        }
+        check_range("iterations", self.iterations as f64, 1.0, 1000.0)?;
+        check_range("bailout", self.bailout, 2.0, 1e6)?;
+        check_range("power", self.power, 2.0, 32.0)?;
+        check_range("scale", self.scale, -4.0, 4.0)?;
+        check_range("folding_limit", self.folding_limit, 0.01, 10.0)?;
+        check_range("min_radius", self.min_radius, 0.001, 10.0)?;
+        check_range("fixed_radius", self.fixed_radius, self.min_radius, 10.0)
+    }
+
+    fn params(&self) -> Vec<(String, f64)> {
+        super::named({
+            vec![
+                ("iterations", self.iterations as f64),
+                ("bailout", self.bailout),
+                ("power", self.power),
+                ("scale", self.scale),
+                ("folding_limit", self.folding_limit),
+                ("min_radius", self.min_radius),
+                ("fixed_radius", self.fixed_radius),
+            ]
+        })
+    }
+
+    fn set_param(&mut self, name: &str, value: f64) -> bool {
+        match name {
+            "iterations" => self.iterations = value.round() as i64,
+            "bailout" => self.bailout = value,
+            "power" => self.power = value,
+            "scale" => self.scale = value,
+            "folding_limit" => self.folding_limit = value,
+            "min_radius" => self.min_radius = value,
+            "fixed_radius" => self.fixed_radius = value,
+            _ => return false,
+        }
+        true
+    }
+
+    fn clone_box(&self) -> Box<dyn Formula> {
+        Box::new(self.clone())
+    }
+}
