@@ -20,5 +20,6 @@ pub mod error;
 pub mod fractal;
 pub mod gpu;
 pub mod path;
+pub mod plane;
 pub mod scene;
 pub mod sink;

@@ -11,12 +11,16 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use crate::camera::Camera;
 use crate::error::{Error, Result, SourceError};
 use crate::fractal::{self, Formula};
+use crate::plane::{self, PlaneView};
 
 /// Everything one frame needs: what to render, from where, and how it looks.
 #[derive(Debug, Clone)]
 pub struct Scene {
     pub fractal: Box<dyn Formula>,
+    /// The 3D camera (ray-marched kinds).
     pub camera: Camera,
+    /// The 2D view (plane kinds such as the Mandelbrot set).
+    pub plane: PlaneView,
     pub look: Look,
 }
 
@@ -50,7 +54,64 @@ pub struct Look {
     pub trap_color: [f64; 3],
     /// Most sphere-tracing steps per ray.
     pub max_steps: u32,
+    /// Plane kinds: a built-in palette (see [`PALETTES`]), unless `gradient` is given.
+    pub palette: String,
+    /// Plane kinds: colour stops `[position, r, g, b]` (position in [0, 1), cyclic).
+    pub gradient: Vec<[f64; 4]>,
+    /// Plane kinds: palette cycles per unit of ln(1 + smooth iteration count).
+    pub density: f64,
+    /// Plane kinds: shifts the palette (cyclic, so 1 is a full turn); animate it to cycle.
+    pub palette_offset: f64,
+    /// Plane kinds: the colour of the set itself.
+    pub interior: [f64; 3],
+    /// Plane kinds: darkening of the set's boundary by the distance estimate (0 = none).
+    pub edges: f64,
+    /// Plane kinds: width of that darkening, in pixels.
+    pub edge_width: f64,
+    /// Plane kinds: slope (relief) shading strength (0 = none).
+    pub relief: f64,
+    /// Plane kinds: direction of the relief light in the plane, degrees from +x.
+    pub relief_angle: f64,
+    /// Plane kinds: height of the relief light (larger is flatter).
+    pub relief_height: f64,
 }
+
+/// Built-in palettes: colour stops `[position, r, g, b]` (sRGB).
+pub const PALETTES: &[(&str, &[[f64; 4]])] = &[
+    (
+        "classic",
+        &[
+            [0.0, 0.0, 0.03, 0.39],
+            [0.16, 0.13, 0.42, 0.8],
+            [0.42, 0.93, 1.0, 1.0],
+            [0.64, 1.0, 0.67, 0.0],
+            [0.86, 0.0, 0.01, 0.0],
+        ],
+    ),
+    (
+        "fire",
+        &[
+            [0.0, 0.02, 0.0, 0.0],
+            [0.3, 0.7, 0.08, 0.0],
+            [0.55, 1.0, 0.55, 0.0],
+            [0.75, 1.0, 0.95, 0.6],
+            [0.9, 0.5, 0.1, 0.02],
+        ],
+    ),
+    (
+        "ocean",
+        &[
+            [0.0, 0.0, 0.05, 0.15],
+            [0.3, 0.0, 0.35, 0.5],
+            [0.55, 0.6, 0.95, 0.95],
+            [0.75, 0.05, 0.5, 0.6],
+        ],
+    ),
+    ("grey", &[[0.0, 0.05, 0.05, 0.05], [0.5, 0.95, 0.95, 0.95]]),
+];
+
+/// Most colour stops in a gradient.
+pub const MAX_STOPS: usize = 16;
 
 impl Default for Look {
     fn default() -> Self {
@@ -71,6 +132,16 @@ impl Default for Look {
             orbit_trap: false,
             trap_color: [0.85, 0.45, 0.2],
             max_steps: 512,
+            palette: "classic".into(),
+            gradient: Vec::new(),
+            density: 0.6,
+            palette_offset: 0.0,
+            interior: [0.0, 0.0, 0.0],
+            edges: 0.6,
+            edge_width: 1.5,
+            relief: 0.35,
+            relief_angle: 45.0,
+            relief_height: 1.5,
         }
     }
 }
@@ -93,6 +164,13 @@ const LOOK_PARAMS: &[&str] = &[
     "ao_radius",
     "shadow_softness",
     "max_steps",
+    "density",
+    "palette_offset",
+    "edges",
+    "edge_width",
+    "relief",
+    "relief_angle",
+    "relief_height",
 ];
 
 impl Look {
@@ -106,8 +184,29 @@ impl Look {
             "ao_strength" => &mut self.ao_strength,
             "ao_radius" => &mut self.ao_radius,
             "shadow_softness" => &mut self.shadow_softness,
+            "density" => &mut self.density,
+            "palette_offset" => &mut self.palette_offset,
+            "edges" => &mut self.edges,
+            "edge_width" => &mut self.edge_width,
+            "relief" => &mut self.relief,
+            "relief_angle" => &mut self.relief_angle,
+            "relief_height" => &mut self.relief_height,
             _ => return None,
         })
+    }
+
+    /// The colour stops in use, sorted by position: the gradient, else the palette.
+    pub fn stops(&self) -> Vec<[f64; 4]> {
+        let mut stops = if self.gradient.is_empty() {
+            PALETTES
+                .iter()
+                .find(|p| p.0 == self.palette)
+                .map_or_else(|| PALETTES[0].1.to_vec(), |p| p.1.to_vec())
+        } else {
+            self.gradient.clone()
+        };
+        stops.sort_by(|a, b| a[0].total_cmp(&b[0]));
+        stops
     }
 
     /// The numeric parameters (what path keys may animate) with their values.
@@ -175,6 +274,45 @@ impl Look {
                 return err(key, format!("{key} must be in [{lo}, {hi}], got {v}"));
             }
         }
+        for (key, v, lo, hi) in [
+            ("density", self.density, 0.0, 1e3),
+            ("palette_offset", self.palette_offset, -1e6, 1e6),
+            ("edges", self.edges, 0.0, 1.0),
+            ("edge_width", self.edge_width, 0.01, 100.0),
+            ("relief", self.relief, 0.0, 1.0),
+            ("relief_angle", self.relief_angle, -1e6, 1e6),
+            ("relief_height", self.relief_height, 0.0, 100.0),
+        ] {
+            if !(v >= lo && v <= hi) {
+                return err(key, format!("{key} must be in [{lo}, {hi}], got {v}"));
+            }
+        }
+        if self.interior.iter().any(|v| !(0.0..=1.0).contains(v)) {
+            return err("interior", "interior components must be in [0, 1]".into());
+        }
+        if self.gradient.is_empty() && !PALETTES.iter().any(|p| p.0 == self.palette) {
+            let names: Vec<&str> = PALETTES.iter().map(|p| p.0).collect();
+            return err(
+                "palette",
+                format!(
+                    "unknown palette \"{}\"; use one of: {}",
+                    self.palette,
+                    names.join(", ")
+                ),
+            );
+        }
+        if self.gradient.len() > MAX_STOPS {
+            return err("gradient", format!("at most {MAX_STOPS} colour stops"));
+        }
+        for stop in &self.gradient {
+            if !(0.0..1.0).contains(&stop[0]) || stop[1..].iter().any(|v| !(0.0..=1.0).contains(v))
+            {
+                return err(
+                    "gradient",
+                    format!("a stop is [position in [0, 1), r, g, b in [0, 1]], got {stop:?}"),
+                );
+            }
+        }
         if !(16..=100_000).contains(&self.max_steps) {
             return err(
                 "max_steps",
@@ -185,7 +323,31 @@ impl Look {
     }
 }
 
-/// `[camera]` as written: every key optional, defaults from the fractal kind's camera.
+/// A number, or a decimal string (so that no precision is lost on the way in).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Real {
+    Number(f64),
+    Text(String),
+}
+
+impl Real {
+    fn text(&self) -> String {
+        match self {
+            Real::Number(v) => format!("{v}"),
+            Real::Text(t) => t.trim().to_string(),
+        }
+    }
+    fn value(&self) -> Option<f64> {
+        match self {
+            Real::Number(v) => Some(*v).filter(|v| v.is_finite()),
+            Real::Text(t) => plane::parse_real(t),
+        }
+    }
+}
+
+/// `[camera]` as written: every key optional, defaults from the fractal kind's camera. 3D kinds
+/// take position .. roll; plane kinds take center, zoom and rotation.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CameraSection {
@@ -194,9 +356,41 @@ struct CameraSection {
     up: Option<[f64; 3]>,
     fov: Option<f64>,
     roll: Option<f64>,
+    center: Option<[Real; 2]>,
+    zoom: Option<Real>,
+    rotation: Option<f64>,
 }
 
+const CAMERA_3D_KEYS: &[&str] = &["position", "look_at", "up", "fov", "roll"];
+const PLANE_KEYS: &[&str] = &["center", "zoom", "rotation"];
+
 impl CameraSection {
+    fn plane(&self) -> std::result::Result<PlaneView, (&'static str, String)> {
+        let mut view = PlaneView::default();
+        if let Some(center) = &self.center {
+            let (x, y) = (center[0].value(), center[1].value());
+            let (Some(x), Some(y)) = (x, y) else {
+                return Err((
+                    "center",
+                    "center must be two numbers or decimal strings".into(),
+                ));
+            };
+            view.center = glam::DVec2::new(x, y);
+            view.center_text = [center[0].text(), center[1].text()];
+        }
+        if let Some(zoom) = &self.zoom {
+            view.zoom = zoom.value().ok_or((
+                "zoom",
+                "zoom must be a number or a decimal string".to_string(),
+            ))?;
+        }
+        if let Some(r) = self.rotation {
+            view.rotation = r;
+        }
+        view.validate()?;
+        Ok(view)
+    }
+
     fn resolve(self, default: Camera) -> Camera {
         Camera {
             position: self.position.map_or(default.position, DVec3::from_array),
@@ -217,6 +411,7 @@ impl Scene {
         Scene {
             camera: fractal.default_camera(),
             fractal,
+            plane: PlaneView::default(),
             look: Look::default(),
         }
     }
@@ -243,20 +438,49 @@ impl Scene {
     ) -> Result<Self, SourceError> {
         let fractal = doc.parse_fractal(root.get("fractal"))?;
 
-        let camera = match root.get("camera") {
+        let (camera, plane) = match root.get("camera") {
             None => {
                 let camera = fractal.default_camera();
                 camera.validate().map_err(|e| doc.error(0, e.message))?;
-                camera
+                (camera, PlaneView::default())
             }
             Some(section) => {
+                // The keys of the other kind of view are mistakes.
+                let wrong = if fractal.is_plane() {
+                    CAMERA_3D_KEYS
+                } else {
+                    PLANE_KEYS
+                };
+                if let Some(table) = section.get_ref().as_table() {
+                    for (key, _) in table.iter() {
+                        if wrong.contains(&key.get_ref().as_ref()) {
+                            return Err(doc.error(
+                                key.span().start,
+                                format!(
+                                    "`{}` is not a camera key of a {} kind (it takes: {})",
+                                    key.get_ref(),
+                                    if fractal.is_plane() { "plane" } else { "3D" },
+                                    if fractal.is_plane() {
+                                        PLANE_KEYS
+                                    } else {
+                                        CAMERA_3D_KEYS
+                                    }
+                                    .join(", ")
+                                ),
+                            ));
+                        }
+                    }
+                }
                 let raw = CameraSection::deserialize(ValueDeserializer::from(section.clone()))
                     .map_err(|e| doc.toml_error(e, section.span().start))?;
+                let plane = raw
+                    .plane()
+                    .map_err(|(key, message)| doc.key_error(section, key, message))?;
                 let camera = raw.resolve(fractal.default_camera());
                 camera
                     .validate()
                     .map_err(|e| doc.key_error(section, e.key, e.message))?;
-                camera
+                (camera, plane)
             }
         };
 
@@ -274,6 +498,7 @@ impl Scene {
         Ok(Scene {
             fractal,
             camera,
+            plane,
             look,
         })
     }

@@ -271,3 +271,62 @@ fn custom_formulas_from_files() {
         &["missing.toml:3:11", "nope.wgsl"],
     );
 }
+
+/// The 2D view's keys belong to plane kinds, the 3D camera's to the others; a zoom beyond
+/// double precision is refused with a reason.
+#[test]
+fn plane_views() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.toml"),
+        "[fractal]\nkind = \"mandelbrot\"\n[camera]\nposition = [1, 2, 3]\n",
+    )
+    .unwrap();
+    fails(
+        &["still", "p.toml", "-o", "p.png"],
+        dir.path(),
+        &["p.toml:4:1", "position"],
+    );
+    std::fs::write(dir.path().join("b.toml"), "[camera]\nzoom = \"1e-3\"\n").unwrap();
+    fails(
+        &["still", "b.toml", "-o", "b.png"],
+        dir.path(),
+        &["b.toml:2:1", "zoom"],
+    );
+    std::fs::write(
+        dir.path().join("z.toml"),
+        "[fractal]\nkind = \"mandelbrot\"\n[camera]\ncenter = [\"-0.75\", \"0.1\"]\nzoom = \"zero\"\n",
+    )
+    .unwrap();
+    fails(
+        &["still", "z.toml", "-o", "z.png"],
+        dir.path(),
+        &["z.toml:5:8", "zoom"],
+    );
+    std::fs::write(
+        dir.path().join("deep.toml"),
+        "[fractal]\nkind = \"mandelbrot\"\n[camera]\ncenter = [\"-0.75\", \"0.1\"]\nzoom = \"1e-20\"\n",
+    )
+    .unwrap();
+    if common::gpu().is_some() {
+        fails(
+            &["still", "deep.toml", "--size", "32x18", "-o", "d.png"],
+            dir.path(),
+            &["beyond double precision"],
+        );
+        std::fs::write(
+            dir.path().join("ok.toml"),
+            "[fractal]\nkind = \"mandelbrot\"\niterations = 300\n[camera]\ncenter = [\"-0.75\", \"0\"]\nzoom = 3\n",
+        )
+        .unwrap();
+        let out = mandelfly(
+            &["still", "ok.toml", "--size", "64x36", "-o", "ok.png"],
+            dir.path(),
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let img = image::open(dir.path().join("ok.png")).unwrap().into_rgb8();
+        // The main cardioid (around -0.25 + 0i, right of centre) is the black interior.
+        assert_eq!(img.get_pixel(38, 18).0, [0, 0, 0]);
+        assert_ne!(img.get_pixel(2, 2).0, [0, 0, 0]);
+    }
+}

@@ -97,6 +97,10 @@ fn golden_images() {
         "apollonian",
         "hybrid",
         "custom",
+        "mandelbrot",
+        "seahorse",
+        "julia",
+        "mandelbrot-terrain",
     ] {
         check_golden(&mut renderer, name);
     }

@@ -147,8 +147,74 @@ fn every_kind_matches_its_cpu_twin() {
         ("kleinian", 5e-3, 0.03),
         ("apollonian", 5e-3, 0.03),
         ("hybrid", 5e-3, 0.02),
+        ("mandelbrot-terrain", 1e-2, 0.03),
     ] {
         let kind = fractal::find_kind(name).unwrap();
         compare((kind.default)().as_ref(), tolerance, outliers);
+    }
+}
+
+/// The plane kind's escape counts on the GPU against the f64 CPU twin, on grids over the whole
+/// set and Seahorse Valley at 1e-2 (f32), and the valley at 1e-3 and 1e-9 (f64).
+#[test]
+fn mandelbrot_escape_matches_cpu() {
+    use glam::DVec2;
+    use mandelfly::fractal::mandelbrot::Mandelbrot;
+    use mandelfly::gpu::probe::Probe;
+    let Some(gpu) = common::gpu() else { return };
+    let m = Mandelbrot {
+        iterations: 2000,
+        ..Default::default()
+    };
+    let sea = DVec2::new(-0.743643887037151, 0.131825904205330);
+    for (center, size, f64, tolerance) in [
+        (DVec2::new(-0.75, 0.0), 3.0, false, 2e-2),
+        (sea, 1e-2, false, 2e-2),
+        (sea, 1e-3, true, 1e-3),
+        (sea, 1e-9, true, 1e-3),
+    ] {
+        let n = 48;
+        let points: Vec<DVec2> = (0..n * n)
+            .map(|i| {
+                let (x, y) = (
+                    (i % n) as f64 / n as f64 - 0.5,
+                    (i / n) as f64 / n as f64 - 0.5,
+                );
+                center + DVec2::new(x, y) * size
+            })
+            .collect();
+        let probe = Probe::new_plane(&gpu, &m, &points, f64, size / n as f64).unwrap();
+        let gpu_values = probe.evaluate().unwrap();
+        let (mut disagree, mut escaped) = (0, 0);
+        let spacing = size / n as f64;
+        for (p, g) in points.iter().zip(&gpu_values) {
+            let e = m.escape(*p);
+            // Within a grid step of the boundary, orbits are chaotic: any finite precision
+            // may escape a step sooner or later there. Everywhere else the two must agree.
+            if e.smooth_count.is_some() && e.distance < spacing {
+                continue;
+            }
+            let cpu = e.smooth_count;
+            match (cpu, g[0] >= 0.0) {
+                (Some(c), true) => {
+                    escaped += 1;
+                    // Chaotic orbits near the boundary may leave a step earlier or later.
+                    if (c - g[0] as f64).abs() > tolerance * c.max(1.0) {
+                        disagree += 1;
+                    }
+                }
+                (None, false) => {}
+                _ => disagree += 1,
+            }
+        }
+        assert!(
+            escaped > points.len() / 4,
+            "{center} {size}: the grid shows the outside"
+        );
+        assert!(
+            disagree * 50 <= points.len(),
+            "{center} {size} (f64 {f64}): {disagree} of {} points differ",
+            points.len()
+        );
     }
 }

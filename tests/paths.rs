@@ -56,10 +56,12 @@ fn example_flights_pass_check_without_warnings() {
             String::from_utf8_lossy(&out.stderr)
         );
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            text.contains("duration:") && text.contains("closest approach"),
-            "{text}"
-        );
+        let view = if path.file.base.fractal.is_plane() {
+            "zoom:"
+        } else {
+            "closest approach"
+        };
+        assert!(text.contains("duration:") && text.contains(view), "{text}");
     }
 }
 
@@ -75,6 +77,16 @@ fn sampled_flights_are_smooth() {
             String::from_utf8_lossy(&out.stderr)
         );
         let (header, rows) = parse_csv(&String::from_utf8_lossy(&out.stdout));
+        if header[1] == "cx" {
+            // A plane zoom: the zoom rate (ln zoom per frame) changes smoothly.
+            let z: Vec<f64> = rows.iter().map(|r| r[3].ln()).collect();
+            let steps: Vec<f64> = z.windows(2).map(|w| w[1] - w[0]).collect();
+            let top = steps.iter().map(|s| s.abs()).fold(0.0, f64::max);
+            for w in steps.windows(2) {
+                assert!((w[1] - w[0]).abs() < 0.05 * top, "{}", file.display());
+            }
+            continue;
+        }
         assert_eq!(
             &header[..11],
             [
@@ -273,4 +285,42 @@ fn every_example_flight_renders() {
         );
         assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 3, "{name}");
     }
+}
+
+/// A two-key zoom shrinks the view by the same factor every frame, and the zoom target stays
+/// on screen: its offset from the centre, in view heights, never grows.
+#[test]
+fn zoom_rate_is_constant() {
+    let src = "[fractal]\nkind = \"mandelbrot\"\n[[key]]\ntime = 0\ncenter = [\"-0.75\", \"0\"]\nzoom = 3\n\
+               [[key]]\ntime = 10\ncenter = [\"-0.743643887037151\", \"0.131825904205330\"]\nzoom = \"1e-10\"\n";
+    let path = CameraPath::new(mandelfly::path::PathFile::parse("z.toml", src).unwrap());
+    let target = glam::DVec2::new(-0.743643887037151, 0.131825904205330);
+    let frames: Vec<_> = (0..=300)
+        .map(|k| path.sample(k as f64 / 30.0).plane)
+        .collect();
+    let rates: Vec<f64> = frames
+        .windows(2)
+        .map(|w| (w[1].zoom / w[0].zoom).ln())
+        .collect();
+    for r in &rates {
+        assert!(
+            (r - rates[0]).abs() < 1e-9 * rates[0].abs(),
+            "{r} vs {}",
+            rates[0]
+        );
+    }
+    let offsets: Vec<f64> = frames
+        .iter()
+        .map(|v| (target - v.center).length() / v.zoom)
+        .collect();
+    for w in offsets.windows(2) {
+        assert!(
+            w[1] <= w[0] + 1e-12,
+            "the target drifts away: {} -> {}",
+            w[0],
+            w[1]
+        );
+    }
+    assert!(offsets[0] < 0.5, "the target starts in view");
+    assert!(*offsets.last().unwrap() < 1e-6);
 }

@@ -31,11 +31,19 @@ pub fn run(command: &PathCommand, gpu: &GpuOptions) -> Result<()> {
                 "duration: {:.3} s, {} frames at {fps} fps ({}x{})",
                 s.duration, s.frames, f.output.size[0], f.output.size[1]
             );
-            println!("length: {:.4} units", s.length);
-            println!(
-                "closest approach to the surface: {:.6} at t = {:.2} s",
-                s.closest.0, s.closest.1
-            );
+            if f.base.fractal.is_plane() {
+                let (a, b) = (
+                    camera_path.sample(0.0).plane,
+                    camera_path.sample(s.duration).plane,
+                );
+                println!("zoom: {:e} to {:e} (view height)", a.zoom, b.zoom);
+            } else {
+                println!("length: {:.4} units", s.length);
+                println!(
+                    "closest approach to the surface: {:.6} at t = {:.2} s",
+                    s.closest.0, s.closest.1
+                );
+            }
             if !s.animated.is_empty() {
                 println!("animated parameters: {}", s.animated.join(", "));
             }
@@ -100,10 +108,15 @@ fn checked_fps(fps: f64) -> Result<f64> {
 }
 
 /// One row per frame: time, position, forward and up (unit vectors, roll applied), fov, then
-/// each animated parameter.
+/// each animated parameter. For a plane kind: time, centre, zoom and rotation instead.
 pub fn sample_csv(path: &CameraPath, fps: f64) -> String {
     let params = path.animated_params();
-    let mut out = String::from("time,px,py,pz,fx,fy,fz,ux,uy,uz,fov");
+    let plane = path.file.base.fractal.is_plane();
+    let mut out = String::from(if plane {
+        "time,cx,cy,zoom,rotation"
+    } else {
+        "time,px,py,pz,fx,fy,fz,ux,uy,uz,fov"
+    });
     for p in &params {
         out.push(',');
         out.push_str(p);
@@ -112,12 +125,18 @@ pub fn sample_csv(path: &CameraPath, fps: f64) -> String {
     for k in 0..path.frame_count(fps) {
         let t = k as f64 / fps;
         let scene = path.sample(t);
-        let c = &scene.camera;
-        let b = c.basis();
-        let mut row = vec![t, c.position.x, c.position.y, c.position.z];
-        row.extend(b.forward.to_array());
-        row.extend(b.up.to_array());
-        row.push(c.fov);
+        let mut row = vec![t];
+        if plane {
+            let v = &scene.plane;
+            row.extend([v.center.x, v.center.y, v.zoom, v.rotation]);
+        } else {
+            let c = &scene.camera;
+            let b = c.basis();
+            row.extend(c.position.to_array());
+            row.extend(b.forward.to_array());
+            row.extend(b.up.to_array());
+            row.push(c.fov);
+        }
         for name in &params {
             let value = scene
                 .fractal

@@ -9,9 +9,11 @@ pub mod hybrid;
 pub mod julia_quaternion;
 pub mod kleinian;
 pub mod mandelbox;
+pub mod mandelbrot;
 pub mod mandelbulb;
 pub mod menger;
 pub mod steps;
+pub mod terrain;
 
 use glam::DVec3;
 
@@ -43,6 +45,16 @@ pub trait Formula: std::fmt::Debug + Send + Sync {
     fn wgsl(&self) -> String;
     /// The bytes of this kind's uniform block, laid out as its WGSL twin.
     fn uniform_bytes(&self) -> Vec<u8>;
+    /// A plane (2D) kind, rendered by shaders/plane.wgsl from the scene's plane view rather
+    /// than ray-marched; its WGSL provides `escape`.
+    fn is_plane(&self) -> bool {
+        false
+    }
+    /// For plane kinds: the uniform block for a view whose pixels are `pixel_size` wide.
+    fn plane_uniform_bytes(&self, pixel_size: f64) -> Vec<u8> {
+        let _ = pixel_size;
+        self.uniform_bytes()
+    }
     /// The f64 CPU twin of `fractal_de`.
     fn distance(&self, p: DVec3) -> DistanceSample;
     /// Radius of a sphere about the origin that contains the whole fractal.
@@ -133,6 +145,8 @@ macro_rules! kind {
 pub const REGISTRY: &[KindEntry] = &[
     kind!("mandelbulb", mandelbulb::Mandelbulb),
     kind!("mandelbox", mandelbox::Mandelbox),
+    kind!("mandelbrot", mandelbrot::Mandelbrot),
+    kind!("mandelbrot-terrain", terrain::Terrain),
     kind!("julia-quaternion", julia_quaternion::JuliaQuaternion),
     kind!("menger", menger::Menger),
     kind!("kleinian", kleinian::Kleinian),

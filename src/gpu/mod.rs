@@ -32,6 +32,8 @@ pub struct GpuContext {
     pub queue: wgpu::Queue,
     /// The adapter can time passes with timestamp queries (and the device has them enabled).
     pub timestamps: bool,
+    /// f64 in shaders (SHADER_F64), for deep plane views.
+    pub f64: bool,
 }
 
 fn instance() -> wgpu::Instance {
@@ -95,6 +97,10 @@ impl GpuContext {
         if timestamps {
             required_features |= wgpu::Features::TIMESTAMP_QUERY;
         }
+        let f64 = adapter.features().contains(wgpu::Features::SHADER_F64);
+        if f64 {
+            required_features |= wgpu::Features::SHADER_F64;
+        }
         // The adapter's own limits: large tiles where the hardware allows them.
         let required_limits = adapter.limits();
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
@@ -109,6 +115,7 @@ impl GpuContext {
             device,
             queue,
             timestamps,
+            f64,
         })
     }
 

@@ -23,25 +23,64 @@ pub struct Probe<'a> {
 
 impl<'a> Probe<'a> {
     pub fn new(gpu: &'a GpuContext, fractal: &dyn Formula, points: &[DVec3]) -> Result<Self> {
-        let pipeline = gpu.compute_pipeline(
-            &format!("probe {}", fractal.kind()),
-            &shaders::probe_source(fractal),
-            "probe_main",
-            None,
-        )?;
-        let device = &gpu.device;
         let packed: Vec<[f32; 4]> = points
             .iter()
             .map(|p| [p.x as f32, p.y as f32, p.z as f32, 0.0])
             .collect();
+        let source = shaders::probe_source(fractal);
+        Self::build(gpu, fractal, &source, &packed, &fractal.uniform_bytes())
+    }
+
+    /// For a plane kind: `escape` at plane points, iterating in f64 or f32. Results are
+    /// (smooth count, negative inside; distance estimate).
+    pub fn new_plane(
+        gpu: &'a GpuContext,
+        fractal: &dyn Formula,
+        points: &[glam::DVec2],
+        f64: bool,
+        pixel_size: f64,
+    ) -> Result<Self> {
+        let packed: Vec<[f32; 4]> = points
+            .iter()
+            .map(|p| {
+                let hi = p.as_vec2();
+                let lo = (*p - hi.as_dvec2()).as_vec2();
+                [hi.x, hi.y, lo.x, lo.y]
+            })
+            .collect();
+        let source = shaders::plane_probe_source(fractal, f64);
+        Self::build(
+            gpu,
+            fractal,
+            &source,
+            &packed,
+            &fractal.plane_uniform_bytes(pixel_size),
+        )
+    }
+
+    fn build(
+        gpu: &'a GpuContext,
+        fractal: &dyn Formula,
+        source: &str,
+        packed: &[[f32; 4]],
+        uniform_bytes: &[u8],
+    ) -> Result<Self> {
+        let pipeline = gpu.compute_pipeline(
+            &format!("probe {}", fractal.kind()),
+            source,
+            "probe_main",
+            None,
+        )?;
+        let device = &gpu.device;
+        let points = packed;
         let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("probe fractal uniform"),
-            contents: &fractal.uniform_bytes(),
+            contents: uniform_bytes,
             usage: wgpu::BufferUsages::UNIFORM,
         });
         let input = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("probe points"),
-            contents: bytemuck::cast_slice(&packed),
+            contents: bytemuck::cast_slice(packed),
             usage: wgpu::BufferUsages::STORAGE,
         });
         let out_size = (points.len().max(1) * 8) as u64;

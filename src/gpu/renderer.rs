@@ -14,7 +14,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::gpu::GpuContext;
 use crate::gpu::shaders;
-use crate::gpu::uniforms::{FLAG_COUNT, FrameUniform, Tile};
+use crate::gpu::uniforms::{FLAG_COUNT, FrameUniform, PlaneUniform, Tile};
 use crate::gpu::yuv::{self, YuvLayout};
 use crate::scene::Scene;
 
@@ -25,8 +25,8 @@ const MAX_TILE_SIDE: u32 = 4096;
 /// Largest tile side when samples are accumulated (16 bytes per pixel of accumulator).
 const MAX_ACCUMULATED_TILE_SIDE: u32 = 2048;
 const WORKGROUP: u32 = 8;
-/// Most bytes a fractal kind's uniform block may take; also the dynamic-offset stride.
-const UNIFORM_STRIDE: u64 = 256;
+/// Most bytes a uniform block may take; also the dynamic-offset stride.
+const UNIFORM_STRIDE: u64 = 512;
 /// Most samples per pixel.
 pub const MAX_SAMPLES: u32 = 1024;
 /// Readback buffers in flight for pipelined rendering.
@@ -52,6 +52,26 @@ impl Passes {
         color: true,
         depth: true,
     };
+}
+
+/// Smallest pixel size, relative to the centre's magnitude, that f32 resolves (with a few bits
+/// to spare for the iteration's rounding).
+const F32_LIMIT: f64 = 1.0 / (1u64 << 20) as f64;
+/// The same for f64.
+const F64_LIMIT: f64 = 1.0 / (1u64 << 49) as f64;
+
+/// Does this plane view need f64? Errors when even f64 cannot resolve it.
+pub fn plane_needs_f64(scene: &Scene, height: u32) -> Result<bool> {
+    let pixel = scene.plane.zoom / height as f64;
+    let scale = scene.plane.center.abs().max_element().max(1.0);
+    if pixel < scale * F64_LIMIT {
+        return Err(Error::InvalidArgument(format!(
+            "zoom {:e} is beyond double precision at this centre: pixels {pixel:e} wide need \
+             more than 53 bits (deep zooms are not supported yet)",
+            scene.plane.zoom
+        )));
+    }
+    Ok(pixel < scale * F32_LIMIT)
 }
 
 /// One sample of every pixel: the scene at the sample's time and the offset from the pixel
@@ -328,16 +348,37 @@ impl Renderer {
         }
     }
 
-    /// Compiles (once) and returns the pipeline for the scene's fractal.
-    fn pipeline(&mut self, scene: &Scene) -> Result<wgpu::ComputePipeline> {
-        let source = shaders::render_source(scene.fractal.as_ref());
+    /// Compiles (once) and returns the pipeline for the scene's fractal at this frame height.
+    fn pipeline(&mut self, scene: &Scene, height: u32) -> Result<wgpu::ComputePipeline> {
+        let (source, entry) = if scene.fractal.is_plane() {
+            let f64 = plane_needs_f64(scene, height)?;
+            if f64 && !self.gpu.f64 {
+                return Err(Error::Gpu(format!(
+                    "this view (zoom {:e} at {}x{} pixels) needs f64 in shaders, which this \
+                     adapter lacks (wgpu feature SHADER_F64); zoom out to about {:e}",
+                    scene.plane.zoom,
+                    scene.plane.center.x,
+                    scene.plane.center.y,
+                    scene.plane.center.abs().max_element().max(1.0) * F32_LIMIT * height as f64
+                )));
+            }
+            (
+                shaders::plane_source(scene.fractal.as_ref(), f64),
+                "plane_main",
+            )
+        } else {
+            (
+                shaders::render_source(scene.fractal.as_ref()),
+                "render_main",
+            )
+        };
         if let Some(p) = self.pipelines.get(&source) {
             return Ok(p.clone());
         }
         let pipeline = self.gpu.compute_pipeline(
             &format!("render {}", scene.fractal.kind()),
             &source,
-            "render_main",
+            entry,
             Some(&self.pipeline_layout),
         )?;
         self.pipelines.insert(source, pipeline.clone());
@@ -418,7 +459,7 @@ impl Renderer {
         passes: Passes,
     ) -> Result<Frame> {
         Self::check(samples, width, height)?;
-        let pipeline = self.pipeline(samples[0].scene)?;
+        let pipeline = self.pipeline(samples[0].scene, height)?;
         let count = samples.len() as u32;
         self.ensure_uniform_capacity(count);
         let pixels = width as usize * height as usize;
@@ -468,22 +509,46 @@ impl Renderer {
     ) {
         let gpu = &self.gpu;
         let count = samples.len() as u32;
+        let plane = samples[0].scene.fractal.is_plane();
         for (i, sample) in samples.iter().enumerate() {
-            let mut uniform = FrameUniform::new(sample.scene, width, height, tile);
-            uniform.jitter = [sample.jitter[0], sample.jitter[1], 0.0, 0.0];
-            uniform.samples = [i as u32, count, 0, 0];
-            if self.counting && timed {
-                uniform.control[1] |= FLAG_COUNT;
-            }
             let offset = i as u64 * UNIFORM_STRIDE;
-            gpu.queue
-                .write_buffer(&self.frame_uniforms, offset, bytemuck::bytes_of(&uniform));
-            gpu.queue.write_buffer(
-                &self.fractal_uniforms,
-                offset,
-                &sample.scene.fractal.uniform_bytes(),
-            );
+            let count_flag = if self.counting && timed {
+                FLAG_COUNT
+            } else {
+                0
+            };
+            if plane {
+                let mut uniform = PlaneUniform::new(sample.scene, width, height, tile);
+                uniform.jitter = [sample.jitter[0], sample.jitter[1], 0.0, 0.0];
+                uniform.samples = [i as u32, count, 0, 0];
+                uniform.control[1] |= count_flag;
+                gpu.queue
+                    .write_buffer(&self.frame_uniforms, offset, bytemuck::bytes_of(&uniform));
+                let pixel = sample.scene.plane.zoom / height as f64;
+                gpu.queue.write_buffer(
+                    &self.fractal_uniforms,
+                    offset,
+                    &sample.scene.fractal.plane_uniform_bytes(pixel),
+                );
+            } else {
+                let mut uniform = FrameUniform::new(sample.scene, width, height, tile);
+                uniform.jitter = [sample.jitter[0], sample.jitter[1], 0.0, 0.0];
+                uniform.samples = [i as u32, count, 0, 0];
+                uniform.control[1] |= count_flag;
+                gpu.queue
+                    .write_buffer(&self.frame_uniforms, offset, bytemuck::bytes_of(&uniform));
+                gpu.queue.write_buffer(
+                    &self.fractal_uniforms,
+                    offset,
+                    &sample.scene.fractal.uniform_bytes(),
+                );
+            }
         }
+        let frame_uniform_size = if plane {
+            std::mem::size_of::<PlaneUniform>()
+        } else {
+            std::mem::size_of::<FrameUniform>()
+        } as u64;
         let targets = self.targets.as_ref().expect("created before tiles");
         fn binding(buffer: &wgpu::Buffer, size: u64) -> wgpu::BindingResource<'_> {
             wgpu::BindingResource::Buffer(wgpu::BufferBinding {
@@ -498,10 +563,7 @@ impl Renderer {
             entries: &[
                 wgpu::BindGroupEntry {
                     binding: 0,
-                    resource: binding(
-                        &self.frame_uniforms,
-                        std::mem::size_of::<FrameUniform>() as u64,
-                    ),
+                    resource: binding(&self.frame_uniforms, frame_uniform_size),
                 },
                 wgpu::BindGroupEntry {
                     binding: 1,
@@ -750,7 +812,7 @@ impl Renderer {
                  with {count} samples per pixel)"
             )));
         }
-        let pipeline = self.pipeline(samples[0].scene)?;
+        let pipeline = self.pipeline(samples[0].scene, height)?;
         self.ensure_uniform_capacity(count);
         self.ensure_targets(width, height, count);
         if let Readback::Yuv(layout) = readback {

@@ -132,6 +132,73 @@ impl FrameUniform {
     }
 }
 
+/// Twin of `PlaneUniform` in shaders/plane.wgsl.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
+pub struct PlaneUniform {
+    pub center: [f32; 4],
+    pub axes: [f32; 4],
+    pub image: [u32; 4],
+    pub control: [u32; 4],
+    pub colouring: [f32; 4],
+    pub interior: [f32; 4],
+    pub relief: [f32; 4],
+    pub jitter: [f32; 4],
+    pub samples: [u32; 4],
+    pub stops: [[f32; 4]; crate::scene::MAX_STOPS],
+}
+
+pub const PLANE_FLAG_EDGES: u32 = 1;
+pub const PLANE_FLAG_RELIEF: u32 = 2;
+
+impl PlaneUniform {
+    /// The uniform block for one tile of a `width` x `height` view of a plane scene.
+    pub fn new(scene: &Scene, width: u32, height: u32, tile: Tile) -> Self {
+        let view = &scene.plane;
+        let look = &scene.look;
+        let pixel = view.zoom / height as f64;
+        let (s, c) = view.rotation.to_radians().sin_cos();
+        let hi = view.center.as_vec2();
+        let lo = (view.center - hi.as_dvec2()).as_vec2();
+        let stops = look.stops();
+        let mut packed = [[0.0f32; 4]; crate::scene::MAX_STOPS];
+        for (slot, stop) in packed.iter_mut().zip(&stops) {
+            let rgb = linear_rgb([stop[1], stop[2], stop[3]], stop[0] as f32);
+            *slot = rgb;
+        }
+        let mut flags = 0;
+        if look.edges > 0.0 {
+            flags |= PLANE_FLAG_EDGES;
+        }
+        if look.relief > 0.0 {
+            flags |= PLANE_FLAG_RELIEF;
+        }
+        let (ls, lc) = look.relief_angle.to_radians().sin_cos();
+        PlaneUniform {
+            center: [hi.x, hi.y, lo.x, lo.y],
+            axes: [
+                (pixel * c) as f32,
+                (pixel * s) as f32,
+                (-pixel * s) as f32,
+                (pixel * c) as f32,
+            ],
+            image: [width, height, tile.x, tile.y],
+            control: [stops.len() as u32, flags, tile.width, tile.height],
+            colouring: [
+                look.density as f32,
+                look.palette_offset.rem_euclid(1.0) as f32,
+                look.edges as f32,
+                look.relief as f32,
+            ],
+            interior: linear_rgb(look.interior, look.edge_width as f32),
+            relief: [lc as f32, ls as f32, look.relief_height as f32, 0.0],
+            jitter: [0.0; 4],
+            samples: [0, 1, 0, 0],
+            stops: packed,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,10 +222,19 @@ mod tests {
     }
 
     #[test]
+    fn plane_uniform_matches_wgsl() {
+        let mandelbrot = crate::fractal::mandelbrot::Mandelbrot::default();
+        let source = crate::gpu::shaders::plane_source(&mandelbrot, false);
+        let size = wgsl_struct_size(&source, "PlaneUniform");
+        assert_eq!(size as usize, std::mem::size_of::<PlaneUniform>());
+    }
+
+    #[test]
     fn fractal_uniforms_match_wgsl() {
         for kind in crate::fractal::REGISTRY {
             let f = (kind.default)();
-            let size = wgsl_struct_size(&f.wgsl(), "FractalParams");
+            let source = format!("alias real = f32;\n{}", f.wgsl());
+            let size = wgsl_struct_size(&source, "FractalParams");
             assert_eq!(size as usize, f.uniform_bytes().len(), "{}", kind.name);
         }
     }

@@ -41,6 +41,10 @@ pub struct CameraPath {
     roll: Option<Hermite>,
     log_tan_fov: Option<Hermite>,
     params: Vec<ParamChannel>,
+    /// Plane kinds: ln(zoom), rotation, and the keyed centres.
+    log_zoom: Option<Hermite>,
+    plane_rotation: Option<Hermite>,
+    centers: Vec<(f64, glam::DVec2)>,
     /// Playback time to key time, for the speed-based timings.
     reparam: Option<Hermite>,
 }
@@ -179,7 +183,20 @@ impl CameraPath {
             })
             .collect();
 
+        // Zoom in log space: the view shrinks by the same factor every second.
+        let (t, z) = channel(keys, |k| k.zoom.map(f64::ln));
+        let log_zoom = (!t.is_empty()).then(|| scalar(&t, &z));
+        let (t, r) = channel(keys, |k| k.rotation);
+        let plane_rotation = (!t.is_empty()).then(|| scalar(&t, &r));
+        let centers: Vec<(f64, glam::DVec2)> = keys
+            .iter()
+            .filter_map(|k| k.center.map(|c| (k.time, c)))
+            .collect();
+
         let mut path = CameraPath {
+            log_zoom,
+            plane_rotation,
+            centers,
             duration,
             period,
             times,
@@ -298,6 +315,7 @@ impl CameraPath {
         let mut scene = Scene {
             fractal: base.fractal.clone(),
             camera,
+            plane: self.plane_at(tau),
             look: base.look.clone(),
         };
         for p in &self.params {
@@ -309,6 +327,54 @@ impl CameraPath {
             }
         }
         scene
+    }
+
+    /// The plane view at key time `tau`. Between two keyed centres the centre moves in step
+    /// with the zoom, by the share of the zoom change already made: a point zoomed into stays
+    /// put on screen and arrives at the centre as the zoom does (the target does not race away
+    /// at deep zoom). Without a zoom change it moves evenly in time.
+    fn plane_at(&self, tau: f64) -> crate::plane::PlaneView {
+        let base = &self.file.base.plane;
+        let zoom_at = |t: f64| {
+            self.log_zoom
+                .as_ref()
+                .map_or(base.zoom, |c| c.eval(t).exp())
+        };
+        let zoom = zoom_at(tau);
+        let center = match self.centers.as_slice() {
+            [] => base.center,
+            [(_, c)] => *c,
+            cs => {
+                let i = cs.partition_point(|(t, _)| *t <= tau);
+                if i == 0 {
+                    cs[0].1
+                } else if i == cs.len() {
+                    cs[cs.len() - 1].1
+                } else {
+                    let ((t0, c0), (t1, c1)) = (cs[i - 1], cs[i]);
+                    let (z0, z1) = (zoom_at(t0), zoom_at(t1));
+                    let w = if (z0 / z1).ln().abs() > 1e-9 {
+                        (z0 - zoom) / (z0 - z1)
+                    } else {
+                        (tau - t0) / (t1 - t0)
+                    };
+                    c0 + (c1 - c0) * w.clamp(0.0, 1.0)
+                }
+            }
+        };
+        crate::plane::PlaneView {
+            center,
+            center_text: if center == base.center {
+                base.center_text.clone()
+            } else {
+                [String::new(), String::new()]
+            },
+            zoom,
+            rotation: self
+                .plane_rotation
+                .as_ref()
+                .map_or(base.rotation, |c| c.eval(tau)),
+        }
     }
 
     /// For the speed-based timings: playback time to key time such that the camera covers

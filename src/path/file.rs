@@ -62,6 +62,10 @@ pub struct Key {
     pub up: Option<DVec3>,
     pub roll: Option<f64>,
     pub fov: Option<f64>,
+    /// Plane kinds: the view's centre, height and rotation.
+    pub center: Option<glam::DVec2>,
+    pub zoom: Option<f64>,
+    pub rotation: Option<f64>,
     pub ease: Ease,
     /// Fractal and look parameters, by name.
     pub params: Vec<(String, f64)>,
@@ -93,6 +97,9 @@ const CAMERA_KEYS: &[&str] = &[
     "up",
     "roll",
     "fov",
+    "center",
+    "zoom",
+    "rotation",
     "ease",
 ];
 
@@ -246,6 +253,16 @@ impl PathFile {
     }
 }
 
+/// A number, or a decimal string such as "1e-9".
+fn real_value(v: &DeValue<'_>) -> Option<f64> {
+    match v {
+        DeValue::String(s) => crate::plane::parse_real(s),
+        _ => f64::deserialize(ValueDeserializer::from(Spanned::new(0..0, v.clone())))
+            .ok()
+            .filter(|x| x.is_finite()),
+    }
+}
+
 fn number(doc: &Document<'_>, v: &Spanned<DeValue<'_>>, name: &str) -> Result<f64, SourceError> {
     let x = f64::deserialize(ValueDeserializer::from(v.clone()))
         .map_err(|e| doc.error(v.span().start, format!("`{name}`: {}", e.message())))?;
@@ -341,6 +358,27 @@ fn parse_key(
                 }
                 key.fov = Some(fov);
             }
+            "center" => {
+                let parts: Option<Vec<f64>> = value
+                    .get_ref()
+                    .as_array()
+                    .and_then(|a| a.iter().map(|v| real_value(v.get_ref())).collect());
+                match parts.as_deref() {
+                    Some([x, y]) => key.center = Some(glam::DVec2::new(*x, *y)),
+                    _ => {
+                        return Err(doc.error(at, "center must be two numbers or decimal strings"));
+                    }
+                }
+            }
+            "zoom" => {
+                let zoom = real_value(value.get_ref())
+                    .filter(|z| *z > 0.0)
+                    .ok_or_else(|| {
+                        doc.error(at, "zoom must be a positive number or decimal string")
+                    })?;
+                key.zoom = Some(zoom);
+            }
+            "rotation" => key.rotation = Some(number(doc, value, name_str)?),
             "ease" => {
                 key.ease = value
                     .get_ref()

@@ -131,6 +131,7 @@ pub fn draw(
         // The fractal, from a distant camera on the viewer's side of the panel plane.
         let centre3 = ax * panel.centre.x + ay * panel.centre.y;
         let mut scene = Scene {
+            plane: path.file.base.plane.clone(),
             fractal: path.file.base.fractal.clone(),
             camera: Camera {
                 position: centre3 + towards_viewer * VIEW_DISTANCE,
