@@ -7,11 +7,13 @@ set -euo pipefail
 
 # A Vulkan driver (Mesa's lavapipe runs without a GPU), and what building the video output
 # needs: the FFmpeg libraries and headers, and clang for their bindings.
+# The X11 libraries are what the live window loads at run time.
 RUN_PACKAGES=(mesa-vulkan-drivers libvulkan1
-  clang libclang-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev)
+  clang libclang-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
+  libx11-6 libx11-xcb1 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0)
 # g++ builds the NVIDIA FLIP image metric used by the golden-image tests; kill (procps) sends
-# the interruption test's SIGINT.
-TEST_PACKAGES=("${RUN_PACKAGES[@]}" g++ procps)
+# the interruption test's SIGINT; Xvfb gives the window test a display.
+TEST_PACKAGES=("${RUN_PACKAGES[@]}" g++ procps xvfb)
 
 case "${1:-run}" in
   run) wanted=("${RUN_PACKAGES[@]}") ;;

@@ -193,18 +193,25 @@ fn shade_pixel(id: vec3<u32>) {
         }
     }
     let count = frame.samples.y;
-    if count > 1u {
+    // samples.z: progressive (the window): keep the running sum and show the mean so far.
+    let progressive = frame.samples.z != 0u;
+    if count > 1u || progressive {
         let index = id.y * frame.control.z + id.x;
         var sum = color;
         if frame.samples.x > 0u {
             sum = sum + accum[index].rgb;
         }
-        if frame.samples.x + 1u < count {
+        if progressive {
             accum[index] = vec4<f32>(sum, 0.0);
-            return;
+            color = sum / f32(frame.samples.x + 1u);
+        } else {
+            if frame.samples.x + 1u < count {
+                accum[index] = vec4<f32>(sum, 0.0);
+                return;
+            }
+            // Averaged in linear light, encoded once.
+            color = sum / f32(count);
         }
-        // Averaged in linear light, encoded once.
-        color = sum / f32(count);
     }
     textureStore(color_out, id.xy, vec4<f32>(linear_to_srgb(color), 1.0));
     textureStore(depth_out, id.xy, vec4<f32>(depth, 0.0, 0.0, 0.0));

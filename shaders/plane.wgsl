@@ -98,17 +98,25 @@ fn plane_main(@builtin(global_invocation_id) id: vec3<u32>) {
     }
 
     let count = plane.samples.y;
-    if count > 1u {
+    // samples.z: progressive (the window): keep the running sum and show the mean so far.
+    let progressive = plane.samples.z != 0u;
+    if count > 1u || progressive {
         let index = id.y * plane.control.z + id.x;
         var sum = color;
         if plane.samples.x > 0u {
             sum = sum + accum[index].rgb;
         }
-        if plane.samples.x + 1u < count {
+        if progressive {
             accum[index] = vec4<f32>(sum, 0.0);
-            return;
+            color = sum / f32(plane.samples.x + 1u);
+        } else {
+            if plane.samples.x + 1u < count {
+                accum[index] = vec4<f32>(sum, 0.0);
+                return;
+            }
+            // Averaged in linear light, encoded once.
+            color = sum / f32(count);
         }
-        color = sum / f32(count);
     }
     textureStore(color_out, id.xy, vec4<f32>(linear_to_srgb(color), 1.0));
     textureStore(depth_out, id.xy, vec4<f32>(0.0));

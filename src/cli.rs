@@ -35,6 +35,8 @@ pub enum Command {
     Still(StillArgs),
     /// Render a path (the built-in flight by default) to a video or a PNG sequence.
     Render(RenderArgs),
+    /// Open the live window: fly, tune, record keyframes, play them back.
+    Explore(ExploreArgs),
     /// Tools for path files: check, sample, preview, import from glTF.
     #[command(subcommand)]
     Path(PathCommand),
@@ -220,6 +222,28 @@ pub fn parse_frames(s: &str) -> Result<FrameRange, String> {
         start: bound(a)?,
         end: bound(b)?,
     })
+}
+
+#[derive(Debug, Args)]
+pub struct ExploreArgs {
+    /// A scene, or a path whose keys to edit and play. Without it, the reference view.
+    pub file: Option<PathBuf>,
+    /// Where `Save` writes the recorded path.
+    #[arg(short, long, value_name = "PATH.toml", default_value = "recorded.toml")]
+    pub output: PathBuf,
+    /// Window size in pixels.
+    #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = parse_size)]
+    pub size: (u32, u32),
+    /// Close after this many frames (for scripts and tests).
+    #[arg(long, value_name = "N")]
+    pub exit_after: Option<u64>,
+    /// On closing, write a full-resolution PNG of the view here.
+    #[arg(long, value_name = "FILE.png")]
+    pub screenshot: Option<PathBuf>,
+    /// Fly by itself (forward, turning gently), to measure the frame rate while moving; the
+    /// frame rate is printed on closing.
+    #[arg(long)]
+    pub autopilot: bool,
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,7 @@ pub mod camera;
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod explore;
 pub mod fractal;
 pub mod gpu;
 pub mod path;

@@ -26,7 +26,7 @@ pub struct Scene {
 
 /// Lighting and rendering quality. Colours are display (sRGB-encoded) values in [0, 1], as a
 /// colour picker gives them; shading happens in linear light.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Look {
     pub background: [f64; 3],

@@ -18,9 +18,41 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Still(args) => still::run(args, &gpu, cli.global.verbose),
         Command::Info => info::run(&gpu, cli.global.verbose),
         Command::Render(args) => render::run(args, &gpu, cli.global.verbose),
+        Command::Explore(args) => explore(args, gpu),
         Command::Bench(args) => bench::run(args, &gpu),
         Command::Concat { dir, output } => concat(dir, output),
         Command::Path(command) => path::run(command, &gpu),
+    }
+}
+
+fn explore(args: &crate::cli::ExploreArgs, gpu: GpuOptions) -> Result<()> {
+    #[cfg(feature = "window")]
+    {
+        use crate::path::{SceneSource, load_scene_or_path};
+        let (scene, path) = match &args.file {
+            None => (crate::scene::Scene::reference(), None),
+            Some(file) => match load_scene_or_path(file)? {
+                SceneSource::Scene(scene) => (*scene, None),
+                SceneSource::Path(path) => (path.sample(0.0), Some(*path)),
+            },
+        };
+        crate::explore::app::run(crate::explore::app::ExploreOptions {
+            scene,
+            path,
+            save_to: args.output.clone(),
+            size: args.size,
+            gpu,
+            exit_after: args.exit_after,
+            screenshot: args.screenshot.clone(),
+            autopilot: args.autopilot,
+        })
+    }
+    #[cfg(not(feature = "window"))]
+    {
+        let _ = (args, gpu);
+        Err(crate::error::Error::InvalidArgument(
+            "explore opens a window: this build has no `window` feature".into(),
+        ))
     }
 }
 

@@ -45,7 +45,7 @@ impl Formula for Apollonian {
     }
 
     fn wgsl(&self) -> String {
-        include_str!("../../shaders/fractals/apollonian.wgsl").to_string()
+        crate::shader!("fractals/apollonian.wgsl")
     }
 
     fn uniform_bytes(&self) -> Vec<u8> {

@@ -226,6 +226,17 @@ impl Formula for Custom {
         }
     }
 
+    fn fixed_toml(&self) -> String {
+        let mut s = format!(
+            "[fractal]\nkind = \"custom\"\nformula = {:?}\n[fractal.params]\n",
+            self.formula.display().to_string()
+        );
+        for (name, value) in &self.params {
+            s += &format!("{name} = {value:?}\n");
+        }
+        s
+    }
+
     fn clone_box(&self) -> Box<dyn Formula> {
         Box::new(self.clone())
     }

@@ -85,11 +85,7 @@ impl Formula for Hybrid {
     }
 
     fn wgsl(&self) -> String {
-        [
-            steps::WGSL,
-            include_str!("../../shaders/fractals/hybrid.wgsl"),
-        ]
-        .join("\n")
+        [steps::wgsl(), crate::shader!("fractals/hybrid.wgsl")].join("\n")
     }
 
     fn uniform_bytes(&self) -> Vec<u8> {
@@ -240,6 +236,13 @@ impl Formula for Hybrid {
             _ => return false,
         }
         true
+    }
+
+    fn fixed_toml(&self) -> String {
+        format!(
+            "[fractal]\nkind = \"hybrid\"\nsequence = {:?}\n",
+            self.sequence
+        )
     }
 
     fn clone_box(&self) -> Box<dyn Formula> {

@@ -60,7 +60,7 @@ impl Formula for JuliaQuaternion {
     }
 
     fn wgsl(&self) -> String {
-        include_str!("../../shaders/fractals/julia-quaternion.wgsl").to_string()
+        crate::shader!("fractals/julia-quaternion.wgsl")
     }
 
     fn uniform_bytes(&self) -> Vec<u8> {

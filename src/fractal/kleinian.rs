@@ -55,7 +55,7 @@ impl Formula for Kleinian {
     }
 
     fn wgsl(&self) -> String {
-        include_str!("../../shaders/fractals/kleinian.wgsl").to_string()
+        crate::shader!("fractals/kleinian.wgsl")
     }
 
     fn uniform_bytes(&self) -> Vec<u8> {

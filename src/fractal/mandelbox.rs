@@ -66,11 +66,7 @@ impl Formula for Mandelbox {
     }
 
     fn wgsl(&self) -> String {
-        [
-            steps::WGSL,
-            include_str!("../../shaders/fractals/mandelbox.wgsl"),
-        ]
-        .join("\n")
+        [steps::wgsl(), crate::shader!("fractals/mandelbox.wgsl")].join("\n")
     }
 
     fn uniform_bytes(&self) -> Vec<u8> {

@@ -128,7 +128,7 @@ impl Formula for Mandelbrot {
     }
 
     fn wgsl(&self) -> String {
-        include_str!("../../shaders/fractals/mandelbrot.wgsl").to_string()
+        crate::shader!("fractals/mandelbrot.wgsl")
     }
 
     fn uniform_bytes(&self) -> Vec<u8> {
@@ -186,6 +186,14 @@ impl Formula for Mandelbrot {
             _ => return false,
         }
         true
+    }
+
+    fn fixed_toml(&self) -> String {
+        let mut s = String::from("[fractal]\nkind = \"mandelbrot\"\n");
+        if let Some(j) = self.julia {
+            s += &format!("julia = [{:?}, {:?}]\n", j[0], j[1]);
+        }
+        s
     }
 
     fn clone_box(&self) -> Box<dyn Formula> {

@@ -61,11 +61,7 @@ impl Formula for Mandelbulb {
     }
 
     fn wgsl(&self) -> String {
-        [
-            steps::WGSL,
-            include_str!("../../shaders/fractals/mandelbulb.wgsl"),
-        ]
-        .join("\n")
+        [steps::wgsl(), crate::shader!("fractals/mandelbulb.wgsl")].join("\n")
     }
 
     fn uniform_bytes(&self) -> Vec<u8> {

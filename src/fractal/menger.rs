@@ -55,7 +55,7 @@ impl Formula for Menger {
     }
 
     fn wgsl(&self) -> String {
-        include_str!("../../shaders/fractals/menger.wgsl").to_string()
+        crate::shader!("fractals/menger.wgsl")
     }
 
     fn uniform_bytes(&self) -> Vec<u8> {

@@ -66,6 +66,11 @@ pub trait Formula: std::fmt::Debug + Send + Sync {
     fn params(&self) -> Vec<(String, f64)>;
     /// Sets a numeric parameter (integers are rounded); false when the kind has no such one.
     fn set_param(&mut self, name: &str, value: f64) -> bool;
+    /// The `[fractal]` section with what a path key cannot set (the kind, and for some kinds a
+    /// formula file or a step sequence); numeric parameters go into keys.
+    fn fixed_toml(&self) -> String {
+        format!("[fractal]\nkind = \"{}\"\n", self.kind())
+    }
     fn clone_box(&self) -> Box<dyn Formula>;
 }
 

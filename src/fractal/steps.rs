@@ -2,7 +2,10 @@
 
 use glam::DVec3;
 
-pub const WGSL: &str = include_str!("../../shaders/fractals/steps.wgsl");
+/// The shared steps' WGSL.
+pub fn wgsl() -> String {
+    crate::shader!("fractals/steps.wgsl")
+}
 
 /// The classic Mandelbulb step (acos form, trigonometric definition): z -> z^n + c,
 /// dr -> n r^(n-1) dr + 1.

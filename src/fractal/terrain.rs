@@ -82,7 +82,7 @@ impl Formula for Terrain {
     }
 
     fn wgsl(&self) -> String {
-        include_str!("../../shaders/fractals/mandelbrot-terrain.wgsl").to_string()
+        crate::shader!("fractals/mandelbrot-terrain.wgsl")
     }
 
     fn uniform_bytes(&self) -> Vec<u8> {
@@ -168,6 +168,14 @@ impl Formula for Terrain {
             _ => return false,
         }
         true
+    }
+
+    fn fixed_toml(&self) -> String {
+        let mut s = String::from("[fractal]\nkind = \"mandelbrot-terrain\"\n");
+        if let Some(j) = self.julia {
+            s += &format!("julia = [{:?}, {:?}]\n", j[0], j[1]);
+        }
+        s
     }
 
     fn clone_box(&self) -> Box<dyn Formula> {

@@ -36,7 +36,7 @@ pub struct GpuContext {
     pub f64: bool,
 }
 
-fn instance() -> wgpu::Instance {
+pub(crate) fn instance() -> wgpu::Instance {
     // WGPU_BACKEND and friends in the environment still choose among backends.
     wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
 }
@@ -59,7 +59,23 @@ Vulkan driver (Debian: apt-get install mesa-vulkan-drivers libvulkan1)";
 
 impl GpuContext {
     pub fn new(options: &GpuOptions) -> Result<Self> {
-        let instance = instance();
+        Self::open(instance(), options, None)
+    }
+
+    /// A device that can present to `surface` (created from `instance`).
+    pub fn for_surface(
+        instance: wgpu::Instance,
+        options: &GpuOptions,
+        surface: &wgpu::Surface<'_>,
+    ) -> Result<Self> {
+        Self::open(instance, options, Some(surface))
+    }
+
+    fn open(
+        instance: wgpu::Instance,
+        options: &GpuOptions,
+        surface: Option<&wgpu::Surface<'_>>,
+    ) -> Result<Self> {
         let wanted = options
             .adapter
             .clone()
@@ -73,6 +89,7 @@ impl GpuContext {
                 let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
                 adapters
                     .into_iter()
+                    .filter(|a| surface.is_none_or(|s| a.is_surface_supported(s)))
                     .find(|a| a.get_info().name.to_lowercase().contains(&needle))
                     .ok_or_else(|| {
                         Error::NoAdapter(format!(
@@ -87,6 +104,7 @@ impl GpuContext {
             }
             None => pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
                 power_preference: wgpu::PowerPreference::HighPerformance,
+                compatible_surface: surface,
                 ..Default::default()
             }))
             .map_err(|e| Error::NoAdapter(format!("{e}. {NO_ADAPTER_HINT}")))?,
@@ -151,7 +169,14 @@ impl GpuContext {
             });
         match pollster::block_on(scope.pop()) {
             None => Ok(pipeline),
-            Some(e) => Err(Error::Gpu(format!("cannot compile {label}: {e}"))),
+            Some(e) => {
+                // The details (the shader compiler's message) are in the description.
+                let message = match &e {
+                    wgpu::Error::Validation { description, .. } => description.clone(),
+                    other => other.to_string(),
+                };
+                Err(Error::Gpu(format!("cannot compile {label}: {message}")))
+            }
         }
     }
 

@@ -189,6 +189,12 @@ pub struct Renderer {
     counters: wgpu::Buffer,
     counters_readback: wgpu::Buffer,
     counting: bool,
+    /// Set while encoding a progressive (window) sample: its index.
+    progressive: Option<u32>,
+    /// The last pipeline that compiled, per kind and entry point.
+    last_good: HashMap<String, wgpu::ComputePipeline>,
+    /// Why the newest shader text did not compile (the last good pipeline is in use).
+    pub shader_error: Option<String>,
 }
 
 /// Bytes of the evaluation counters.
@@ -321,6 +327,9 @@ impl Renderer {
             counters,
             counters_readback,
             counting: false,
+            progressive: None,
+            last_good: HashMap::new(),
+            shader_error: None,
         }
     }
 
@@ -375,14 +384,28 @@ impl Renderer {
         if let Some(p) = self.pipelines.get(&source) {
             return Ok(p.clone());
         }
-        let pipeline = self.gpu.compute_pipeline(
+        let last_good_key = format!("{} {entry}", scene.fractal.kind());
+        match self.gpu.compute_pipeline(
             &format!("render {}", scene.fractal.kind()),
             &source,
             entry,
             Some(&self.pipeline_layout),
-        )?;
-        self.pipelines.insert(source, pipeline.clone());
-        Ok(pipeline)
+        ) {
+            Ok(pipeline) => {
+                self.pipelines.insert(source, pipeline.clone());
+                self.last_good.insert(last_good_key, pipeline.clone());
+                self.shader_error = None;
+                Ok(pipeline)
+            }
+            // A shader edited live that does not compile: keep drawing with the last good one.
+            Err(e) => match self.last_good.get(&last_good_key) {
+                Some(p) => {
+                    self.shader_error = Some(e.to_string());
+                    Ok(p.clone())
+                }
+                None => Err(e),
+            },
+        }
     }
 
     fn ensure_targets(&mut self, width: u32, height: u32, samples: u32) {
@@ -520,7 +543,10 @@ impl Renderer {
             if plane {
                 let mut uniform = PlaneUniform::new(sample.scene, width, height, tile);
                 uniform.jitter = [sample.jitter[0], sample.jitter[1], 0.0, 0.0];
-                uniform.samples = [i as u32, count, 0, 0];
+                uniform.samples = match self.progressive {
+                    Some(k) => [k, 1, 1, 0],
+                    None => [i as u32, count, 0, 0],
+                };
                 uniform.control[1] |= count_flag;
                 gpu.queue
                     .write_buffer(&self.frame_uniforms, offset, bytemuck::bytes_of(&uniform));
@@ -533,7 +559,10 @@ impl Renderer {
             } else {
                 let mut uniform = FrameUniform::new(sample.scene, width, height, tile);
                 uniform.jitter = [sample.jitter[0], sample.jitter[1], 0.0, 0.0];
-                uniform.samples = [i as u32, count, 0, 0];
+                uniform.samples = match self.progressive {
+                    Some(k) => [k, 1, 1, 0],
+                    None => [i as u32, count, 0, 0],
+                };
                 uniform.control[1] |= count_flag;
                 gpu.queue
                     .write_buffer(&self.frame_uniforms, offset, bytemuck::bytes_of(&uniform));
@@ -728,6 +757,67 @@ impl Renderer {
             }
         }
         Ok(())
+    }
+
+    /// Renders into the colour target without reading it back, and returns the target (the
+    /// window draws it). With `progressive = Some(i)`, `samples` must hold one sample, which
+    /// is added to those of earlier calls at the same size: the target shows the mean of
+    /// samples 0..=i (i = 0 starts afresh).
+    pub fn render_on_gpu(
+        &mut self,
+        samples: &[Sample<'_>],
+        width: u32,
+        height: u32,
+        progressive: Option<u32>,
+    ) -> Result<&wgpu::TextureView> {
+        Self::check(samples, width, height)?;
+        let count = samples.len() as u32;
+        let side = self.max_single_tile(count.max(2));
+        if width > side || height > side {
+            return Err(Error::InvalidArgument(format!(
+                "{width}x{height} is larger than this GPU renders in one piece ({side}x{side})"
+            )));
+        }
+        let pipeline = self.pipeline(samples[0].scene, height)?;
+        self.ensure_uniform_capacity(count);
+        self.ensure_targets(width, height, if progressive.is_some() { 2 } else { count });
+        self.progressive = progressive;
+        let tile = Tile {
+            x: 0,
+            y: 0,
+            width,
+            height,
+        };
+        let mut encoder = self
+            .gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("frame"),
+            });
+        self.encode_tile(
+            samples,
+            &pipeline,
+            tile,
+            (width, height),
+            &mut encoder,
+            false,
+        );
+        self.progressive = None;
+        self.gpu.queue.submit([encoder.finish()]);
+        Ok(&self
+            .targets
+            .as_ref()
+            .expect("just ensured")
+            .color_sampled_view)
+    }
+
+    /// The colour target as the last [`Renderer::render_on_gpu`] left it.
+    pub fn render_on_gpu_view(&self) -> &wgpu::TextureView {
+        &self
+            .targets
+            .as_ref()
+            .expect("render_on_gpu ran first")
+            .color_sampled_view
     }
 
     /// Builds (or reuses) the colour conversion stage for frames of `layout`.

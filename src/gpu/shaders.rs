@@ -1,32 +1,74 @@
 //! WGSL composition by plain ordered concatenation: shared declarations first, then one fractal
-//! module, then the entry points that use it. Shaders are embedded so one binary is enough.
+//! module, then the entry points that use it. Shaders are embedded so one binary is enough;
+//! with the `dev-shaders` feature they are read from the source tree each time they are
+//! composed, so `explore` picks up edits (the pipeline cache is keyed by the text).
 
 use crate::fractal::Formula;
 
-pub const COMMON: &str = include_str!("../../shaders/common.wgsl");
-pub const MARCH: &str = include_str!("../../shaders/march.wgsl");
-pub const PROBE: &str = include_str!("../../shaders/probe.wgsl");
-pub const PLANE: &str = include_str!("../../shaders/plane.wgsl");
-pub const PLANE_PROBE: &str = include_str!("../../shaders/plane_probe.wgsl");
+/// A shader file's text: `shaders/PATH` from the source tree with `dev-shaders` (falling back
+/// to the embedded copy when unreadable), else embedded.
+#[macro_export]
+macro_rules! shader {
+    ($path:literal) => {
+        $crate::gpu::shaders::source(
+            $path,
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/", $path)),
+        )
+    };
+}
+
+#[cfg(feature = "dev-shaders")]
+pub fn source(path: &str, embedded: &'static str) -> String {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("shaders")
+        .join(path);
+    std::fs::read_to_string(file).unwrap_or_else(|_| embedded.to_string())
+}
+
+#[cfg(not(feature = "dev-shaders"))]
+pub fn source(_path: &str, embedded: &'static str) -> String {
+    embedded.to_string()
+}
+
+pub fn common() -> String {
+    shader!("common.wgsl")
+}
+pub fn march() -> String {
+    shader!("march.wgsl")
+}
+pub fn probe() -> String {
+    shader!("probe.wgsl")
+}
+pub fn plane() -> String {
+    shader!("plane.wgsl")
+}
+
+pub fn plane_probe() -> String {
+    shader!("plane_probe.wgsl")
+}
 
 /// The probe shader for a plane kind (entry point `probe_main`).
 pub fn plane_probe_source(fractal: &dyn Formula, f64: bool) -> String {
     let real = if f64 { "f64" } else { "f32" };
-    format!("alias real = {real};\n{}\n{PLANE_PROBE}", fractal.wgsl())
+    format!(
+        "alias real = {real};\n{}\n{}",
+        fractal.wgsl(),
+        plane_probe()
+    )
 }
 
 /// The shader for a plane kind (entry point `plane_main`), iterating in f64 or f32.
 pub fn plane_source(fractal: &dyn Formula, f64: bool) -> String {
     let real = if f64 { "f64" } else { "f32" };
-    format!("alias real = {real};\n{}\n{PLANE}", fractal.wgsl())
+    format!("alias real = {real};\n{}\n{}", fractal.wgsl(), plane())
 }
 
 /// The frame-rendering shader for one fractal kind (entry point `render_main`).
 pub fn render_source(fractal: &dyn Formula) -> String {
-    [COMMON, &fractal.wgsl(), MARCH].join("\n")
+    [common(), fractal.wgsl(), march()].join("\n")
 }
 
 /// The distance-probe shader for one fractal kind (entry point `probe_main`).
 pub fn probe_source(fractal: &dyn Formula) -> String {
-    [&fractal.wgsl(), PROBE].join("\n")
+    [fractal.wgsl(), probe()].join("\n")
 }

@@ -217,7 +217,7 @@ mod tests {
 
     #[test]
     fn frame_uniform_matches_wgsl() {
-        let size = wgsl_struct_size(crate::gpu::shaders::COMMON, "FrameUniform");
+        let size = wgsl_struct_size(&crate::gpu::shaders::common(), "FrameUniform");
         assert_eq!(size as usize, std::mem::size_of::<FrameUniform>());
     }
 

@@ -1,0 +1,820 @@
+//! The live window: winit events in, the controller and recorder updated, the renderer drawn
+//! into the window with egui controls on top.
+//!
+//! Responsive on slow GPUs: while the view changes, frames render at a fraction of the window's
+//! resolution chosen to hold a target frame rate; once it is still, full-resolution samples
+//! accumulate (anti-aliasing) frame after frame.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use winit::application::ApplicationHandler;
+use winit::event::{ElementState, MouseButton, MouseScrollDelta, WindowEvent};
+use winit::event_loop::{ActiveEventLoop, EventLoop};
+use winit::keyboard::{KeyCode, PhysicalKey};
+use winit::window::{Window, WindowId};
+
+use super::controller::{FlyController, FlyInput};
+use super::recorder::Recorder;
+use crate::error::{Error, Result};
+use crate::gpu::renderer::{Passes, Renderer, Sample, sample_jitter};
+use crate::gpu::{GpuContext, GpuOptions};
+use crate::path::CameraPath;
+use crate::scene::Scene;
+use crate::sink::png::{self, AtomicFile};
+
+/// What `explore` starts from.
+pub struct ExploreOptions {
+    pub scene: Scene,
+    /// A path to edit and play (its keys become the recording).
+    pub path: Option<CameraPath>,
+    /// Where `Save` writes the recording.
+    pub save_to: PathBuf,
+    pub size: (u32, u32),
+    pub gpu: GpuOptions,
+    /// Exit after this many frames (scripting, tests).
+    pub exit_after: Option<u64>,
+    /// On exit, write a full-resolution PNG of the view here.
+    pub screenshot: Option<PathBuf>,
+    /// Fly by itself (measuring the frame rate while moving).
+    pub autopilot: bool,
+}
+
+/// Frame time to hold while moving (25 frames a second).
+const TARGET_FRAME: f64 = 0.04;
+/// Most samples accumulated while still.
+const MAX_SAMPLES: u32 = 64;
+/// Seconds of stillness before full-resolution refinement starts.
+const SETTLE: f64 = 0.25;
+
+pub fn run(options: ExploreOptions) -> Result<()> {
+    let event_loop = EventLoop::new()
+        .map_err(|e| Error::Gpu(format!("cannot open a window (no display?): {e}")))?;
+    let mut app = App::new(options);
+    event_loop
+        .run_app(&mut app)
+        .map_err(|e| Error::Gpu(format!("the window's event loop failed: {e}")))?;
+    match app.error.take() {
+        Some(e) => Err(e),
+        None => {
+            let seconds = app.started.elapsed().as_secs_f64();
+            // The first frames compile shaders: the rate counts from the tenth frame.
+            let rate = if app.frames > 10 {
+                (app.frames - 10) as f64 / (seconds - app.warmup).max(1e-9)
+            } else {
+                app.frames as f64 / seconds.max(1e-9)
+            };
+            println!("{} frames, {rate:.1} fps", app.frames);
+            Ok(())
+        }
+    }
+}
+
+/// Surface, renderer, blit and egui: everything that needs the window.
+struct Graphics {
+    window: Arc<Window>,
+    surface: wgpu::Surface<'static>,
+    config: wgpu::SurfaceConfiguration,
+    renderer: Renderer,
+    blit: Blit,
+    egui_ctx: egui::Context,
+    egui_state: egui_winit::State,
+    egui_renderer: egui_wgpu::Renderer,
+}
+
+struct Blit {
+    pipeline: wgpu::RenderPipeline,
+    sampler: wgpu::Sampler,
+    params: wgpu::Buffer,
+}
+
+impl Blit {
+    fn new(device: &wgpu::Device, format: wgpu::TextureFormat) -> Self {
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("blit"),
+            source: wgpu::ShaderSource::Wgsl(crate::shader!("post/blit.wgsl").into()),
+        });
+        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("blit"),
+            layout: None,
+            vertex: wgpu::VertexState {
+                module: &module,
+                entry_point: Some("vs_main"),
+                compilation_options: Default::default(),
+                buffers: &[],
+            },
+            fragment: Some(wgpu::FragmentState {
+                module: &module,
+                entry_point: Some("fs_main"),
+                compilation_options: Default::default(),
+                targets: &[Some(format.into())],
+            }),
+            primitive: Default::default(),
+            depth_stencil: None,
+            multisample: Default::default(),
+            multiview_mask: None,
+            cache: None,
+        });
+        let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            ..Default::default()
+        });
+        let params = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("blit params"),
+            size: 16,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        Blit {
+            pipeline,
+            sampler,
+            params,
+        }
+    }
+}
+
+struct App {
+    options: ExploreOptions,
+    gfx: Option<Graphics>,
+    scene: Scene,
+    fly: FlyController,
+    held: HashSet<KeyCode>,
+    look_delta: [f64; 2],
+    scroll: f64,
+    dragging: bool,
+    cursor: Option<(f64, f64)>,
+    recorder: Recorder,
+    /// Playing the recording: (wall clock start, path time at start).
+    playing: Option<(Instant, f64)>,
+    scrub: f64,
+    /// Fraction of the window's resolution rendered while moving.
+    scale: f64,
+    last_change: Instant,
+    /// Samples accumulated at full resolution since the view last changed.
+    accumulated: u32,
+    /// The size of what the texture being shown holds.
+    shown: Option<(u32, u32)>,
+    last_frame: Instant,
+    frame_time: f64,
+    frames: u64,
+    started: Instant,
+    /// Seconds from the start to the tenth frame.
+    warmup: f64,
+    message: String,
+    error: Option<Error>,
+    /// dev-shaders: the shader text last drawn with, to redraw when a file changes.
+    #[cfg(feature = "dev-shaders")]
+    last_source: String,
+}
+
+impl App {
+    fn new(options: ExploreOptions) -> Self {
+        let scene = match &options.path {
+            Some(p) => p.sample(0.0),
+            None => options.scene.clone(),
+        };
+        let recorder = match &options.path {
+            Some(p) => Recorder::from_path(p),
+            None => Recorder::new(scene.clone()),
+        };
+        App {
+            fly: FlyController::new(&scene.camera),
+            scene,
+            options,
+            gfx: None,
+            held: HashSet::new(),
+            look_delta: [0.0, 0.0],
+            scroll: 0.0,
+            dragging: false,
+            cursor: None,
+            recorder,
+            playing: None,
+            scrub: 0.0,
+            scale: 0.5,
+            last_change: Instant::now(),
+            accumulated: 0,
+            shown: None,
+            last_frame: Instant::now(),
+            frame_time: 0.0,
+            frames: 0,
+            started: Instant::now(),
+            warmup: 0.0,
+            message: "WASD/arrows fly, Q/E down/up, Z/C roll, drag to look, wheel: speed; \
+                      K key, Space play, P screenshot"
+                .into(),
+            error: None,
+            #[cfg(feature = "dev-shaders")]
+            last_source: String::new(),
+        }
+    }
+
+    fn fail(&mut self, event_loop: &ActiveEventLoop, e: Error) {
+        self.error = Some(e);
+        event_loop.exit();
+    }
+
+    fn init(&mut self, event_loop: &ActiveEventLoop) -> Result<()> {
+        let (w, h) = self.options.size;
+        let window = Arc::new(
+            event_loop
+                .create_window(
+                    Window::default_attributes()
+                        .with_title("mandelfly")
+                        .with_inner_size(winit::dpi::PhysicalSize::new(w, h)),
+                )
+                .map_err(|e| Error::Gpu(format!("cannot create the window: {e}")))?,
+        );
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_with_display_handle_from_env(
+                Box::new(event_loop.owned_display_handle()),
+            ));
+        let surface = instance
+            .create_surface(window.clone())
+            .map_err(|e| Error::Gpu(format!("cannot draw into the window: {e}")))?;
+        let gpu = GpuContext::for_surface(instance, &self.options.gpu, &surface)?;
+        let caps = surface.get_capabilities(&gpu.adapter);
+        // The frame holds sRGB-encoded values: a plain (non-sRGB) format shows them as they are.
+        let format = caps
+            .formats
+            .iter()
+            .copied()
+            .find(|f| !f.is_srgb())
+            .or_else(|| caps.formats.first().copied())
+            .ok_or_else(|| Error::Gpu("the window's surface offers no format".into()))?;
+        let size = window.inner_size();
+        let config = wgpu::SurfaceConfiguration {
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
+            format,
+            width: size.width.max(1),
+            height: size.height.max(1),
+            present_mode: wgpu::PresentMode::AutoVsync,
+            desired_maximum_frame_latency: 2,
+            alpha_mode: caps.alpha_modes[0],
+            view_formats: vec![],
+            color_space: wgpu::SurfaceColorSpace::Auto,
+        };
+        surface.configure(&gpu.device, &config);
+        let blit = Blit::new(&gpu.device, format);
+        gpu.queue.write_buffer(
+            &blit.params,
+            0,
+            bytemuck::cast_slice(&[u32::from(format.is_srgb()), 0, 0, 0]),
+        );
+        let egui_ctx = egui::Context::default();
+        let egui_state = egui_winit::State::new(
+            egui_ctx.clone(),
+            egui::ViewportId::ROOT,
+            &window,
+            Some(window.scale_factor() as f32),
+            None,
+            None,
+        );
+        let egui_renderer = egui_wgpu::Renderer::new(&gpu.device, format, Default::default());
+        self.gfx = Some(Graphics {
+            window,
+            surface,
+            config,
+            renderer: Renderer::new(gpu),
+            blit,
+            egui_ctx,
+            egui_state,
+            egui_renderer,
+        });
+        Ok(())
+    }
+
+    fn input(&mut self) -> FlyInput {
+        if self.options.autopilot {
+            return FlyInput {
+                forward: true,
+                look: [2.0, 0.5],
+                ..Default::default()
+            };
+        }
+        let k = |code: KeyCode| self.held.contains(&code);
+        let input = FlyInput {
+            forward: k(KeyCode::KeyW) || k(KeyCode::ArrowUp),
+            back: k(KeyCode::KeyS) || k(KeyCode::ArrowDown),
+            left: k(KeyCode::KeyA) || k(KeyCode::ArrowLeft),
+            right: k(KeyCode::KeyD) || k(KeyCode::ArrowRight),
+            up: k(KeyCode::KeyE),
+            down: k(KeyCode::KeyQ),
+            roll_left: k(KeyCode::KeyZ),
+            roll_right: k(KeyCode::KeyC),
+            look: self.look_delta,
+            scroll: self.scroll,
+        };
+        self.look_delta = [0.0, 0.0];
+        self.scroll = 0.0;
+        input
+    }
+
+    /// Plane kinds: keys pan (a view height a second), Q/E and the wheel zoom.
+    fn update_plane(&mut self, input: &FlyInput, dt: f64) -> bool {
+        let v = &mut self.scene.plane;
+        let axis = |a: bool, b: bool| (a as i32 - b as i32) as f64;
+        let pan = glam::DVec2::new(
+            axis(input.right, input.left),
+            axis(input.forward, input.back),
+        );
+        let zoom = axis(input.down, input.up) * dt + input.scroll * 0.1;
+        let drag = glam::DVec2::new(-input.look[0], input.look[1]) * v.zoom / 720.0;
+        if pan == glam::DVec2::ZERO && zoom == 0.0 && drag == glam::DVec2::ZERO {
+            return false;
+        }
+        v.center += pan * v.zoom * dt + drag;
+        v.zoom *= 2f64.powf(zoom);
+        v.center_text = [String::new(), String::new()];
+        true
+    }
+
+    fn screenshot(&mut self, file: PathBuf) -> Result<PathBuf> {
+        let gfx = self.gfx.as_mut().expect("window open");
+        let (w, h) = (gfx.config.width, gfx.config.height);
+        let out = AtomicFile::create(&file)?;
+        let frame = gfx.renderer.render(&self.scene, w, h, Passes::COLOR)?;
+        png::write_color(out, w, h, &frame.color)?;
+        self.shown = None;
+        Ok(file)
+    }
+
+    fn ui(&mut self, ctx: &egui::Context) -> bool {
+        let mut changed = false;
+        let fps = if self.frame_time > 0.0 {
+            1.0 / self.frame_time
+        } else {
+            0.0
+        };
+        let scene = &mut self.scene;
+        egui::Window::new("mandelfly")
+            .default_pos([10.0, 10.0])
+            .default_width(260.0)
+            .show(ctx, |ui| {
+                ui.label(format!(
+                    "{:.1} fps, {:.0}% resolution, {} samples",
+                    fps,
+                    self.scale * 100.0,
+                    self.accumulated
+                ));
+                egui::CollapsingHeader::new(format!("Fractal: {}", scene.fractal.kind()))
+                    .default_open(true)
+                    .show(ui, |ui| {
+                        for (name, value) in scene.fractal.params() {
+                            let mut v = value;
+                            ui.horizontal(|ui| {
+                                ui.label(&name);
+                                let speed = (v.abs() * 0.01).max(1e-4);
+                                if ui.add(egui::DragValue::new(&mut v).speed(speed)).changed() {
+                                    let mut trial = scene.fractal.clone();
+                                    trial.set_param(&name, v);
+                                    if trial.validate().is_ok() {
+                                        scene.fractal = trial;
+                                        changed = true;
+                                    }
+                                }
+                            });
+                        }
+                    });
+                egui::CollapsingHeader::new("Look").show(ui, |ui| {
+                    changed |= ui
+                        .checkbox(&mut scene.look.ambient_occlusion, "ambient occlusion")
+                        .changed();
+                    changed |= ui
+                        .checkbox(&mut scene.look.shadows, "soft shadows")
+                        .changed();
+                    changed |= ui
+                        .checkbox(&mut scene.look.orbit_trap, "orbit trap")
+                        .changed();
+                    for (name, value) in scene.look.params() {
+                        let mut v = value;
+                        ui.horizontal(|ui| {
+                            ui.label(name);
+                            let speed = (v.abs() * 0.01).max(1e-3);
+                            if ui.add(egui::DragValue::new(&mut v).speed(speed)).changed() {
+                                let mut trial = scene.look.clone();
+                                trial.set_param(name, v);
+                                if trial.validate().is_ok() {
+                                    scene.look = trial;
+                                    changed = true;
+                                }
+                            }
+                        });
+                    }
+                });
+                egui::CollapsingHeader::new("Camera").show(ui, |ui| {
+                    if scene.fractal.is_plane() {
+                        let v = &scene.plane;
+                        ui.label(format!("center {:.15} {:.15}", v.center.x, v.center.y));
+                        ui.label(format!("zoom {:e}", v.zoom));
+                    } else {
+                        let c = self.fly.camera();
+                        let p = c.position;
+                        let f = c.basis().forward;
+                        ui.label(format!("position {:.5} {:.5} {:.5}", p.x, p.y, p.z));
+                        ui.label(format!("forward {:.3} {:.3} {:.3}", f.x, f.y, f.z));
+                        ui.label(format!(
+                            "distance to surface {:.3e}",
+                            scene.fractal.distance(p).distance
+                        ));
+                        ui.add(
+                            egui::Slider::new(&mut self.fly.speed, 0.01..=100.0)
+                                .logarithmic(true)
+                                .text("speed"),
+                        );
+                        changed |= ui
+                            .add(egui::Slider::new(&mut self.fly.fov, 5.0..=120.0).text("fov"))
+                            .changed();
+                    }
+                });
+                egui::CollapsingHeader::new("Recording")
+                    .default_open(true)
+                    .show(ui, |ui| {
+                        ui.label(format!(
+                            "{} keys, {:.1} s",
+                            self.recorder.keys.len(),
+                            self.recorder.duration()
+                        ));
+                        ui.horizontal(|ui| {
+                            if ui.button("Add key (K)").clicked() {
+                                self.recorder.add(scene);
+                            }
+                            if ui.button("Replace").clicked()
+                                && let Some(i) = self.recorder.nearest(self.scrub)
+                            {
+                                self.recorder.replace(i, scene);
+                            }
+                            if ui.button("Delete").clicked()
+                                && let Some(i) = self.recorder.nearest(self.scrub)
+                            {
+                                self.recorder.remove(i);
+                            }
+                        });
+                        ui.add(
+                            egui::DragValue::new(&mut self.recorder.spacing)
+                                .range(0.1..=60.0)
+                                .prefix("spacing ")
+                                .suffix(" s"),
+                        );
+                        let duration = self.recorder.duration();
+                        if duration > 0.0 {
+                            let scrubbed = ui
+                                .add(egui::Slider::new(&mut self.scrub, 0.0..=duration).text("t"))
+                                .changed();
+                            if scrubbed && let Ok(path) = self.recorder.path() {
+                                *scene = path.sample(self.scrub);
+                                self.fly = FlyController::new(&scene.camera);
+                                changed = true;
+                            }
+                        }
+                        ui.horizontal(|ui| {
+                            let label = if self.playing.is_some() {
+                                "Pause"
+                            } else {
+                                "Play (Space)"
+                            };
+                            if ui.button(label).clicked() {
+                                self.playing = match self.playing {
+                                    Some(_) => None,
+                                    None => Some((Instant::now(), self.scrub)),
+                                };
+                            }
+                            if ui.button("Save").clicked() {
+                                self.message = match save(&self.recorder, &self.options.save_to) {
+                                    Ok(()) => format!("saved {}", self.options.save_to.display()),
+                                    Err(e) => e.to_string(),
+                                };
+                            }
+                        });
+                        ui.label(format!("saves to {}", self.options.save_to.display()));
+                    });
+                let shader_error = self
+                    .gfx
+                    .as_ref()
+                    .and_then(|g| g.renderer.shader_error.clone());
+                if let Some(e) = shader_error {
+                    ui.colored_label(egui::Color32::LIGHT_RED, e);
+                }
+                ui.label(&self.message);
+            });
+        changed
+    }
+
+    fn frame(&mut self, event_loop: &ActiveEventLoop) -> Result<()> {
+        let now = Instant::now();
+        let dt = (now - self.last_frame).as_secs_f64().min(0.25);
+        self.last_frame = now;
+        self.frame_time = if self.frame_time == 0.0 {
+            dt
+        } else {
+            0.9 * self.frame_time + 0.1 * dt
+        };
+
+        let input = self.input();
+        let mut changed = false;
+        if let Some((start, t0)) = self.playing {
+            let path = self.recorder.path()?;
+            let t = t0 + start.elapsed().as_secs_f64();
+            if t >= path.duration() {
+                self.playing = None;
+            }
+            self.scrub = t.min(path.duration());
+            self.scene = path.sample(self.scrub);
+            self.fly = FlyController::new(&self.scene.camera);
+            changed = true;
+        } else if self.scene.fractal.is_plane() {
+            changed |= self.update_plane(&input, dt);
+        } else {
+            changed |= self.fly.update(&input, dt, self.scene.fractal.as_ref());
+            self.scene.camera = self.fly.camera();
+        }
+
+        let gfx = self.gfx.as_mut().expect("window open");
+        let raw_input = gfx.egui_state.take_egui_input(&gfx.window);
+        let ctx = gfx.egui_ctx.clone();
+        let mut ui_changed = false;
+        let full_output = ctx.run_pass(raw_input, |ctx| ui_changed = self.ui(ctx));
+        if ui_changed && !self.scene.fractal.is_plane() {
+            self.scene.camera = self.fly.camera();
+        }
+        changed |= ui_changed;
+        let gfx = self.gfx.as_mut().expect("window open");
+        gfx.egui_state
+            .handle_platform_output(&gfx.window, full_output.platform_output);
+
+        #[cfg(feature = "dev-shaders")]
+        {
+            // An edited shader file: draw again (and refine again) with the new text.
+            let f = self.scene.fractal.as_ref();
+            let source = if f.is_plane() {
+                crate::gpu::shaders::plane_source(f, false)
+            } else {
+                crate::gpu::shaders::render_source(f)
+            };
+            if source != self.last_source {
+                self.last_source = source;
+                changed = true;
+            }
+        }
+        if changed {
+            self.last_change = now;
+            self.accumulated = 0;
+        }
+        let (ww, wh) = (gfx.config.width, gfx.config.height);
+        let still_for = (now - self.last_change).as_secs_f64();
+        // Moving: a fraction of the resolution, adapted to hold the target frame rate.
+        // Still: full resolution, one more jittered sample each frame.
+        let render = if changed || self.shown.is_none() || still_for < SETTLE {
+            if changed && dt > 0.0 {
+                let factor = (TARGET_FRAME / dt).sqrt().clamp(0.8, 1.25);
+                self.scale = (self.scale * factor).clamp(0.1, 1.0);
+            }
+            let w = ((ww as f64 * self.scale) as u32).max(16);
+            let h = ((wh as f64 * self.scale) as u32).max(9);
+            let (w, h) = (w.min(ww), h.min(wh));
+            (self.shown != Some((w, h)) || changed).then_some((w, h, None))
+        } else if self.accumulated < MAX_SAMPLES {
+            let k = self.accumulated;
+            self.accumulated += 1;
+            Some((ww, wh, Some(k)))
+        } else {
+            None
+        };
+        if let Some((w, h, progressive)) = render {
+            let jitter = match progressive {
+                Some(k) if k > 0 => sample_jitter(k, MAX_SAMPLES),
+                _ => [0.0, 0.0],
+            };
+            gfx.renderer.render_on_gpu(
+                &[Sample {
+                    scene: &self.scene,
+                    jitter,
+                }],
+                w,
+                h,
+                progressive,
+            )?;
+            self.shown = Some((w, h));
+        }
+        self.present(
+            full_output.shapes,
+            full_output.textures_delta,
+            full_output.pixels_per_point,
+        )?;
+
+        self.frames += 1;
+        if self.frames == 10 {
+            self.warmup = self.started.elapsed().as_secs_f64();
+        }
+        if self.options.exit_after.is_some_and(|n| self.frames >= n) {
+            if let Some(file) = self.options.screenshot.clone() {
+                self.screenshot(file)?;
+            }
+            event_loop.exit();
+        }
+        Ok(())
+    }
+
+    fn present(
+        &mut self,
+        shapes: Vec<egui::epaint::ClippedShape>,
+        mut textures: egui::TexturesDelta,
+        pixels_per_point: f32,
+    ) -> Result<()> {
+        let gfx = self.gfx.as_mut().expect("window open");
+        let device = gfx.renderer.gpu().device.clone();
+        let queue = gfx.renderer.gpu().queue.clone();
+        // egui's texture changes apply whether or not this frame reaches the screen.
+        for (id, deltas) in &textures.set {
+            for delta in deltas.iter() {
+                gfx.egui_renderer
+                    .update_texture(&device, &queue, *id, delta);
+            }
+        }
+        let freed = std::mem::take(&mut textures.free);
+        textures.clear();
+        for id in &freed {
+            gfx.egui_renderer.free_texture(id);
+        }
+        let surface_texture = match gfx.surface.get_current_texture() {
+            wgpu::CurrentSurfaceTexture::Success(t)
+            | wgpu::CurrentSurfaceTexture::Suboptimal(t) => t,
+            // Lost or outdated (a resize, a display change): configure again, draw next time.
+            wgpu::CurrentSurfaceTexture::Lost | wgpu::CurrentSurfaceTexture::Outdated => {
+                gfx.surface
+                    .configure(&gfx.renderer.gpu().device, &gfx.config);
+                return Ok(());
+            }
+            // Minimised, covered or slow: skip this frame.
+            _ => return Ok(()),
+        };
+        let target = surface_texture
+            .texture
+            .create_view(&wgpu::TextureViewDescriptor::default());
+        let frame_view = gfx.renderer.render_on_gpu_view();
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("blit"),
+            layout: &gfx.blit.pipeline.get_bind_group_layout(0),
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::TextureView(frame_view),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: wgpu::BindingResource::Sampler(&gfx.blit.sampler),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: gfx.blit.params.as_entire_binding(),
+                },
+            ],
+        });
+        let paint_jobs = gfx.egui_ctx.tessellate(shapes, pixels_per_point);
+        let screen = egui_wgpu::ScreenDescriptor {
+            size_in_pixels: [gfx.config.width, gfx.config.height],
+            pixels_per_point,
+        };
+        let mut encoder = device.create_command_encoder(&Default::default());
+        let extra =
+            gfx.egui_renderer
+                .update_buffers(&device, &queue, &mut encoder, &paint_jobs, &screen);
+        {
+            let mut pass = encoder
+                .begin_render_pass(&wgpu::RenderPassDescriptor {
+                    label: Some("window"),
+                    color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                        view: &target,
+                        resolve_target: None,
+                        depth_slice: None,
+                        ops: wgpu::Operations {
+                            load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                            store: wgpu::StoreOp::Store,
+                        },
+                    })],
+                    depth_stencil_attachment: None,
+                    timestamp_writes: None,
+                    occlusion_query_set: None,
+                    multiview_mask: None,
+                })
+                .forget_lifetime();
+            pass.set_pipeline(&gfx.blit.pipeline);
+            pass.set_bind_group(0, &bind_group, &[]);
+            pass.draw(0..3, 0..1);
+            gfx.egui_renderer.render(&mut pass, &paint_jobs, &screen);
+        }
+        queue.submit(extra.into_iter().chain([encoder.finish()]));
+        gfx.window.pre_present_notify();
+        queue.present(surface_texture);
+        Ok(())
+    }
+}
+
+fn save(recorder: &Recorder, file: &std::path::Path) -> Result<()> {
+    recorder.path()?;
+    let text = recorder.to_toml();
+    AtomicFile::create(file)?
+        .commit(|w| std::io::Write::write_all(w, text.as_bytes()).map_err(|e| Error::io(file, e)))
+}
+
+impl ApplicationHandler for App {
+    fn resumed(&mut self, event_loop: &ActiveEventLoop) {
+        if self.gfx.is_none()
+            && let Err(e) = self.init(event_loop)
+        {
+            self.fail(event_loop, e);
+        }
+    }
+
+    fn window_event(&mut self, event_loop: &ActiveEventLoop, _: WindowId, event: WindowEvent) {
+        let Some(gfx) = self.gfx.as_mut() else {
+            return;
+        };
+        let consumed = gfx.egui_state.on_window_event(&gfx.window, &event).consumed;
+        match event {
+            WindowEvent::CloseRequested => event_loop.exit(),
+            WindowEvent::Resized(size) if size.width > 0 && size.height > 0 => {
+                gfx.config.width = size.width;
+                gfx.config.height = size.height;
+                gfx.surface
+                    .configure(&gfx.renderer.gpu().device, &gfx.config);
+                self.shown = None;
+                self.accumulated = 0;
+            }
+            WindowEvent::RedrawRequested => {
+                if let Err(e) = self.frame(event_loop) {
+                    self.fail(event_loop, e);
+                }
+            }
+            _ if consumed => {}
+            WindowEvent::KeyboardInput { event, .. } => {
+                let PhysicalKey::Code(code) = event.physical_key else {
+                    return;
+                };
+                match event.state {
+                    ElementState::Pressed => {
+                        if !event.repeat {
+                            match code {
+                                KeyCode::KeyK => self.recorder.add(&self.scene),
+                                KeyCode::Space => {
+                                    self.playing = match self.playing {
+                                        Some(_) => None,
+                                        None => Some((Instant::now(), 0.0)),
+                                    }
+                                }
+                                KeyCode::KeyP | KeyCode::F12 => {
+                                    let name = PathBuf::from(format!(
+                                        "mandelfly-{}.png",
+                                        std::time::SystemTime::now()
+                                            .duration_since(std::time::UNIX_EPOCH)
+                                            .map_or(0, |d| d.as_secs())
+                                    ));
+                                    self.message = match self.screenshot(name) {
+                                        Ok(f) => format!("wrote {}", f.display()),
+                                        Err(e) => e.to_string(),
+                                    };
+                                }
+                                _ => {}
+                            }
+                        }
+                        self.held.insert(code);
+                    }
+                    ElementState::Released => {
+                        self.held.remove(&code);
+                    }
+                }
+            }
+            WindowEvent::MouseInput {
+                state,
+                button: MouseButton::Left,
+                ..
+            } => {
+                self.dragging = state == ElementState::Pressed;
+            }
+            WindowEvent::CursorMoved { position, .. } => {
+                if let Some((x, y)) = self.cursor
+                    && self.dragging
+                {
+                    self.look_delta[0] += position.x - x;
+                    self.look_delta[1] += position.y - y;
+                }
+                self.cursor = Some((position.x, position.y));
+            }
+            WindowEvent::MouseWheel { delta, .. } => {
+                self.scroll += match delta {
+                    MouseScrollDelta::LineDelta(_, y) => y as f64,
+                    MouseScrollDelta::PixelDelta(p) => p.y / 40.0,
+                };
+            }
+            _ => {}
+        }
+    }
+
+    fn about_to_wait(&mut self, _: &ActiveEventLoop) {
+        if let Some(gfx) = &self.gfx {
+            gfx.window.request_redraw();
+        }
+    }
+}
