@@ -3,16 +3,9 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use common::mandelfly;
 
 use serde_json::Value;
-
-fn mandelfly(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mandelfly"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
 
 fn number(v: &Value, key: &str) -> f64 {
     v[key]

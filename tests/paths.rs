@@ -3,17 +3,11 @@
 
 mod common;
 
+use common::mandelfly;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use mandelfly::path::{CameraPath, check};
-
-fn mandelfly(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mandelfly"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
 
 fn example_paths() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("paths");

@@ -5,24 +5,12 @@
 
 mod common;
 
+use common::{mandelfly, weave};
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use ffmpeg_next as ffmpeg;
-
-fn mandelfly(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mandelfly"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn weave() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("paths/weave.toml")
-        .to_string_lossy()
-        .into_owned()
-}
 
 /// Every decoded frame (raw planes) with its presentation time in seconds.
 fn decode(path: &Path) -> (Vec<(f64, Vec<u8>)>, f64) {

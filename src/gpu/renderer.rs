@@ -763,25 +763,29 @@ impl Renderer {
     /// window draws it). With `progressive = Some(i)`, `samples` must hold one sample, which
     /// is added to those of earlier calls at the same size: the target shows the mean of
     /// samples 0..=i (i = 0 starts afresh).
-    pub fn render_on_gpu(
+    /// Checks, prepares and records a frame rendered in one piece (no tiles): the window's
+    /// frames and pipelined video frames. `accumulate` keeps a per-pixel accumulator even for a
+    /// single sample (progressive refinement).
+    fn encode_whole_frame(
         &mut self,
         samples: &[Sample<'_>],
         width: u32,
         height: u32,
-        progressive: Option<u32>,
-    ) -> Result<&wgpu::TextureView> {
+        accumulate: bool,
+    ) -> Result<wgpu::CommandEncoder> {
         Self::check(samples, width, height)?;
         let count = samples.len() as u32;
-        let side = self.max_single_tile(count.max(2));
+        let accumulated = if accumulate { count.max(2) } else { count };
+        let side = self.max_single_tile(accumulated);
         if width > side || height > side {
             return Err(Error::InvalidArgument(format!(
-                "{width}x{height} is larger than this GPU renders in one piece ({side}x{side})"
+                "{width}x{height} is larger than this GPU renders in one piece ({side}x{side} \
+                 with {count} samples per pixel)"
             )));
         }
         let pipeline = self.pipeline(samples[0].scene, height)?;
         self.ensure_uniform_capacity(count);
-        self.ensure_targets(width, height, if progressive.is_some() { 2 } else { count });
-        self.progressive = progressive;
+        self.ensure_targets(width, height, accumulated);
         let tile = Tile {
             x: 0,
             y: 0,
@@ -802,13 +806,21 @@ impl Renderer {
             &mut encoder,
             false,
         );
+        Ok(encoder)
+    }
+
+    pub fn render_on_gpu(
+        &mut self,
+        samples: &[Sample<'_>],
+        width: u32,
+        height: u32,
+        progressive: Option<u32>,
+    ) -> Result<&wgpu::TextureView> {
+        self.progressive = progressive;
+        let encoder = self.encode_whole_frame(samples, width, height, progressive.is_some());
         self.progressive = None;
-        self.gpu.queue.submit([encoder.finish()]);
-        Ok(&self
-            .targets
-            .as_ref()
-            .expect("just ensured")
-            .color_sampled_view)
+        self.gpu.queue.submit([encoder?.finish()]);
+        Ok(self.render_on_gpu_view())
     }
 
     /// The colour target as the last [`Renderer::render_on_gpu`] left it.
@@ -893,18 +905,7 @@ impl Renderer {
         height: u32,
         readback: Readback,
     ) -> Result<PendingFrame> {
-        Self::check(samples, width, height)?;
-        let count = samples.len() as u32;
-        let side = self.max_single_tile(count);
-        if width > side || height > side {
-            return Err(Error::InvalidArgument(format!(
-                "{width}x{height} is larger than this GPU renders in one piece ({side}x{side} \
-                 with {count} samples per pixel)"
-            )));
-        }
-        let pipeline = self.pipeline(samples[0].scene, height)?;
-        self.ensure_uniform_capacity(count);
-        self.ensure_targets(width, height, count);
+        let mut encoder = self.encode_whole_frame(samples, width, height, false)?;
         if let Readback::Yuv(layout) = readback {
             assert_eq!(
                 (layout.width, layout.height),
@@ -919,20 +920,6 @@ impl Renderer {
             width,
             height,
         };
-        let mut encoder = self
-            .gpu
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("frame"),
-            });
-        self.encode_tile(
-            samples,
-            &pipeline,
-            tile,
-            (width, height),
-            &mut encoder,
-            false,
-        );
         let slot = self.next_slot;
         self.next_slot = (self.next_slot + 1) % RING;
         let targets = self.targets.as_ref().expect("just ensured");

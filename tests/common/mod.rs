@@ -35,3 +35,19 @@ impl Sequence {
         (self.0 >> 11) as f64 / (1u64 << 53) as f64
     }
 }
+
+/// Runs the mandelfly binary.
+pub fn mandelfly(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_mandelfly"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+/// The banking loop flight, as a path argument.
+pub fn weave() -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("paths/weave.toml")
+        .to_string_lossy()
+        .into_owned()
+}
