@@ -362,6 +362,24 @@ impl App {
                 egui::CollapsingHeader::new(format!("Fractal: {}", scene.fractal.kind()))
                     .default_open(true)
                     .show(ui, |ui| {
+                        // Switching kind starts from its defaults and its own camera.
+                        let mut kind = scene.fractal.kind();
+                        egui::ComboBox::from_label("kind")
+                            .selected_text(kind)
+                            .show_ui(ui, |ui| {
+                                for entry in crate::fractal::REGISTRY {
+                                    ui.selectable_value(&mut kind, entry.name, entry.name);
+                                }
+                            });
+                        if kind != scene.fractal.kind()
+                            && let Some(entry) = crate::fractal::find_kind(kind)
+                        {
+                            scene.fractal = (entry.default)();
+                            scene.camera = scene.fractal.default_camera();
+                            scene.plane = crate::plane::PlaneView::default();
+                            self.fly = FlyController::new(&scene.camera);
+                            changed = true;
+                        }
                         for (name, value) in scene.fractal.params() {
                             let mut v = value;
                             ui.horizontal(|ui| {
@@ -437,6 +455,15 @@ impl App {
                             self.recorder.keys.len(),
                             self.recorder.duration()
                         ));
+                        if !self.recorder.keys.is_empty() {
+                            let times: Vec<String> = self
+                                .recorder
+                                .keys
+                                .iter()
+                                .map(|k| format!("{:.1}", k.time))
+                                .collect();
+                            ui.label(format!("keys at {} s", times.join(", ")));
+                        }
                         ui.horizontal(|ui| {
                             if ui.button("Add key (K)").clicked() {
                                 self.recorder.add(scene);
