@@ -14,6 +14,12 @@ use mandelfly::gpu::{GpuContext, GpuOptions};
 use mandelfly::sink::video::{FrameData, VideoCodec, VideoSettings, VideoSink};
 
 fn main() {
+    // `cargo test --all-targets` runs bench targets too, without `--bench`: a measurement is
+    // not a test, so there it only says how to run it.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("pipeline: a benchmark; run it with `cargo bench --bench pipeline`");
+        return;
+    }
     let (width, height) = std::env::var("MANDELFLY_BENCH_SIZE")
         .ok()
         .and_then(|s| mandelfly::cli::parse_size(&s).ok())
