@@ -41,6 +41,47 @@ pub struct MandelbrotUniform {
     pub _pad: u32,
 }
 
+/// The optional Julia constant of the Mandelbrot kinds (plane and terrain): its check, its
+/// keyable components `julia_x`, `julia_y`, and its TOML.
+pub(crate) mod julia {
+    use super::super::ParamError;
+    use super::super::steps::check_range;
+
+    pub fn validate(julia: Option<[f64; 2]>) -> Result<(), ParamError> {
+        if let Some(j) = julia {
+            check_range("julia", j[0], -4.0, 4.0)?;
+            check_range("julia", j[1], -4.0, 4.0)?;
+        }
+        Ok(())
+    }
+
+    pub fn push_params(julia: Option<[f64; 2]>, params: &mut Vec<(String, f64)>) {
+        if let Some(j) = julia {
+            params.push(("julia_x".into(), j[0]));
+            params.push(("julia_y".into(), j[1]));
+        }
+    }
+
+    /// Sets `julia_x` or `julia_y` (when a Julia constant is set); false for other names.
+    pub fn set_param(julia: &mut Option<[f64; 2]>, name: &str, value: f64) -> bool {
+        match (name, julia.as_mut()) {
+            ("julia_x", Some(j)) => j[0] = value,
+            ("julia_y", Some(j)) => j[1] = value,
+            _ => return false,
+        }
+        true
+    }
+
+    /// The `[fractal]` section of `kind`, with the constant when set.
+    pub fn fixed_toml(kind: &str, julia: Option<[f64; 2]>) -> String {
+        let mut s = format!("[fractal]\nkind = \"{kind}\"\n");
+        if let Some(j) = julia {
+            s += &format!("julia = [{:?}, {:?}]\n", j[0], j[1]);
+        }
+        s
+    }
+}
+
 /// The escape of one point: the CPU twin of the shader's `escape`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Escape {
@@ -158,11 +199,7 @@ impl Formula for Mandelbrot {
     fn validate(&self) -> Result<(), ParamError> {
         check_range("iterations", self.iterations as f64, 1.0, 10_000_000.0)?;
         check_range("bailout", self.bailout, 2.0, 1e10)?;
-        if let Some(j) = self.julia {
-            check_range("julia", j[0], -4.0, 4.0)?;
-            check_range("julia", j[1], -4.0, 4.0)?;
-        }
-        Ok(())
+        julia::validate(self.julia)
     }
 
     fn params(&self) -> Vec<(String, f64)> {
@@ -170,30 +207,21 @@ impl Formula for Mandelbrot {
             ("iterations", self.iterations as f64),
             ("bailout", self.bailout),
         ]);
-        if let Some(j) = self.julia {
-            v.push(("julia_x".into(), j[0]));
-            v.push(("julia_y".into(), j[1]));
-        }
+        julia::push_params(self.julia, &mut v);
         v
     }
 
     fn set_param(&mut self, name: &str, value: f64) -> bool {
-        match (name, self.julia.as_mut()) {
-            ("iterations", _) => self.iterations = value.round() as i64,
-            ("bailout", _) => self.bailout = value,
-            ("julia_x", Some(j)) => j[0] = value,
-            ("julia_y", Some(j)) => j[1] = value,
-            _ => return false,
+        match name {
+            "iterations" => self.iterations = value.round() as i64,
+            "bailout" => self.bailout = value,
+            _ => return julia::set_param(&mut self.julia, name, value),
         }
         true
     }
 
     fn fixed_toml(&self) -> String {
-        let mut s = String::from("[fractal]\nkind = \"mandelbrot\"\n");
-        if let Some(j) = self.julia {
-            s += &format!("julia = [{:?}, {:?}]\n", j[0], j[1]);
-        }
-        s
+        julia::fixed_toml(self.kind(), self.julia)
     }
 
     fn clone_box(&self) -> Box<dyn Formula> {

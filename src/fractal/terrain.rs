@@ -8,7 +8,7 @@ use bytemuck::{Pod, Zeroable};
 use glam::{DVec2, DVec3};
 use serde::Deserialize;
 
-use super::mandelbrot::Mandelbrot;
+use super::mandelbrot::{Mandelbrot, julia};
 use super::steps::check_range;
 use super::{DistanceSample, Formula, ParamError};
 use crate::camera::Camera;
@@ -136,11 +136,7 @@ impl Formula for Terrain {
         check_range("height", self.height, 0.0, 10.0)?;
         check_range("width", self.width, 1e-6, 10.0)?;
         check_range("extent", self.extent, 0.1, 100.0)?;
-        if let Some(j) = self.julia {
-            check_range("julia", j[0], -4.0, 4.0)?;
-            check_range("julia", j[1], -4.0, 4.0)?;
-        }
-        Ok(())
+        julia::validate(self.julia)
     }
 
     fn params(&self) -> Vec<(String, f64)> {
@@ -150,32 +146,23 @@ impl Formula for Terrain {
             ("width", self.width),
             ("extent", self.extent),
         ]);
-        if let Some(j) = self.julia {
-            v.push(("julia_x".into(), j[0]));
-            v.push(("julia_y".into(), j[1]));
-        }
+        julia::push_params(self.julia, &mut v);
         v
     }
 
     fn set_param(&mut self, name: &str, value: f64) -> bool {
-        match (name, self.julia.as_mut()) {
-            ("iterations", _) => self.iterations = value.round() as i64,
-            ("height", _) => self.height = value,
-            ("width", _) => self.width = value,
-            ("extent", _) => self.extent = value,
-            ("julia_x", Some(j)) => j[0] = value,
-            ("julia_y", Some(j)) => j[1] = value,
-            _ => return false,
+        match name {
+            "iterations" => self.iterations = value.round() as i64,
+            "height" => self.height = value,
+            "width" => self.width = value,
+            "extent" => self.extent = value,
+            _ => return julia::set_param(&mut self.julia, name, value),
         }
         true
     }
 
     fn fixed_toml(&self) -> String {
-        let mut s = String::from("[fractal]\nkind = \"mandelbrot-terrain\"\n");
-        if let Some(j) = self.julia {
-            s += &format!("julia = [{:?}, {:?}]\n", j[0], j[1]);
-        }
-        s
+        julia::fixed_toml(self.kind(), self.julia)
     }
 
     fn clone_box(&self) -> Box<dyn Formula> {
