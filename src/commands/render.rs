@@ -4,14 +4,13 @@
 //! it are converted and encoded on the encoder thread. Ctrl-C or SIGTERM stops after the frame
 //! in hand; the video is finalised with every frame done so far.
 
-use std::collections::VecDeque;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use crate::cli::{RenderArgs, YuvArg};
+use crate::cli::RenderArgs;
 use crate::error::{Error, Result};
 use crate::gpu::renderer::{Passes, Renderer, Sample, sample_jitter};
 use crate::gpu::{GpuContext, GpuOptions};
@@ -264,7 +263,10 @@ pub fn render_sequence(
 
 #[cfg(feature = "video")]
 pub mod video {
+    use std::collections::VecDeque;
+
     use super::*;
+    use crate::cli::YuvArg;
     use crate::gpu::renderer::Readback;
     use crate::sink::segments::{self, EncoderConfig, Manifest, Shard};
     use crate::sink::video::{FrameData, VideoCodec, VideoSettings, VideoSink};
