@@ -540,38 +540,36 @@ impl Renderer {
             } else {
                 0
             };
-            if plane {
+            let jitter = [sample.jitter[0], sample.jitter[1], 0.0, 0.0];
+            let sample_info = match self.progressive {
+                Some(k) => [k, 1, 1, 0],
+                None => [i as u32, count, 0, 0],
+            };
+            // The two kinds of frame differ only in their uniform blocks.
+            let (frame_bytes, fractal_bytes) = if plane {
                 let mut uniform = PlaneUniform::new(sample.scene, width, height, tile);
-                uniform.jitter = [sample.jitter[0], sample.jitter[1], 0.0, 0.0];
-                uniform.samples = match self.progressive {
-                    Some(k) => [k, 1, 1, 0],
-                    None => [i as u32, count, 0, 0],
-                };
+                uniform.jitter = jitter;
+                uniform.samples = sample_info;
                 uniform.control[1] |= count_flag;
-                gpu.queue
-                    .write_buffer(&self.frame_uniforms, offset, bytemuck::bytes_of(&uniform));
                 let pixel = sample.scene.plane.zoom / height as f64;
-                gpu.queue.write_buffer(
-                    &self.fractal_uniforms,
-                    offset,
-                    &sample.scene.fractal.plane_uniform_bytes(pixel),
-                );
+                (
+                    bytemuck::bytes_of(&uniform).to_vec(),
+                    sample.scene.fractal.plane_uniform_bytes(pixel),
+                )
             } else {
                 let mut uniform = FrameUniform::new(sample.scene, width, height, tile);
-                uniform.jitter = [sample.jitter[0], sample.jitter[1], 0.0, 0.0];
-                uniform.samples = match self.progressive {
-                    Some(k) => [k, 1, 1, 0],
-                    None => [i as u32, count, 0, 0],
-                };
+                uniform.jitter = jitter;
+                uniform.samples = sample_info;
                 uniform.control[1] |= count_flag;
-                gpu.queue
-                    .write_buffer(&self.frame_uniforms, offset, bytemuck::bytes_of(&uniform));
-                gpu.queue.write_buffer(
-                    &self.fractal_uniforms,
-                    offset,
-                    &sample.scene.fractal.uniform_bytes(),
-                );
-            }
+                (
+                    bytemuck::bytes_of(&uniform).to_vec(),
+                    sample.scene.fractal.uniform_bytes(),
+                )
+            };
+            gpu.queue
+                .write_buffer(&self.frame_uniforms, offset, &frame_bytes);
+            gpu.queue
+                .write_buffer(&self.fractal_uniforms, offset, &fractal_bytes);
         }
         let frame_uniform_size = if plane {
             std::mem::size_of::<PlaneUniform>()
