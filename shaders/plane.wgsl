@@ -1,6 +1,7 @@
 // Plane fractals (the Mandelbrot set): one escape-time evaluation per sample, coloured by a
 // cyclic gradient on a log scale, with distance-estimate edges and slope (relief) shading.
-// Composed after `alias real = f32|f64;` and a plane fractal module providing `escape`.
+// Composed with a module providing `pixel_escape` (shaders/plane_direct.wgsl with a plane
+// fractal, or a perturbation module such as shaders/fractals/mandelbrot-deep.wgsl).
 
 // Twin of `gpu::uniforms::PlaneUniform`.
 struct PlaneUniform {
@@ -74,9 +75,7 @@ fn plane_main(@builtin(global_invocation_id) id: vec3<u32>) {
         f32(pixel.x) + 0.5 + plane.jitter.x - 0.5 * size.x,
         0.5 * size.y - f32(pixel.y) - 0.5 - plane.jitter.y,
     );
-    let step = vec2<real>(plane.axes.xy) * real(offset.x) + vec2<real>(plane.axes.zw) * real(offset.y);
-    let center = vec2<real>(plane.center.xy) + vec2<real>(plane.center.zw);
-    let e = escape(center + step);
+    let e = pixel_escape(offset);
     if (plane.control.y & FLAG_COUNT) != 0u {
         atomicAdd(&evaluations[(id.x + id.y * 7u) % 64u], 1u);
     }
@@ -91,8 +90,7 @@ fn plane_main(@builtin(global_invocation_id) id: vec3<u32>) {
             color = color * mix(1.0, t, plane.colouring.w);
         }
         if (flags & FLAG_EDGES) != 0u {
-            let pixel_size = length(plane.axes.xy);
-            let edge = smoothstep(0.0, plane.interior.w, e.distance / pixel_size);
+            let edge = smoothstep(0.0, plane.interior.w, e.distance);
             color = color * mix(1.0 - plane.colouring.z, 1.0, edge);
         }
     }
@@ -119,5 +117,6 @@ fn plane_main(@builtin(global_invocation_id) id: vec3<u32>) {
         }
     }
     textureStore(color_out, id.xy, vec4<f32>(linear_to_srgb(color), 1.0));
-    textureStore(depth_out, id.xy, vec4<f32>(0.0));
+    // The depth pass of a plane holds the smooth iteration count (negative inside).
+    textureStore(depth_out, id.xy, vec4<f32>(e.smooth_count));
 }

@@ -16,6 +16,7 @@ pub mod bench;
 pub mod camera;
 pub mod cli;
 pub mod commands;
+pub mod deep;
 pub mod error;
 pub mod explore;
 pub mod fractal;

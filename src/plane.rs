@@ -1,8 +1,12 @@
 //! The 2D view of a plane fractal (the Mandelbrot set): where the image is centred, how tall it
 //! is in plane units, and how it is turned. The centre keeps the decimal text it was written
-//! with, so deeper zooms can read it at any precision.
+//! with, so deep zooms read it at whatever precision their depth needs; the height has an
+//! extended exponent, so views far below f64's range (1e-1000) are still views.
 
+use astro_float_num::BigFloat;
 use glam::DVec2;
+
+use crate::deep::{floatexp::FloatExp, precise};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlaneView {
@@ -10,7 +14,7 @@ pub struct PlaneView {
     /// The centre as written (decimal strings); empty when it came from numbers.
     pub center_text: [String; 2],
     /// Height of the image in plane units.
-    pub zoom: f64,
+    pub zoom: FloatExp,
     /// Degrees, counter-clockwise.
     pub rotation: f64,
 }
@@ -20,7 +24,7 @@ impl Default for PlaneView {
         PlaneView {
             center: DVec2::new(-0.75, 0.0),
             center_text: [String::new(), String::new()],
-            zoom: 2.6,
+            zoom: FloatExp::from_f64(2.6),
             rotation: 0.0,
         }
     }
@@ -30,7 +34,7 @@ impl PlaneView {
     /// The plane point at the centre of pixel (x, y), row 0 at the top (largest imaginary part):
     /// the CPU twin of the shader's mapping.
     pub fn pixel_point(&self, x: u32, y: u32, width: u32, height: u32) -> DVec2 {
-        let scale = self.zoom / height as f64;
+        let scale = self.zoom.to_f64() / height as f64;
         let offset = DVec2::new(
             (x as f64 + 0.5 - width as f64 * 0.5) * scale,
             (height as f64 * 0.5 - y as f64 - 0.5) * scale,
@@ -43,10 +47,13 @@ impl PlaneView {
         if !self.center.is_finite() {
             return Err(("center", "center must be finite".into()));
         }
-        if !(self.zoom > 0.0 && self.zoom.is_finite()) {
+        if !(self.zoom.mantissa > 0.0 && self.zoom.mantissa.is_finite()) {
             return Err((
                 "zoom",
-                format!("zoom must be a positive height, got {}", self.zoom),
+                format!(
+                    "zoom must be a positive height, got {}",
+                    self.zoom.to_decimal(4)
+                ),
             ));
         }
         if !self.rotation.is_finite() {
@@ -56,9 +63,58 @@ impl PlaneView {
     }
 }
 
+impl PlaneView {
+    /// The centre at `bits` of precision: from its decimal text where written, else from the f64.
+    pub fn precise_center(&self, bits: usize) -> [BigFloat; 2] {
+        let axis = |text: &str, v: f64| {
+            precise::parse(text, bits).unwrap_or_else(|| precise::from_f64(v, bits))
+        };
+        [
+            axis(&self.center_text[0], self.center.x),
+            axis(&self.center_text[1], self.center.y),
+        ]
+    }
+
+    /// Moves the centre by `delta` view heights (x right, y up, before rotation), keeping
+    /// full precision when the view is deeper than f64 resolves.
+    pub fn pan(&mut self, delta: DVec2) {
+        let (s, c) = self.rotation.to_radians().sin_cos();
+        let d = DVec2::new(c * delta.x - s * delta.y, s * delta.x + c * delta.y);
+        let pixel = self.zoom.scale(1.0 / 4096.0);
+        if self.center_text[0].is_empty()
+            && pixel.to_f64() > self.center.abs().max_element() * 1e-15
+        {
+            self.center += d * self.zoom.to_f64();
+            return;
+        }
+        let bits = precise::precision_for(pixel);
+        let [x, y] = self.precise_center(bits);
+        let step = |v: f64| precise::from_floatexp(self.zoom.scale(v), bits);
+        let moved = [
+            precise::add(&x, &step(d.x), bits),
+            precise::add(&y, &step(d.y), bits),
+        ];
+        self.set_precise_center(&moved);
+    }
+
+    /// Sets the centre from full-precision values (keeping every digit as text).
+    pub fn set_precise_center(&mut self, center: &[BigFloat; 2]) {
+        self.center = DVec2::new(precise::to_f64(&center[0]), precise::to_f64(&center[1]));
+        self.center_text = [
+            precise::to_decimal(&center[0]),
+            precise::to_decimal(&center[1]),
+        ];
+    }
+}
+
 /// Parses a plane coordinate or zoom written as a number or a decimal string ("1e-9").
 pub fn parse_real(text: &str) -> Option<f64> {
     text.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// Parses a view height of any depth ("1e-1000"); None unless positive.
+pub fn parse_zoom(text: &str) -> Option<FloatExp> {
+    FloatExp::parse(text).filter(|z| z.mantissa > 0.0)
 }
 
 #[cfg(test)]
@@ -69,7 +125,7 @@ mod tests {
     fn pixel_mapping() {
         let v = PlaneView {
             center: DVec2::new(1.0, 2.0),
-            zoom: 2.0,
+            zoom: FloatExp::from_f64(2.0),
             ..Default::default()
         };
         // The view is `zoom` tall, centred, row 0 at the top.

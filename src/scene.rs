@@ -9,6 +9,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::camera::Camera;
+use crate::deep::floatexp::FloatExp;
 use crate::error::{Error, Result, SourceError};
 use crate::fractal::{self, Formula};
 use crate::plane::{self, PlaneView};
@@ -344,6 +345,13 @@ impl Real {
             Real::Text(t) => plane::parse_real(t),
         }
     }
+    /// A view height: any depth when written as text ("1e-1000").
+    fn zoom(&self) -> Option<FloatExp> {
+        match self {
+            Real::Number(v) => Some(FloatExp::from_f64(*v)).filter(|z| z.mantissa > 0.0),
+            Real::Text(t) => plane::parse_zoom(t),
+        }
+    }
 }
 
 /// `[camera]` as written: every key optional, defaults from the fractal kind's camera. 3D kinds
@@ -379,9 +387,9 @@ impl CameraSection {
             view.center_text = [center[0].text(), center[1].text()];
         }
         if let Some(zoom) = &self.zoom {
-            view.zoom = zoom.value().ok_or((
+            view.zoom = zoom.zoom().ok_or((
                 "zoom",
-                "zoom must be a number or a decimal string".to_string(),
+                "zoom must be a positive number or decimal string".to_string(),
             ))?;
         }
         if let Some(r) = self.rotation {

@@ -305,7 +305,7 @@ fn zoom_rate_is_constant() {
     }
     let offsets: Vec<f64> = frames
         .iter()
-        .map(|v| (target - v.center).length() / v.zoom)
+        .map(|v| (target - v.center).length() / v.zoom.to_f64())
         .collect();
     for w in offsets.windows(2) {
         assert!(

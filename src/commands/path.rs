@@ -126,9 +126,20 @@ pub fn sample_csv(path: &CameraPath, fps: f64) -> String {
         let t = k as f64 / fps;
         let scene = path.sample(t);
         let mut row = vec![t];
+        let mut cells = vec![format!("{t}")];
         if plane {
+            // Deep views keep every digit of the centre and the zoom's full exponent.
             let v = &scene.plane;
-            row.extend([v.center.x, v.center.y, v.zoom, v.rotation]);
+            for (text, x) in v.center_text.iter().zip([v.center.x, v.center.y]) {
+                cells.push(if text.is_empty() {
+                    format!("{x}")
+                } else {
+                    text.clone()
+                });
+            }
+            cells.push(format!("{:e}", v.zoom));
+            cells.push(format!("{}", v.rotation));
+            row.clear();
         } else {
             let c = &scene.camera;
             let b = c.basis();
@@ -153,7 +164,10 @@ pub fn sample_csv(path: &CameraPath, fps: f64) -> String {
                 .map_or(f64::NAN, |(_, v)| v);
             row.push(value);
         }
-        let cells: Vec<String> = row.iter().map(|v| format!("{v}")).collect();
+        if !plane {
+            cells.clear();
+        }
+        cells.extend(row.iter().map(|v| format!("{v}")));
         out.push_str(&cells.join(","));
         out.push('\n');
     }

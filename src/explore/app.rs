@@ -321,13 +321,12 @@ impl App {
             axis(input.forward, input.back),
         );
         let zoom = axis(input.down, input.up) * dt + input.scroll * 0.1;
-        let drag = glam::DVec2::new(-input.look[0], input.look[1]) * v.zoom / 720.0;
+        let drag = glam::DVec2::new(-input.look[0], input.look[1]) / 720.0;
         if pan == glam::DVec2::ZERO && zoom == 0.0 && drag == glam::DVec2::ZERO {
             return false;
         }
-        v.center += pan * v.zoom * dt + drag;
-        v.zoom *= 2f64.powf(zoom);
-        v.center_text = [String::new(), String::new()];
+        v.pan(pan * dt + drag);
+        v.zoom = v.zoom.scale(2f64.powf(zoom));
         true
     }
 

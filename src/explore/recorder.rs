@@ -140,10 +140,25 @@ impl Recorder {
         for k in &self.keys {
             let q = k.orientation.normalize();
             out += &match &k.plane {
-                Some(v) => format!(
-                    "\n[[key]]\ntime = {:?}\ncenter = [\"{:?}\", \"{:?}\"]\nzoom = \"{:e}\"\nrotation = {:?}\n",
-                    k.time, v.center.x, v.center.y, v.zoom, v.rotation
-                ),
+                Some(v) => {
+                    // Deep views keep every digit of their centre.
+                    let axis = |i: usize, x: f64| {
+                        let text = &v.center_text[i];
+                        if text.is_empty() {
+                            format!("{x:?}")
+                        } else {
+                            text.clone()
+                        }
+                    };
+                    format!(
+                        "\n[[key]]\ntime = {:?}\ncenter = [\"{}\", \"{}\"]\nzoom = \"{:e}\"\nrotation = {:?}\n",
+                        k.time,
+                        axis(0, v.center.x),
+                        axis(1, v.center.y),
+                        v.zoom,
+                        v.rotation
+                    )
+                }
                 None => format!(
                     "\n[[key]]\ntime = {:?}\nposition = [{:?}, {:?}, {:?}]\norientation = [{:?}, {:?}, {:?}, {:?}]\nfov = {:?}\n",
                     k.time, k.position.x, k.position.y, k.position.z, q.x, q.y, q.z, q.w, k.fov

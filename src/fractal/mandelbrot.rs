@@ -180,6 +180,14 @@ impl Formula for Mandelbrot {
         bytemuck::bytes_of(&self.uniform(pixel_size)).to_vec()
     }
 
+    fn perturbation(&self) -> Option<crate::deep::Iteration> {
+        Some(crate::deep::Iteration {
+            iterations: self.iterations as u32,
+            bailout: self.bailout,
+            julia: self.julia,
+        })
+    }
+
     /// A plane fractal has no 3D distance; the camera is never "inside" it.
     fn distance(&self, p: DVec3) -> DistanceSample {
         DistanceSample {

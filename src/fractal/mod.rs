@@ -55,6 +55,11 @@ pub trait Formula: std::fmt::Debug + Send + Sync {
         let _ = pixel_size;
         self.uniform_bytes()
     }
+    /// For plane kinds that zoom deeper than f64 by perturbation (shaders/fractals/
+    /// mandelbrot-deep.wgsl): what that iteration needs.
+    fn perturbation(&self) -> Option<crate::deep::Iteration> {
+        None
+    }
     /// The f64 CPU twin of `fractal_de`.
     fn distance(&self, p: DVec3) -> DistanceSample;
     /// Radius of a sphere about the origin that contains the whole fractal.

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::gpu::GpuContext;
+use crate::gpu::deep::DeepState;
 use crate::gpu::shaders;
 use crate::gpu::uniforms::{FLAG_COUNT, FrameUniform, PlaneUniform, Tile};
 use crate::gpu::yuv::{self, YuvLayout};
@@ -60,18 +61,44 @@ const F32_LIMIT: f64 = 1.0 / (1u64 << 20) as f64;
 /// The same for f64.
 const F64_LIMIT: f64 = 1.0 / (1u64 << 49) as f64;
 
-/// Does this plane view need f64? Errors when even f64 cannot resolve it.
-pub fn plane_needs_f64(scene: &Scene, height: u32) -> Result<bool> {
-    let pixel = scene.plane.zoom / height as f64;
+/// How a plane view's pixels are iterated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlaneArithmetic {
+    /// Directly at each pixel's point, in f32 or f64.
+    F32,
+    F64,
+    /// By perturbation of a full-precision reference orbit (see [`crate::deep`]).
+    Perturbation,
+}
+
+/// The arithmetic a plane view needs at this frame height: f32 while it resolves the pixels,
+/// then perturbation (kinds without it, such as Julia sets, take f64 as far as it goes).
+pub fn plane_arithmetic(scene: &Scene, height: u32, has_f64: bool) -> Result<PlaneArithmetic> {
+    let pixel = scene.plane.zoom.scale(1.0 / height as f64).to_f64();
     let scale = scene.plane.center.abs().max_element().max(1.0);
+    if pixel >= scale * F32_LIMIT {
+        return Ok(PlaneArithmetic::F32);
+    }
+    if scene.fractal.perturbation().is_some() {
+        return Ok(PlaneArithmetic::Perturbation);
+    }
     if pixel < scale * F64_LIMIT {
         return Err(Error::InvalidArgument(format!(
             "zoom {:e} is beyond double precision at this centre: pixels {pixel:e} wide need \
-             more than 53 bits (deep zooms are not supported yet)",
-            scene.plane.zoom
+             more than 53 bits, and `{}` has no deep zoom",
+            scene.plane.zoom,
+            scene.fractal.kind()
         )));
     }
-    Ok(pixel < scale * F32_LIMIT)
+    if !has_f64 {
+        return Err(Error::Gpu(format!(
+            "this view (zoom {:e}) needs f64 in shaders, which this adapter lacks (wgpu \
+             feature SHADER_F64); zoom out to about {:e}",
+            scene.plane.zoom,
+            scale * F32_LIMIT * height as f64
+        )));
+    }
+    Ok(PlaneArithmetic::F64)
 }
 
 /// One sample of every pixel: the scene at the sample's time and the offset from the pixel
@@ -172,6 +199,8 @@ struct Timestamps {
 
 pub struct Renderer {
     gpu: GpuContext,
+    /// Deep zoom: reference orbit and BLA table (bindings 6 and 7).
+    deep: DeepState,
     layout: wgpu::BindGroupLayout,
     pipeline_layout: wgpu::PipelineLayout,
     /// Compiled pipelines by shader source (one per fractal kind and formula).
@@ -239,6 +268,19 @@ fn storage_buffer_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
     }
 }
 
+fn read_only_storage_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Storage { read_only: true },
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
 fn uniform_buffer(device: &wgpu::Device, label: &str, samples: u32) -> wgpu::Buffer {
     device.create_buffer(&wgpu::BufferDescriptor {
         label: Some(label),
@@ -260,6 +302,8 @@ impl Renderer {
                 storage_texture_entry(3, wgpu::TextureFormat::R32Float),
                 storage_buffer_entry(4),
                 storage_buffer_entry(5),
+                read_only_storage_entry(6),
+                read_only_storage_entry(7),
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -313,6 +357,7 @@ impl Renderer {
             mapped_at_creation: false,
         });
         Renderer {
+            deep: DeepState::new(device),
             frame_uniforms: uniform_buffer(device, "frame uniforms", 1),
             fractal_uniforms: uniform_buffer(device, "fractal uniforms", 1),
             gpu,
@@ -357,24 +402,59 @@ impl Renderer {
         }
     }
 
-    /// Compiles (once) and returns the pipeline for the scene's fractal at this frame height.
-    fn pipeline(&mut self, scene: &Scene, height: u32) -> Result<wgpu::ComputePipeline> {
-        let (source, entry) = if scene.fractal.is_plane() {
-            let f64 = plane_needs_f64(scene, height)?;
-            if f64 && !self.gpu.f64 {
-                return Err(Error::Gpu(format!(
-                    "this view (zoom {:e} at {}x{} pixels) needs f64 in shaders, which this \
-                     adapter lacks (wgpu feature SHADER_F64); zoom out to about {:e}",
-                    scene.plane.zoom,
-                    scene.plane.center.x,
-                    scene.plane.center.y,
-                    scene.plane.center.abs().max_element().max(1.0) * F32_LIMIT * height as f64
-                )));
+    /// What a frame needs before its tiles are encoded: the pipeline, and each sample's
+    /// fractal uniform block (for deep views, after making the reference orbit valid).
+    fn prepare(
+        &mut self,
+        samples: &[Sample<'_>],
+        width: u32,
+        height: u32,
+    ) -> Result<(wgpu::ComputePipeline, Vec<Vec<u8>>)> {
+        let scene = samples[0].scene;
+        let arithmetic = scene
+            .fractal
+            .is_plane()
+            .then(|| plane_arithmetic(scene, height, self.gpu.f64))
+            .transpose()?;
+        let pipeline = self.pipeline(scene, arithmetic)?;
+        let bytes = match arithmetic {
+            Some(PlaneArithmetic::Perturbation) => {
+                self.deep
+                    .prepare(&self.gpu.device, &self.gpu.queue, samples, width, height)?
             }
-            (
-                shaders::plane_source(scene.fractal.as_ref(), f64),
-                "plane_main",
-            )
+            Some(_) => samples
+                .iter()
+                .map(|s| {
+                    let pixel = s.scene.plane.zoom.to_f64() / height as f64;
+                    s.scene.fractal.plane_uniform_bytes(pixel)
+                })
+                .collect(),
+            None => samples
+                .iter()
+                .map(|s| s.scene.fractal.uniform_bytes())
+                .collect(),
+        };
+        Ok((pipeline, bytes))
+    }
+
+    /// What preparing deep frames has cost so far (reference orbits, BLA tables).
+    pub fn deep_stats(&self) -> crate::gpu::deep::DeepStats {
+        self.deep.stats
+    }
+
+    /// Compiles (once) and returns the pipeline for the scene's fractal, with the arithmetic
+    /// of a plane view.
+    fn pipeline(
+        &mut self,
+        scene: &Scene,
+        arithmetic: Option<PlaneArithmetic>,
+    ) -> Result<wgpu::ComputePipeline> {
+        let (source, entry) = if let Some(arithmetic) = arithmetic {
+            let source = match arithmetic {
+                PlaneArithmetic::Perturbation => shaders::plane_deep_source(),
+                a => shaders::plane_source(scene.fractal.as_ref(), a == PlaneArithmetic::F64),
+            };
+            (source, "plane_main")
         } else {
             (
                 shaders::render_source(scene.fractal.as_ref()),
@@ -482,7 +562,7 @@ impl Renderer {
         passes: Passes,
     ) -> Result<Frame> {
         Self::check(samples, width, height)?;
-        let pipeline = self.pipeline(samples[0].scene, height)?;
+        let (pipeline, fractal_bytes) = self.prepare(samples, width, height)?;
         let count = samples.len() as u32;
         self.ensure_uniform_capacity(count);
         let pixels = width as usize * height as usize;
@@ -514,7 +594,7 @@ impl Renderer {
                     width: tile_w.min(width - x),
                     height: tile_h.min(height - y),
                 };
-                self.render_tile(samples, &pipeline, tile, passes, &mut frame)?;
+                self.render_tile(samples, &fractal_bytes, &pipeline, tile, passes, &mut frame)?;
             }
         }
         Ok(frame)
@@ -523,7 +603,7 @@ impl Renderer {
     /// Writes the uniforms and records the compute pass of one tile.
     fn encode_tile(
         &self,
-        samples: &[Sample<'_>],
+        (samples, fractal_bytes): (&[Sample<'_>], &[Vec<u8>]),
         pipeline: &wgpu::ComputePipeline,
         tile: Tile,
         (width, height): (u32, u32),
@@ -546,30 +626,24 @@ impl Renderer {
                 None => [i as u32, count, 0, 0],
             };
             // The two kinds of frame differ only in their uniform blocks.
-            let (frame_bytes, fractal_bytes) = if plane {
+            // The two kinds of frame differ only in their frame uniform block.
+            let frame_bytes = if plane {
                 let mut uniform = PlaneUniform::new(sample.scene, width, height, tile);
                 uniform.jitter = jitter;
                 uniform.samples = sample_info;
                 uniform.control[1] |= count_flag;
-                let pixel = sample.scene.plane.zoom / height as f64;
-                (
-                    bytemuck::bytes_of(&uniform).to_vec(),
-                    sample.scene.fractal.plane_uniform_bytes(pixel),
-                )
+                bytemuck::bytes_of(&uniform).to_vec()
             } else {
                 let mut uniform = FrameUniform::new(sample.scene, width, height, tile);
                 uniform.jitter = jitter;
                 uniform.samples = sample_info;
                 uniform.control[1] |= count_flag;
-                (
-                    bytemuck::bytes_of(&uniform).to_vec(),
-                    sample.scene.fractal.uniform_bytes(),
-                )
+                bytemuck::bytes_of(&uniform).to_vec()
             };
             gpu.queue
                 .write_buffer(&self.frame_uniforms, offset, &frame_bytes);
             gpu.queue
-                .write_buffer(&self.fractal_uniforms, offset, &fractal_bytes);
+                .write_buffer(&self.fractal_uniforms, offset, &fractal_bytes[i]);
         }
         let frame_uniform_size = if plane {
             std::mem::size_of::<PlaneUniform>()
@@ -611,6 +685,14 @@ impl Renderer {
                 wgpu::BindGroupEntry {
                     binding: 5,
                     resource: self.counters.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 6,
+                    resource: self.deep.orbit.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 7,
+                    resource: self.deep.bla.as_entire_binding(),
                 },
             ],
         });
@@ -667,6 +749,7 @@ impl Renderer {
     fn render_tile(
         &mut self,
         samples: &[Sample<'_>],
+        fractal_bytes: &[Vec<u8>],
         pipeline: &wgpu::ComputePipeline,
         tile: Tile,
         passes: Passes,
@@ -679,7 +762,7 @@ impl Renderer {
                 label: Some("frame"),
             });
         self.encode_tile(
-            samples,
+            (samples, fractal_bytes),
             pipeline,
             tile,
             (frame.width, frame.height),
@@ -781,7 +864,7 @@ impl Renderer {
                  with {count} samples per pixel)"
             )));
         }
-        let pipeline = self.pipeline(samples[0].scene, height)?;
+        let (pipeline, fractal_bytes) = self.prepare(samples, width, height)?;
         self.ensure_uniform_capacity(count);
         self.ensure_targets(width, height, accumulated);
         let tile = Tile {
@@ -797,7 +880,7 @@ impl Renderer {
                 label: Some("frame"),
             });
         self.encode_tile(
-            samples,
+            (samples, &fractal_bytes),
             &pipeline,
             tile,
             (width, height),

@@ -60,7 +60,18 @@ pub fn plane_probe_source(fractal: &dyn Formula, f64: bool) -> String {
 /// The shader for a plane kind (entry point `plane_main`), iterating in f64 or f32.
 pub fn plane_source(fractal: &dyn Formula, f64: bool) -> String {
     let real = if f64 { "f64" } else { "f32" };
-    format!("alias real = {real};\n{}\n{}", fractal.wgsl(), plane())
+    format!(
+        "alias real = {real};\n{}\n{}\n{}",
+        fractal.wgsl(),
+        plane(),
+        shader!("plane_direct.wgsl")
+    )
+}
+
+/// The deep-zoom shader for the Mandelbrot kinds (entry point `plane_main`): perturbation of a
+/// reference orbit, see [`crate::deep`].
+pub fn plane_deep_source() -> String {
+    format!("{}\n{}", shader!("fractals/mandelbrot-deep.wgsl"), plane())
 }
 
 /// The frame-rendering shader for one fractal kind (entry point `render_main`).

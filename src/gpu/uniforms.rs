@@ -156,7 +156,7 @@ impl PlaneUniform {
     pub fn new(scene: &Scene, width: u32, height: u32, tile: Tile) -> Self {
         let view = &scene.plane;
         let look = &scene.look;
-        let pixel = view.zoom / height as f64;
+        let pixel = view.zoom.to_f64() / height as f64;
         let (s, c) = view.rotation.to_radians().sin_cos();
         let hi = view.center.as_vec2();
         let lo = (view.center - hi.as_dvec2()).as_vec2();
@@ -225,6 +225,28 @@ mod tests {
     fn plane_uniform_matches_wgsl() {
         let mandelbrot = crate::fractal::mandelbrot::Mandelbrot::default();
         let source = crate::gpu::shaders::plane_source(&mandelbrot, false);
+        let size = wgsl_struct_size(&source, "PlaneUniform");
+        assert_eq!(size as usize, std::mem::size_of::<PlaneUniform>());
+    }
+
+    #[test]
+    fn deep_uniforms_match_wgsl() {
+        let source = crate::gpu::shaders::plane_deep_source();
+        let size = wgsl_struct_size(&source, "FractalParams");
+        assert_eq!(
+            size as usize,
+            std::mem::size_of::<crate::gpu::deep::DeepUniform>()
+        );
+        let size = wgsl_struct_size(&source, "OrbitPoint");
+        assert_eq!(
+            size as usize,
+            std::mem::size_of::<crate::gpu::deep::OrbitPoint>()
+        );
+        let size = wgsl_struct_size(&source, "Bla");
+        assert_eq!(
+            size as usize,
+            std::mem::size_of::<crate::deep::bla::BlaGpu>()
+        );
         let size = wgsl_struct_size(&source, "PlaneUniform");
         assert_eq!(size as usize, std::mem::size_of::<PlaneUniform>());
     }

@@ -1,6 +1,8 @@
 //! A camera path ready to sample: the file's keys turned into interpolation channels, with
 //! easing and timing applied. `sample(t)` gives the scene of the frame at time t.
 
+use std::ops::{Div, Sub};
+use crate::deep::floatexp::FloatExp;
 use glam::{DQuat, DVec3};
 
 use super::file::{Key, PathFile, ScalarInterpolation, Timing, look_rotation};
@@ -44,9 +46,75 @@ pub struct CameraPath {
     /// Plane kinds: ln(zoom), rotation, and the keyed centres.
     log_zoom: Option<Hermite>,
     plane_rotation: Option<Hermite>,
-    centers: Vec<(f64, glam::DVec2)>,
+    centers: Vec<KeyedCenter>,
     /// Playback time to key time, for the speed-based timings.
     reparam: Option<Hermite>,
+}
+
+/// A plane key's centre: its f64 value and its text (every digit, for deep zooms).
+#[derive(Debug, Clone)]
+struct KeyedCenter {
+    time: f64,
+    center: glam::DVec2,
+    text: [String; 2],
+}
+
+impl KeyedCenter {
+    fn apply(&self, view: &mut crate::plane::PlaneView) {
+        view.center = self.center;
+        view.center_text = self.text.clone();
+    }
+}
+
+/// Sets the centre of `view` a share `w` of the way from `k0` to `k1` (`rest` = 1 - w): in
+/// f64 where its pixels allow, else at full precision from the keys' text.
+fn between(
+    view: &mut crate::plane::PlaneView,
+    k0: &KeyedCenter,
+    k1: &KeyedCenter,
+    w: FloatExp,
+    rest: FloatExp,
+) {
+    use crate::deep::precise;
+    let pixel = view.zoom.scale(1.0 / 4096.0);
+    let scale = k0
+        .center
+        .abs()
+        .max_element()
+        .max(k1.center.abs().max_element())
+        .max(1.0);
+    if pixel.to_f64() > scale * 1e-15 {
+        view.center = k0.center + (k1.center - k0.center) * w.to_f64();
+        view.center_text = if view.center == k1.center {
+            k1.text.clone()
+        } else if view.center == k0.center {
+            k0.text.clone()
+        } else {
+            [String::new(), String::new()]
+        };
+        return;
+    }
+    let bits = precise::precision_for(pixel);
+    let point = |k: &KeyedCenter| {
+        let mut v = view.clone();
+        k.apply(&mut v);
+        v.precise_center(bits)
+    };
+    let (c0, c1) = (point(k0), point(k1));
+    // From the nearer key, so the offset keeps its relative precision.
+    let (from, to, share) = if w.total_cmp(rest).is_le() {
+        (&c0, &c1, w)
+    } else {
+        (&c1, &c0, rest)
+    };
+    let share = precise::from_floatexp(share, 64);
+    let moved: Vec<_> = (0..2)
+        .map(|a| {
+            let d = precise::sub(&to[a], &from[a], bits);
+            precise::add(&from[a], &precise::mul(&d, &share, bits), bits)
+        })
+        .collect();
+    view.set_precise_center(&[moved[0].clone(), moved[1].clone()]);
 }
 
 /// Key times and values of the keys that set a channel.
@@ -184,13 +252,19 @@ impl CameraPath {
             .collect();
 
         // Zoom in log space: the view shrinks by the same factor every second.
-        let (t, z) = channel(keys, |k| k.zoom.map(f64::ln));
+        let (t, z) = channel(keys, |k| k.zoom.map(FloatExp::ln));
         let log_zoom = (!t.is_empty()).then(|| scalar(&t, &z));
         let (t, r) = channel(keys, |k| k.rotation);
         let plane_rotation = (!t.is_empty()).then(|| scalar(&t, &r));
-        let centers: Vec<(f64, glam::DVec2)> = keys
+        let centers: Vec<KeyedCenter> = keys
             .iter()
-            .filter_map(|k| k.center.map(|c| (k.time, c)))
+            .filter_map(|k| {
+                k.center.map(|center| KeyedCenter {
+                    time: k.time,
+                    center,
+                    text: k.center_text.clone(),
+                })
+            })
             .collect();
 
         let mut path = CameraPath {
@@ -338,43 +412,41 @@ impl CameraPath {
         let zoom_at = |t: f64| {
             self.log_zoom
                 .as_ref()
-                .map_or(base.zoom, |c| c.eval(t).exp())
+                .map_or(base.zoom, |c| FloatExp::from_ln(c.eval(t)))
         };
         let zoom = zoom_at(tau);
-        let center = match self.centers.as_slice() {
-            [] => base.center,
-            [(_, c)] => *c,
-            cs => {
-                let i = cs.partition_point(|(t, _)| *t <= tau);
-                if i == 0 {
-                    cs[0].1
-                } else if i == cs.len() {
-                    cs[cs.len() - 1].1
-                } else {
-                    let ((t0, c0), (t1, c1)) = (cs[i - 1], cs[i]);
-                    let (z0, z1) = (zoom_at(t0), zoom_at(t1));
-                    let w = if (z0 / z1).ln().abs() > 1e-9 {
-                        (z0 - zoom) / (z0 - z1)
-                    } else {
-                        (tau - t0) / (t1 - t0)
-                    };
-                    c0 + (c1 - c0) * w.clamp(0.0, 1.0)
-                }
-            }
-        };
-        crate::plane::PlaneView {
-            center,
-            center_text: if center == base.center {
-                base.center_text.clone()
-            } else {
-                [String::new(), String::new()]
-            },
+        let mut view = crate::plane::PlaneView {
             zoom,
             rotation: self
                 .plane_rotation
                 .as_ref()
                 .map_or(base.rotation, |c| c.eval(tau)),
+            ..base.clone()
+        };
+        let cs = self.centers.as_slice();
+        let i = cs.partition_point(|k| k.time <= tau);
+        match (cs.len(), i) {
+            (0, _) => {}
+            (1, _) | (_, 0) => cs[0].apply(&mut view),
+            (n, i) if i == n => cs[n - 1].apply(&mut view),
+            (_, i) => {
+                let (k0, k1) = (&cs[i - 1], &cs[i]);
+                let (z0, z1) = (zoom_at(k0.time), zoom_at(k1.time));
+                // The share of the way still to go, 1 - w, is what a deep zoom needs to full
+                // relative precision near the deeper key; both are kept.
+                let (w, rest) = if (z0.ln() - z1.ln()).abs() > 1e-9 {
+                    let span = z0.sub(z1);
+                    (z0.sub(zoom).div(span), zoom.sub(z1).div(span))
+                } else {
+                    let w = (tau - k0.time) / (k1.time - k0.time);
+                    (FloatExp::from_f64(w), FloatExp::from_f64(1.0 - w))
+                };
+                let clamp01 = |v: FloatExp| v.max(FloatExp::ZERO).min(FloatExp::ONE);
+                let (w, rest) = (clamp01(w), clamp01(rest));
+                between(&mut view, k0, k1, w, rest);
+            }
         }
+        view
     }
 
     /// For the speed-based timings: playback time to key time such that the camera covers

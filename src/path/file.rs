@@ -64,7 +64,9 @@ pub struct Key {
     pub fov: Option<f64>,
     /// Plane kinds: the view's centre, height and rotation.
     pub center: Option<glam::DVec2>,
-    pub zoom: Option<f64>,
+    /// The centre as written (every digit, for deep zooms).
+    pub center_text: [String; 2],
+    pub zoom: Option<crate::deep::floatexp::FloatExp>,
     pub rotation: Option<f64>,
     pub ease: Ease,
     /// Fractal and look parameters, by name.
@@ -263,6 +265,16 @@ fn real_value(v: &DeValue<'_>) -> Option<f64> {
     }
 }
 
+/// A view height: any depth when written as text ("1e-1000").
+fn zoom_value(v: &DeValue<'_>) -> Option<crate::deep::floatexp::FloatExp> {
+    match v {
+        DeValue::String(s) => crate::plane::parse_zoom(s),
+        _ => real_value(v)
+            .filter(|z| *z > 0.0)
+            .map(crate::deep::floatexp::FloatExp::from_f64),
+    }
+}
+
 fn number(doc: &Document<'_>, v: &Spanned<DeValue<'_>>, name: &str) -> Result<f64, SourceError> {
     let x = f64::deserialize(ValueDeserializer::from(v.clone()))
         .map_err(|e| doc.error(v.span().start, format!("`{name}`: {}", e.message())))?;
@@ -364,18 +376,29 @@ fn parse_key(
                     .as_array()
                     .and_then(|a| a.iter().map(|v| real_value(v.get_ref())).collect());
                 match parts.as_deref() {
-                    Some([x, y]) => key.center = Some(glam::DVec2::new(*x, *y)),
+                    Some([x, y]) => {
+                        key.center = Some(glam::DVec2::new(*x, *y));
+                        let text = |i: usize| {
+                            value
+                                .get_ref()
+                                .as_array()
+                                .and_then(|a| match a.get(i)?.get_ref() {
+                                    DeValue::String(s) => Some(s.trim().to_string()),
+                                    _ => None,
+                                })
+                        };
+                        key.center_text =
+                            [text(0).unwrap_or_default(), text(1).unwrap_or_default()];
+                    }
                     _ => {
                         return Err(doc.error(at, "center must be two numbers or decimal strings"));
                     }
                 }
             }
             "zoom" => {
-                let zoom = real_value(value.get_ref())
-                    .filter(|z| *z > 0.0)
-                    .ok_or_else(|| {
-                        doc.error(at, "zoom must be a positive number or decimal string")
-                    })?;
+                let zoom = zoom_value(value.get_ref()).ok_or_else(|| {
+                    doc.error(at, "zoom must be a positive number or decimal string")
+                })?;
                 key.zoom = Some(zoom);
             }
             "rotation" => key.rotation = Some(number(doc, value, name_str)?),

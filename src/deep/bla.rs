@@ -1,0 +1,185 @@
+//! Bilinear approximation (BLA): a table of linear maps dz -> A dz + B dc that skip 2^k
+//! reference iterations at once, valid while |dz| is under a radius r. Built per frame on the
+//! CPU (the radii depend on the frame's largest |dc|), looked up per pixel on the GPU.
+//!
+//! One step at Z_m is A = 2 Z_m, B = 1 (0 for Julia sets), with the radius under which the
+//! dropped dz^2 term stays below `epsilon` of the kept ones. Level k merges pairs of level
+//! k-1: the step x then y is A = Ay Ax, B = Ay Bx + By, r = min(rx, (ry - |Bx| |dc|) / |Ax|).
+//! Entries of level k start at iterations m = 1 + j 2^k.
+
+use std::ops::{Add, Div, Mul, Sub};
+use bytemuck::{Pod, Zeroable};
+use glam::DVec2;
+
+use super::floatexp::{ComplexExp, FloatExp};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bla {
+    pub a: ComplexExp,
+    pub b: ComplexExp,
+    pub r: FloatExp,
+}
+
+/// Twin of `Bla` in shaders/fractals/mandelbrot-deep.wgsl: mantissas in f32, exponents in i32.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
+pub struct BlaGpu {
+    pub a: [f32; 2],
+    pub b: [f32; 2],
+    pub a_exp: i32,
+    pub b_exp: i32,
+    pub r: f32,
+    pub r_exp: i32,
+}
+
+fn exp32(e: i64) -> i32 {
+    e.clamp(-(1 << 30), 1 << 30) as i32
+}
+
+impl Bla {
+    pub fn to_gpu(&self) -> BlaGpu {
+        BlaGpu {
+            a: [self.a.re as f32, self.a.im as f32],
+            b: [self.b.re as f32, self.b.im as f32],
+            a_exp: exp32(self.a.exp),
+            b_exp: exp32(self.b.exp),
+            r: self.r.mantissa as f32,
+            r_exp: exp32(self.r.exp),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct BlaTable {
+    /// levels[k][j] skips 2^k iterations from m = 1 + j 2^k.
+    pub levels: Vec<Vec<Bla>>,
+    /// The largest |dc| the radii allow for.
+    pub dc_max: FloatExp,
+}
+
+/// Relative error allowed per skipped step: f32's unit roundoff, the precision of the deltas.
+pub const EPSILON: f64 = 1.0 / (1u64 << 24) as f64;
+
+impl BlaTable {
+    /// The table for `orbit` (Z_0 .. Z_M) and pixels with |dc| <= `dc_max`.
+    pub fn build(orbit: &[DVec2], dc_max: FloatExp, julia: bool) -> Self {
+        let m_len = orbit.len().saturating_sub(1);
+        let b1 = if julia {
+            ComplexExp::ZERO
+        } else {
+            ComplexExp::from_f64(1.0, 0.0)
+        };
+        let b_norm = if julia { 0.0 } else { 1.0 };
+        let dc = dc_max.to_f64();
+        let first: Vec<Bla> = (1..m_len)
+            .map(|m| {
+                let z = orbit[m];
+                let z_norm = z.length();
+                let a = ComplexExp::from_f64(2.0 * z.x, 2.0 * z.y);
+                let r = ((z_norm - b_norm * dc).max(0.0) / (2.0 * z_norm + 1.0)) * EPSILON;
+                Bla {
+                    a,
+                    b: b1,
+                    r: FloatExp::from_f64(r),
+                }
+            })
+            .collect();
+        let mut levels = vec![first];
+        while levels.last().is_some_and(|l| l.len() >= 2) {
+            let prev = levels.last().expect("non-empty");
+            let next: Vec<Bla> = prev
+                .chunks_exact(2)
+                .map(|pair| merge(&pair[0], &pair[1], dc_max))
+                .collect();
+            levels.push(next);
+        }
+        BlaTable { levels, dc_max }
+    }
+
+    /// The longest step usable at reference iteration `m` for a delta of size `dz` that does
+    /// not go past `room` iterations: (the map, its length).
+    pub fn lookup(&self, m: usize, dz: FloatExp, room: usize) -> Option<(&Bla, usize)> {
+        if m == 0 || self.levels.is_empty() {
+            return None;
+        }
+        let aligned = if m == 1 {
+            self.levels.len() - 1
+        } else {
+            ((m - 1).trailing_zeros() as usize).min(self.levels.len() - 1)
+        };
+        (0..=aligned).rev().find_map(|k| {
+            let len = 1usize << k;
+            let entry = self.levels[k].get((m - 1) >> k)?;
+            (len <= room && dz.total_cmp(entry.r).is_lt()).then_some((entry, len))
+        })
+    }
+
+    /// The flattened table for the GPU and each level's offset into it.
+    pub fn to_gpu(&self) -> (Vec<BlaGpu>, Vec<u32>) {
+        let mut flat = Vec::with_capacity(self.levels.iter().map(Vec::len).sum());
+        let mut offsets = Vec::with_capacity(self.levels.len());
+        for level in &self.levels {
+            offsets.push(flat.len() as u32);
+            flat.extend(level.iter().map(Bla::to_gpu));
+        }
+        (flat, offsets)
+    }
+}
+
+/// Step `x`, then step `y`.
+fn merge(x: &Bla, y: &Bla, dc_max: FloatExp) -> Bla {
+    let a = y.a.mul(x.a);
+    let b = y.a.mul(x.b).add(y.b);
+    let x_a = x.a.norm();
+    let x_b = x.b.norm();
+    let room = y.r.sub(x_b.mul(dc_max)).max(FloatExp::ZERO);
+    let r = if x_a.is_zero() {
+        x.r
+    } else {
+        x.r.min(room.div(x_a))
+    };
+    Bla { a, b, r }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merged_steps_compose_the_single_steps() {
+        // A short orbit; deltas far below every radius follow the linear map exactly.
+        let c = DVec2::new(-0.1, 0.65);
+        let mut orbit = vec![DVec2::ZERO];
+        for _ in 0..40 {
+            let z = *orbit.last().unwrap();
+            orbit.push(DVec2::new(z.x * z.x - z.y * z.y, 2.0 * z.x * z.y) + c);
+        }
+        let dc_max = FloatExp::from_f64(1e-30);
+        let table = BlaTable::build(&orbit, dc_max, false);
+        assert_eq!(table.levels[0].len(), 39);
+        assert_eq!(table.levels[3].len(), 4);
+        let entry = &table.levels[3][1]; // iterations 9 .. 17
+        let mut a = ComplexExp::from_f64(1.0, 0.0);
+        let mut b = ComplexExp::ZERO;
+        for z in &orbit[9..17] {
+            let step = ComplexExp::from_f64(2.0 * z.x, 2.0 * z.y);
+            a = step.mul(a);
+            b = step.mul(b).add(ComplexExp::from_f64(1.0, 0.0));
+        }
+        let close = |p: ComplexExp, q: ComplexExp| {
+            let d = p.add(ComplexExp::new(-q.re, -q.im, q.exp)).norm();
+            d.log2() < q.norm().log2() - 40.0
+        };
+        assert!(close(entry.a, a) && close(entry.b, b));
+        // Radii shrink as steps grow; lookups respect alignment and the room left.
+        assert!(table.levels[3][1].r.total_cmp(table.levels[0][8].r).is_le());
+        let tiny = FloatExp::from_f64(1e-40);
+        assert_eq!(table.lookup(9, tiny, 100).map(|(_, l)| l), Some(8));
+        assert_eq!(table.lookup(9, tiny, 5).map(|(_, l)| l), Some(4));
+        assert_eq!(table.lookup(10, tiny, 100).map(|(_, l)| l), Some(1));
+        assert!(table.lookup(9, FloatExp::from_f64(1.0), 100).is_none());
+        let (flat, offsets) = table.to_gpu();
+        assert_eq!(offsets[1] as usize, 39);
+        assert_eq!(flat[offsets[3] as usize + 1], entry.to_gpu());
+    }
+}
