@@ -3,7 +3,9 @@
 // ahead with bilinear approximation (BLA) where it is valid, and rebasing onto the start of the
 // orbit when z = Z + dz comes nearer 0 than dz (Zhuoran), so no pixel glitches.
 // Numbers below f32's range are (mantissa, exponent) pairs: dz = w 2^s, the derivative
-// d 2^t, dc = (pixel offset) 2^unit_exp. CPU twin: src/deep/perturb.rs.
+// d 2^t, dc = (pixel offset) 2^unit_exp. Mantissas are `real`: f32, or f64 (53 bits, for
+// views where 24 bits are not enough, such as beside minibrots). Composed after
+// `alias real = f32|f64;`. CPU twin: src/deep/perturb.rs.
 
 // Twin of `gpu::deep::DeepUniform`.
 struct FractalParams {
@@ -31,11 +33,11 @@ struct FractalParams {
 
 // Twin of `deep::bla::BlaGpu`: dz -> a 2^a_exp dz + b 2^b_exp dc while |dz| < r 2^r_exp.
 struct Bla {
-    a: vec2<f32>,
-    b: vec2<f32>,
+    a: vec2<real>,
+    b: vec2<real>,
     a_exp: i32,
     b_exp: i32,
-    r: f32,
+    r: real,
     r_exp: i32,
 }
 
@@ -43,8 +45,8 @@ struct Bla {
 // Twin of `gpu::deep::OrbitPoint`: Z as f32 (for |z| tests), and as mantissa and exponent
 // (for products: near a nucleus Z comes far closer to 0 than f32 reaches).
 struct OrbitPoint {
-    z: vec2<f32>,
-    m: vec2<f32>,
+    z: vec2<real>,
+    m: vec2<real>,
     e: i32,
     _pad: i32,
 }
@@ -61,8 +63,8 @@ struct Escape {
     slope: vec2<f32>,
 }
 
-fn cmul(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
-    return vec2<f32>(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
+fn cmul(a: vec2<real>, b: vec2<real>) -> vec2<real> {
+    return vec2<real>(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
 }
 
 // 2^e for e in [-126, 127] (0 below), built from its bits: ldexp and frexp become library
@@ -73,70 +75,147 @@ fn pow2(e: i32) -> f32 {
 
 // x 2^e for any e: exponents past f32's range saturate (to 0 below, to 2^127 above). Two
 // factors, so x 2^e stays exact wherever the result is a normal f32.
-fn scale2(x: vec2<f32>, e: i32) -> vec2<f32> {
+fn scale2(x: vec2<real>, e: i32) -> vec2<real> {
     let c = clamp(e, -252, 254);
-    let h = c / 2;
-    return x * pow2(h) * pow2(c - h);
+    let h = c >> 1u;
+    return x * real(pow2(h)) * real(pow2(c - h));
 }
 
-fn scale1(x: f32, e: i32) -> f32 {
+fn scale1(x: real, e: i32) -> real {
     let c = clamp(e, -252, 254);
-    let h = c / 2;
-    return x * pow2(h) * pow2(c - h);
+    let h = c >> 1u;
+    return x * real(pow2(h)) * real(pow2(c - h));
 }
 
 // A (mantissa, exponent) pair with the larger component's magnitude in [0.5, 1).
 struct Scaled {
-    m: vec2<f32>,
+    m: vec2<real>,
     e: i32,
 }
 
 // The power of two that brings the larger component of m into [0.5, 1); very negative for 0
 // (and for subnormals, far below any term that matters).
-fn magnitude(m: vec2<f32>) -> i32 {
-    let big = max(abs(m.x), abs(m.y));
+fn magnitude(m: vec2<real>) -> i32 {
+    // Mantissas and sums of them stay well inside f32's range, so f32 reads the exponent.
+    let big = f32(max(abs(m.x), abs(m.y)));
     let biased = i32((bitcast<u32>(big) >> 23u) & 0xffu);
     // big = 1.f 2^(biased - 127) = 0.1f 2^(biased - 126).
     return select(biased - 126, -1000000, biased == 0);
 }
 
-fn normalized(m: vec2<f32>, e: i32) -> Scaled {
+fn normalized(m: vec2<real>, e: i32) -> Scaled {
     let shift = magnitude(m);
     if shift == -1000000 {
-        return Scaled(vec2<f32>(0.0), e);
+        return Scaled(vec2<real>(0.0), e);
     }
     return Scaled(scale2(m, -shift), e + shift);
 }
 
 // a 2^ea + b 2^eb + c 2^ec, aligned on the largest term actually present (a zero or tiny
 // term must not drag the others below f32's range).
-fn sum3(a: vec2<f32>, ea: i32, b: vec2<f32>, eb: i32, c: vec2<f32>, ec: i32) -> Scaled {
+fn sum3(a: vec2<real>, ea: i32, b: vec2<real>, eb: i32, c: vec2<real>, ec: i32) -> Scaled {
     let top = max(max(ea + magnitude(a), eb + magnitude(b)), ec + magnitude(c));
     return normalized(scale2(a, ea - top) + scale2(b, eb - top) + scale2(c, ec - top), top);
 }
 
-fn sum(a: vec2<f32>, ea: i32, b: vec2<f32>, eb: i32) -> Scaled {
-    return sum3(a, ea, b, eb, vec2<f32>(0.0), 0);
+fn sum(a: vec2<real>, ea: i32, b: vec2<real>, eb: i32) -> Scaled {
+    return sum3(a, ea, b, eb, vec2<real>(0.0), 0);
 }
 
 fn level_start(k: u32) -> u32 {
     return fractal.level_start[k / 4u][k % 4u];
 }
 
+// The longest BLA step at reference iteration m that admits |dz| = sqrt(dz2) 2^e and fits in
+// `room` iterations: its index in `bla` (or -1) and length.
+struct Skip {
+    index: i32,
+    len: u32,
+}
+
+fn find_skip(m: u32, room: u32, dz2: real, e: i32) -> Skip {
+    if m == 0u || fractal.levels == 0u {
+        return Skip(-1, 0u);
+    }
+    let last = fractal.orbit_last;
+    // Level k entries start at 1 + j 2^k: the levels aligned at m.
+    var k = min(select(countTrailingZeros(m - 1u), 31u, m == 1u), fractal.levels - 1u);
+    loop {
+        let len = 1u << k;
+        let j = (m - 1u) >> k;
+        if j < ((last - 1u) >> k) && len <= room {
+            let index = level_start(k) + j;
+            let r = scale1(bla[index].r, bla[index].r_exp - e);
+            if dz2 < r * r {
+                return Skip(i32(index), len);
+            }
+        }
+        if k == 0u {
+            return Skip(-1, 0u);
+        }
+        k = k - 1u;
+    }
+    return Skip(-1, 0u);
+}
+
+// Smooth count, distance in pixels and slope of an escaped pixel; `d` is the derivative
+// with respect to dc in units (2^unit_exp), `d_exp` its exponent.
+fn escaped(n: u32, z_real: vec2<real>, d_real: vec2<real>, d_exp: i32) -> Escape {
+    let z = vec2<f32>(z_real);
+    // The derivative's mantissa, brought near 1 first so f32 holds it.
+    let d_norm = normalized(d_real, d_exp);
+    let d = vec2<f32>(d_norm.m);
+    let r2 = dot(z, z);
+    let log_r = 0.5 * log(r2);
+    let count = f32(n) - log2(log_r);
+    var distance = 0.0;
+    var slope = vec2<f32>(0.0);
+    let d_len = length(d);
+    if fractal.derivative != 0u && d_len > 0.0 {
+        // |z| ln|z| / |dz/dc|, over the pixel size |axis_x| 2^unit_exp.
+        let plane = sqrt(r2) * log_r / (d_len * length(fractal.axis_x));
+        distance = f32(scale1(real(plane), -d_norm.e));
+        let zn = normalize(z);
+        let dn = vec2<f32>(d.x, -d.y) / d_len;
+        slope = vec2<f32>(zn.x * dn.x - zn.y * dn.y, zn.x * dn.y + zn.y * dn.x);
+    }
+    return Escape(max(count, 0.0), distance, slope);
+}
+
+// Deltas and derivatives start far below f32's range and grow; while small they are carried
+// as (mantissa, exponent) pairs (the scaled phase), and once in range as plain f32 (the plain
+// phase, a few times cheaper per step). dc is then dropped where it is below f32's range: it is
+// 2^60 and more smaller than dz there.
+const PLAIN_FROM: i32 = -60;
+// Below this |dz|^2 the plain phase hands back to the scaled one (2^-120: deltas keep 2^60 of
+// headroom over f32's smallest normal number for dz^2 and Z dz).
+const PLAIN_MIN2: f32 = 7.52316e-37;
+// Single steps per block in the plain phase.
+const BLOCK: u32 = 8u;
+
 fn pixel_escape(offset: vec2<f32>) -> Escape {
-    let dc = fractal.offset + fractal.axis_x * offset.x + fractal.axis_y * offset.y;
+    let dc = vec2<real>(fractal.offset) + vec2<real>(fractal.axis_x) * real(offset.x)
+        + vec2<real>(fractal.axis_y) * real(offset.y);
     let ue = fractal.unit_exp;
     let julia = fractal.julia != 0u;
     let track = fractal.derivative != 0u;
     // The Mandelbrot set adds dc every step; a Julia set starts from it instead.
-    let add = select(1.0, 0.0, julia);
-    var dz = normalized(vec2<f32>(0.0), ue);
-    var der = Scaled(vec2<f32>(0.0), 0);
+    let add = real(select(1.0, 0.0, julia));
+    // Below 2^-200 they are negligible beside plain deltas (at least 2^-60).
+    let dc_plain = select(scale2(dc, ue) * add, vec2<real>(0.0), ue < -200);
+    let unit_plain = select(scale1(add, ue), real(0.0), ue < -200);
+    // Scaled phase: dz = dz.m 2^dz.e; d = dz/dc in units, d.m 2^d.e.
+    var dz = normalized(vec2<real>(0.0), ue);
+    var der = Scaled(vec2<real>(0.0), 0);
     if julia {
         dz = normalized(dc, ue);
-        der = Scaled(vec2<f32>(0.5, 0.0), 1);
+        der = Scaled(vec2<real>(0.5, 0.0), 1);
     }
-    var z = orbit[0].z + scale2(dz.m, dz.e);
+    // Plain phase.
+    var plain = false;
+    var zcur = vec2<real>(0.0);
+    var pz = vec2<real>(0.0);
+    var pd = vec2<real>(0.0);
     var m = 0u;
     var n = 0u;
     let last = fractal.orbit_last;
@@ -145,41 +224,82 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
         if n >= limit {
             break;
         }
-        var skipped = false;
-        if m > 0u && fractal.levels > 0u {
-            // The longest aligned step whose radius admits |dz| and that fits the limit.
-            var k = min(select(countTrailingZeros(m - 1u), 31u, m == 1u), fractal.levels - 1u);
-            let room = limit - n;
-            let dz2 = dot(dz.m, dz.m);
-            loop {
-                let len = 1u << k;
-                let j = (m - 1u) >> k;
-                if j < ((last - 1u) >> k) && len <= room {
-                    let e = bla[level_start(k) + j];
-                    let r = scale1(e.r, e.r_exp - dz.e);
-                    if dz2 < r * r {
-                        if track {
-                            der = sum(cmul(e.a, der.m), e.a_exp + der.e, e.b * add, e.b_exp);
-                        }
-                        dz = sum(cmul(e.a, dz.m), e.a_exp + dz.e, cmul(e.b, dc) * add, e.b_exp + ue);
-                        m = m + len;
-                        n = n + len;
-                        skipped = true;
-                        break;
-                    }
+        if plain {
+            let skip = find_skip(m, limit - n, dot(pz, pz), 0);
+            if skip.index >= 0 {
+                let e = bla[skip.index];
+                if track {
+                    pd = scale2(cmul(e.a, pd), e.a_exp) + scale2(e.b, e.b_exp + ue) * add;
                 }
-                if k == 0u {
-                    break;
+                pz = scale2(cmul(e.a, pz), e.a_exp) + scale2(cmul(e.b, dc), e.b_exp + ue) * add;
+                m = m + skip.len;
+                n = n + skip.len;
+            } else {
+                // A block of single steps in a loop of fixed length (data-dependent loops
+                // cost far more per trip on SIMD drivers such as lavapipe), frozen at the
+                // first step that escapes, needs a rebase or ends the reference.
+                var stop = false;
+                for (var j = 0u; j < BLOCK; j = j + 1u) {
+                    let zr = zcur;
+                    let npd = 2.0 * cmul(zr + pz, pd) + vec2<real>(unit_plain, 0.0);
+                    let npz = cmul(2.0 * zr + pz, pz) + dc_plain;
+                    let nm = min(m + 1u, last);
+                    let next = orbit[nm].z;
+                    let z = next + npz;
+                    let r2 = dot(z, z);
+                    let go = !stop;
+                    pz = select(pz, npz, go);
+                    pd = select(pd, npd, go);
+                    zcur = select(zcur, next, go);
+                    m = select(m, nm, go);
+                    n = n + u32(go);
+                    let small = dot(npz, npz) < real(PLAIN_MIN2);
+                    stop = stop || r2 > real(fractal.bailout2) || r2 < dot(npz, npz) || nm == last
+                        || n >= limit || small;
                 }
-                k = k - 1u;
             }
+            zcur = orbit[m].z;
+            let z = zcur + pz;
+            let r2 = dot(z, z);
+            if r2 > real(fractal.bailout2) {
+                return escaped(n, z, pd, 0);
+            }
+            if m == last || r2 < dot(pz, pz) {
+                // The full z, exactly: near a nucleus Z itself is below f32's range.
+                let zr = orbit[m];
+                let full = sum(zr.m, zr.e, pz, 0);
+                m = 0u;
+                zcur = orbit[0].z;
+                if full.e > PLAIN_FROM {
+                    pz = scale2(full.m, full.e);
+                } else {
+                    plain = false;
+                    dz = full;
+                    der = normalized(pd, 0);
+                }
+            } else if dot(pz, pz) < real(PLAIN_MIN2) {
+                // Shrunk out of f32's comfortable range: back to mantissa and exponent.
+                plain = false;
+                dz = normalized(pz, 0);
+                der = normalized(pd, 0);
+            }
+            continue;
         }
-        if !skipped {
+        let skip = find_skip(m, limit - n, dot(dz.m, dz.m), dz.e);
+        if skip.index >= 0 {
+            let e = bla[skip.index];
+            if track {
+                der = sum(cmul(e.a, der.m), e.a_exp + der.e, e.b * add, e.b_exp + ue);
+            }
+            dz = sum(cmul(e.a, dz.m), e.a_exp + dz.e, cmul(e.b, dc) * add, e.b_exp + ue);
+            m = m + skip.len;
+            n = n + skip.len;
+        } else {
             let zr = orbit[m];
             if track {
-                // d(z^2 + c) = 2 z dz (+ dc): the full z, before the step.
+                // d(z^2 + c) = 2 z d (+ 1): the full z, before the step.
                 let full = sum(zr.m, zr.e, dz.m, dz.e);
-                der = sum(2.0 * cmul(full.m, der.m), full.e + der.e, vec2<f32>(add, 0.0), 0);
+                der = sum(2.0 * cmul(full.m, der.m), full.e + der.e, vec2<real>(add, 0.0), ue);
             }
             // dz -> 2 Z dz + dz^2 + dc.
             dz = sum3(
@@ -190,26 +310,25 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
             m = m + 1u;
             n = n + 1u;
         }
-        let delta = scale2(dz.m, dz.e);
-        z = orbit[m].z + delta;
-        let r2 = dot(z, z);
-        if r2 > fractal.bailout2 {
-            let log_r = 0.5 * log(r2);
-            let count = f32(n) - log2(log_r);
-            var distance = 0.0;
-            var slope = vec2<f32>(0.0);
-            let d_len = length(der.m);
-            if track && d_len > 0.0 {
-                // |z| ln|z| / |dz/dc|, in pixels (|axis_x| 2^unit_exp plane units each).
-                let plane = sqrt(r2) * log_r / (d_len * length(fractal.axis_x));
-                distance = scale1(plane, -der.e - ue);
-                slope = cmul(normalize(z), vec2<f32>(der.m.x, -der.m.y) / d_len);
-            }
-            return Escape(max(count, 0.0), distance, slope);
+        // The full z from the exact parts: near a nucleus it is far below the range of
+        // `real`, and so may dz be; compare them as mantissas and exponents.
+        let zr = orbit[m];
+        let full = sum(zr.m, zr.e, dz.m, dz.e);
+        let z = scale2(full.m, full.e);
+        if dot(z, z) > real(fractal.bailout2) {
+            return escaped(n, z, der.m, der.e);
         }
-        if m == last || r2 < dot(delta, delta) {
-            dz = normalized(z, 0);
+        let nearer = dot(full.m, full.m) < scale1(dot(dz.m, dz.m), 2 * (dz.e - full.e));
+        if m == last || nearer {
+            dz = full;
             m = 0u;
+        }
+        // In range for plain f32 (the derivative too, when tracked)?
+        if dz.e > PLAIN_FROM && (!track || (der.e > -100 && der.e < 100)) {
+            plain = true;
+            zcur = orbit[m].z;
+            pz = scale2(dz.m, dz.e);
+            pd = scale2(der.m, der.e);
         }
     }
     return Escape(-1.0, 0.0, vec2<f32>(0.0));

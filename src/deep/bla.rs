@@ -7,9 +7,9 @@
 //! k-1: the step x then y is A = Ay Ax, B = Ay Bx + By, r = min(rx, (ry - |Bx| |dc|) / |Ax|).
 //! Entries of level k start at iterations m = 1 + j 2^k.
 
-use std::ops::{Add, Div, Mul, Sub};
 use bytemuck::{Pod, Zeroable};
 use glam::DVec2;
+use std::ops::{Add, Div, Mul, Sub};
 
 use super::floatexp::{ComplexExp, FloatExp};
 
@@ -20,7 +20,8 @@ pub struct Bla {
     pub r: FloatExp,
 }
 
-/// Twin of `Bla` in shaders/fractals/mandelbrot-deep.wgsl: mantissas in f32, exponents in i32.
+/// Twin of `Bla` in shaders/fractals/mandelbrot-deep.wgsl with `real = f32`: mantissas in f32,
+/// exponents in i32.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
 pub struct BlaGpu {
@@ -32,11 +33,36 @@ pub struct BlaGpu {
     pub r_exp: i32,
 }
 
+/// Twin of `Bla` with `real = f64` (WGSL aligns the f64 pairs to 16 bytes).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
+pub struct BlaGpu64 {
+    pub a: [f64; 2],
+    pub b: [f64; 2],
+    pub a_exp: i32,
+    pub b_exp: i32,
+    pub r: f64,
+    pub r_exp: i32,
+    pub _pad: [i32; 3],
+}
+
 fn exp32(e: i64) -> i32 {
     e.clamp(-(1 << 30), 1 << 30) as i32
 }
 
 impl Bla {
+    pub fn to_gpu64(&self) -> BlaGpu64 {
+        BlaGpu64 {
+            a: [self.a.re, self.a.im],
+            b: [self.b.re, self.b.im],
+            a_exp: exp32(self.a.exp),
+            b_exp: exp32(self.b.exp),
+            r: self.r.mantissa,
+            r_exp: exp32(self.r.exp),
+            _pad: [0; 3],
+        }
+    }
+
     pub fn to_gpu(&self) -> BlaGpu {
         BlaGpu {
             a: [self.a.re as f32, self.a.im as f32],
@@ -57,12 +83,19 @@ pub struct BlaTable {
     pub dc_max: FloatExp,
 }
 
-/// Relative error allowed per skipped step: f32's unit roundoff, the precision of the deltas.
-pub const EPSILON: f64 = 1.0 / (1u64 << 24) as f64;
+/// Relative error allowed per skipped step: the unit roundoff of the deltas' mantissas.
+pub fn epsilon(f64_mantissas: bool) -> f64 {
+    if f64_mantissas {
+        2f64.powi(-53)
+    } else {
+        2f64.powi(-24)
+    }
+}
 
 impl BlaTable {
-    /// The table for `orbit` (Z_0 .. Z_M) and pixels with |dc| <= `dc_max`.
-    pub fn build(orbit: &[DVec2], dc_max: FloatExp, julia: bool) -> Self {
+    /// The table for `orbit` (Z_0 .. Z_M) and pixels with |dc| <= `dc_max`, for deltas whose
+    /// relative precision is `epsilon`.
+    pub fn build(orbit: &[DVec2], dc_max: FloatExp, julia: bool, epsilon: f64) -> Self {
         let m_len = orbit.len().saturating_sub(1);
         let b1 = if julia {
             ComplexExp::ZERO
@@ -76,7 +109,7 @@ impl BlaTable {
                 let z = orbit[m];
                 let z_norm = z.length();
                 let a = ComplexExp::from_f64(2.0 * z.x, 2.0 * z.y);
-                let r = ((z_norm - b_norm * dc).max(0.0) / (2.0 * z_norm + 1.0)) * EPSILON;
+                let r = ((z_norm - b_norm * dc).max(0.0) / (2.0 * z_norm + 1.0)) * epsilon;
                 Bla {
                     a,
                     b: b1,
@@ -116,11 +149,20 @@ impl BlaTable {
 
     /// The flattened table for the GPU and each level's offset into it.
     pub fn to_gpu(&self) -> (Vec<BlaGpu>, Vec<u32>) {
+        self.flatten(Bla::to_gpu)
+    }
+
+    /// The same with f64 mantissas.
+    pub fn to_gpu64(&self) -> (Vec<BlaGpu64>, Vec<u32>) {
+        self.flatten(Bla::to_gpu64)
+    }
+
+    fn flatten<T>(&self, pack: impl Fn(&Bla) -> T) -> (Vec<T>, Vec<u32>) {
         let mut flat = Vec::with_capacity(self.levels.iter().map(Vec::len).sum());
         let mut offsets = Vec::with_capacity(self.levels.len());
         for level in &self.levels {
             offsets.push(flat.len() as u32);
-            flat.extend(level.iter().map(Bla::to_gpu));
+            flat.extend(level.iter().map(&pack));
         }
         (flat, offsets)
     }
@@ -155,7 +197,7 @@ mod tests {
             orbit.push(DVec2::new(z.x * z.x - z.y * z.y, 2.0 * z.x * z.y) + c);
         }
         let dc_max = FloatExp::from_f64(1e-30);
-        let table = BlaTable::build(&orbit, dc_max, false);
+        let table = BlaTable::build(&orbit, dc_max, false, epsilon(false));
         assert_eq!(table.levels[0].len(), 39);
         assert_eq!(table.levels[3].len(), 4);
         let entry = &table.levels[3][1]; // iterations 9 .. 17

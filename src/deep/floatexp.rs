@@ -97,14 +97,6 @@ impl FloatExp {
         FloatExp::new((l2 - whole).exp2(), whole as i64)
     }
 
-
-
-
-
-
-
-
-
     pub fn scale(self, f: f64) -> Self {
         FloatExp::new(self.mantissa * f, self.exp)
     }
@@ -200,10 +192,6 @@ impl ComplexExp {
     pub fn from_f64(re: f64, im: f64) -> Self {
         ComplexExp::new(re, im, 0)
     }
-
-
-
-
 
     pub fn norm(self) -> FloatExp {
         FloatExp::new(self.re.hypot(self.im), self.exp)

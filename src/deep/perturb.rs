@@ -7,8 +7,8 @@
 //! runs out, it rebases (Zhuoran): dz = z, m = 0. That keeps the delta small relative to
 //! the orbit it follows, so no pixel glitches and one reference serves the whole frame.
 
-use std::ops::{Add, Mul};
 use glam::DVec2;
+use std::ops::{Add, Mul};
 
 use super::bla::BlaTable;
 use super::floatexp::ComplexExp;
@@ -74,4 +74,49 @@ pub fn escape(
         iterations: None,
         radius: 0.0,
     }
+}
+
+#[cfg(test)]
+pub fn escape_stats(
+    orbit: &[DVec2],
+    bla: &BlaTable,
+    dc: ComplexExp,
+    limit: u32,
+    bailout: f64,
+    julia: bool,
+) -> (u32, u32, u32, u32, bool) {
+    let last = orbit.len() - 1;
+    let (mut dz, add) = if julia {
+        (dc, ComplexExp::ZERO)
+    } else {
+        (ComplexExp::ZERO, dc)
+    };
+    let (mut m, mut n) = (0usize, 0u32);
+    let (mut b, mut s, mut r) = (0, 0, 0);
+    while n < limit {
+        let room = (limit - n) as usize;
+        if let Some((step, len)) = bla.lookup(m, dz.norm(), room) {
+            dz = step.a.mul(dz).add(step.b.mul(add));
+            m += len;
+            n += len as u32;
+            b += 1;
+        } else {
+            let z_ref = at(orbit[m]);
+            let two_z = ComplexExp::new(2.0 * z_ref.re, 2.0 * z_ref.im, z_ref.exp);
+            dz = two_z.add(dz).mul(dz).add(add);
+            m += 1;
+            n += 1;
+            s += 1;
+        }
+        let z = at(orbit[m]).add(dz);
+        if z.norm().to_f64().powi(2) > bailout * bailout {
+            return (b, s, r, n, false);
+        }
+        if m == last || z.norm().total_cmp(dz.norm()).is_lt() {
+            dz = z;
+            m = 0;
+            r += 1;
+        }
+    }
+    (b, s, r, n, true)
 }

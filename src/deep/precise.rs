@@ -85,6 +85,10 @@ pub fn mul(a: &BigFloat, b: &BigFloat, bits: usize) -> BigFloat {
     a.mul(b, bits, ROUNDING)
 }
 
+pub fn div(a: &BigFloat, b: &BigFloat, bits: usize) -> BigFloat {
+    a.div(b, bits, ROUNDING)
+}
+
 /// `a * f` for an f64 `f`.
 pub fn mul_f64(a: &BigFloat, f: f64, bits: usize) -> BigFloat {
     a.mul(&BigFloat::from_f64(f, 64), bits, ROUNDING)

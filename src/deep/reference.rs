@@ -150,6 +150,30 @@ pub fn escape_count(
     run.escaped.then_some(run.count)
 }
 
+/// The nucleus of period `period` that Newton's method reaches from the real `start` (real
+/// nuclei: the centres of the minibrots on the real axis), at `bits` precision. None when it
+/// does not converge.
+pub fn real_nucleus(start: &BigFloat, period: u32, bits: usize) -> Option<BigFloat> {
+    let mut c = start.clone();
+    let one = precise::from_f64(1.0, bits);
+    for _ in 0..200 {
+        let (mut z, mut d) = (zero(bits), zero(bits));
+        for _ in 0..period {
+            // d/dc (z^2 + c) = 2 z d + 1.
+            let two_z = precise::mul_f64(&z, 2.0, bits);
+            d = precise::add(&precise::mul(&two_z, &d, bits), &one, bits);
+            z = precise::add(&precise::mul(&z, &z, bits), &c, bits);
+        }
+        let step = precise::div(&z, &d, bits);
+        c = precise::sub(&c, &step, bits);
+        let (s, cf) = (precise::to_floatexp(&step), precise::to_floatexp(&c));
+        if step.is_zero() || s.abs().log2() < cf.abs().log2() - bits as f64 + 8.0 {
+            return Some(c);
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,8 @@ pub struct Mandelbrot {
     pub bailout: f64,
     /// Render the Julia set of this constant instead (keyable as julia_x, julia_y).
     pub julia: Option<[f64; 2]>,
+    /// Deep zoom: the mantissas of the per-pixel deltas ("single" or "double").
+    pub precision: crate::deep::Precision,
 }
 
 impl Default for Mandelbrot {
@@ -26,6 +28,7 @@ impl Default for Mandelbrot {
             iterations: 1000,
             bailout: 256.0,
             julia: None,
+            precision: crate::deep::Precision::Single,
         }
     }
 }
@@ -185,6 +188,7 @@ impl Formula for Mandelbrot {
             iterations: self.iterations as u32,
             bailout: self.bailout,
             julia: self.julia,
+            precision: self.precision,
         })
     }
 
@@ -229,7 +233,11 @@ impl Formula for Mandelbrot {
     }
 
     fn fixed_toml(&self) -> String {
-        julia::fixed_toml(self.kind(), self.julia)
+        let mut s = julia::fixed_toml(self.kind(), self.julia);
+        if self.precision != crate::deep::Precision::Single {
+            s += &format!("precision = \"{}\"\n", self.precision.name());
+        }
+        s
     }
 
     fn clone_box(&self) -> Box<dyn Formula> {

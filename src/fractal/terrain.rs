@@ -61,6 +61,7 @@ impl Terrain {
             iterations: self.iterations,
             bailout: 256.0,
             julia: self.julia,
+            ..Default::default()
         }
     }
 

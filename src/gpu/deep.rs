@@ -43,6 +43,28 @@ pub struct OrbitPoint {
     pub _pad: i32,
 }
 
+/// Twin of `OrbitPoint` with `real = f64`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
+pub struct OrbitPoint64 {
+    pub z: [f64; 2],
+    pub m: [f64; 2],
+    pub e: i32,
+    pub _pad: [i32; 3],
+}
+
+impl OrbitPoint64 {
+    pub fn new(z: glam::DVec2) -> Self {
+        let c = crate::deep::floatexp::ComplexExp::from_f64(z.x, z.y);
+        OrbitPoint64 {
+            z: [z.x, z.y],
+            m: [c.re, c.im],
+            e: c.exp as i32,
+            _pad: [0; 3],
+        }
+    }
+}
+
 impl OrbitPoint {
     pub fn new(z: glam::DVec2) -> Self {
         let c = crate::deep::floatexp::ComplexExp::from_f64(z.x, z.y);
@@ -75,6 +97,8 @@ pub struct DeepState {
     reference: Option<ReferenceOrbit>,
     table: Option<BlaTable>,
     level_start: Vec<u32>,
+    /// Whether the buffers hold f64 mantissas.
+    f64: bool,
     pub stats: DeepStats,
 }
 
@@ -95,20 +119,27 @@ impl DeepState {
             reference: None,
             table: None,
             level_start: Vec::new(),
+            f64: false,
             stats: DeepStats::default(),
         }
     }
 
     /// Makes the reference and table valid for every sample and returns each sample's
-    /// uniform block.
+    /// uniform block; `f64`: for the shader with f64 mantissas.
     pub fn prepare(
         &mut self,
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         samples: &[Sample<'_>],
-        width: u32,
-        height: u32,
+        (width, height): (u32, u32),
+        f64: bool,
     ) -> Result<Vec<Vec<u8>>> {
+        if f64 != self.f64 {
+            // The buffers' layout changes with the mantissas.
+            self.reference = None;
+            self.table = None;
+            self.f64 = f64;
+        }
         let scene = samples[0].scene;
         let mut iteration = scene.fractal.perturbation().ok_or_else(|| {
             Error::InvalidArgument(format!(
@@ -170,7 +201,16 @@ impl DeepState {
                 iteration.julia,
                 None,
             );
-            let size = (reference.orbit.len() * std::mem::size_of::<OrbitPoint>()) as u64;
+            let packed: Vec<u8> = if f64 {
+                let points: Vec<OrbitPoint64> =
+                    reference.orbit.iter().map(|&z| OrbitPoint64::new(z)).collect();
+                bytemuck::cast_slice(&points).to_vec()
+            } else {
+                let points: Vec<OrbitPoint> =
+                    reference.orbit.iter().map(|&z| OrbitPoint::new(z)).collect();
+                bytemuck::cast_slice(&points).to_vec()
+            };
+            let size = packed.len() as u64;
             if size > limits.max_storage_buffer_binding_size {
                 return Err(Error::Gpu(format!(
                     "a reference orbit of {} iterations ({size} bytes) exceeds this GPU's \
@@ -178,15 +218,10 @@ impl DeepState {
                     reference.len()
                 )));
             }
-            let packed: Vec<OrbitPoint> = reference
-                .orbit
-                .iter()
-                .map(|&z| OrbitPoint::new(z))
-                .collect();
             if self.orbit.size() < size {
                 self.orbit = storage(device, "reference orbit", size.next_power_of_two());
             }
-            queue.write_buffer(&self.orbit, 0, bytemuck::cast_slice(&packed));
+            queue.write_buffer(&self.orbit, 0, &packed);
             self.reference = Some(reference);
             self.table = None;
             self.stats.references += 1;
@@ -210,9 +245,16 @@ impl DeepState {
                 &reference.orbit,
                 dc_max.scale(2.0),
                 iteration.julia.is_some(),
+                crate::deep::bla::epsilon(f64),
             );
-            let (flat, level_start) = table.to_gpu();
-            let size = (flat.len() * std::mem::size_of::<BlaGpu>()) as u64;
+            let (flat, level_start) = if f64 {
+                let (flat, starts) = table.to_gpu64();
+                (bytemuck::cast_slice(&flat).to_vec(), starts)
+            } else {
+                let (flat, starts) = table.to_gpu();
+                (bytemuck::cast_slice::<BlaGpu, u8>(&flat).to_vec(), starts)
+            };
+            let size = flat.len() as u64;
             if size > limits.max_storage_buffer_binding_size {
                 return Err(Error::Gpu(format!(
                     "the BLA table for {} iterations ({size} bytes) exceeds this GPU's storage \
@@ -224,7 +266,7 @@ impl DeepState {
                 self.bla = storage(device, "bla table", size.next_power_of_two());
             }
             if !flat.is_empty() {
-                queue.write_buffer(&self.bla, 0, bytemuck::cast_slice(&flat));
+                queue.write_buffer(&self.bla, 0, &flat);
             }
             self.level_start = level_start;
             self.table = Some(table);

@@ -67,8 +67,9 @@ pub enum PlaneArithmetic {
     /// Directly at each pixel's point, in f32 or f64.
     F32,
     F64,
-    /// By perturbation of a full-precision reference orbit (see [`crate::deep`]).
-    Perturbation,
+    /// By perturbation of a full-precision reference orbit (see [`crate::deep`]), with f32
+    /// or f64 mantissas.
+    Perturbation { f64: bool },
 }
 
 /// The arithmetic a plane view needs at this frame height: f32 while it resolves the pixels,
@@ -79,8 +80,19 @@ pub fn plane_arithmetic(scene: &Scene, height: u32, has_f64: bool) -> Result<Pla
     if pixel >= scale * F32_LIMIT {
         return Ok(PlaneArithmetic::F32);
     }
-    if scene.fractal.perturbation().is_some() {
-        return Ok(PlaneArithmetic::Perturbation);
+    if let Some(it) = scene.fractal.perturbation() {
+        let f64 = match it.precision {
+            crate::deep::Precision::Single => false,
+            crate::deep::Precision::Double if has_f64 => true,
+            crate::deep::Precision::Double => {
+                return Err(Error::Gpu(
+                    "precision = \"double\" needs f64 in shaders, which this adapter lacks \
+                     (wgpu feature SHADER_F64); use \"single\""
+                        .into(),
+                ));
+            }
+        };
+        return Ok(PlaneArithmetic::Perturbation { f64 });
     }
     if pixel < scale * F64_LIMIT {
         return Err(Error::InvalidArgument(format!(
@@ -418,10 +430,13 @@ impl Renderer {
             .transpose()?;
         let pipeline = self.pipeline(scene, arithmetic)?;
         let bytes = match arithmetic {
-            Some(PlaneArithmetic::Perturbation) => {
-                self.deep
-                    .prepare(&self.gpu.device, &self.gpu.queue, samples, width, height)?
-            }
+            Some(PlaneArithmetic::Perturbation { f64 }) => self.deep.prepare(
+                &self.gpu.device,
+                &self.gpu.queue,
+                samples,
+                (width, height),
+                f64,
+            )?,
             Some(_) => samples
                 .iter()
                 .map(|s| {
@@ -451,7 +466,7 @@ impl Renderer {
     ) -> Result<wgpu::ComputePipeline> {
         let (source, entry) = if let Some(arithmetic) = arithmetic {
             let source = match arithmetic {
-                PlaneArithmetic::Perturbation => shaders::plane_deep_source(),
+                PlaneArithmetic::Perturbation { f64 } => shaders::plane_deep_source(f64),
                 a => shaders::plane_source(scene.fractal.as_ref(), a == PlaneArithmetic::F64),
             };
             (source, "plane_main")

@@ -69,9 +69,14 @@ pub fn plane_source(fractal: &dyn Formula, f64: bool) -> String {
 }
 
 /// The deep-zoom shader for the Mandelbrot kinds (entry point `plane_main`): perturbation of a
-/// reference orbit, see [`crate::deep`].
-pub fn plane_deep_source() -> String {
-    format!("{}\n{}", shader!("fractals/mandelbrot-deep.wgsl"), plane())
+/// reference orbit with f32 or f64 mantissas, see [`crate::deep`].
+pub fn plane_deep_source(f64: bool) -> String {
+    let real = if f64 { "f64" } else { "f32" };
+    format!(
+        "alias real = {real};\n{}\n{}",
+        shader!("fractals/mandelbrot-deep.wgsl"),
+        plane()
+    )
 }
 
 /// The frame-rendering shader for one fractal kind (entry point `render_main`).

@@ -231,24 +231,22 @@ mod tests {
 
     #[test]
     fn deep_uniforms_match_wgsl() {
-        let source = crate::gpu::shaders::plane_deep_source();
-        let size = wgsl_struct_size(&source, "FractalParams");
-        assert_eq!(
-            size as usize,
-            std::mem::size_of::<crate::gpu::deep::DeepUniform>()
-        );
-        let size = wgsl_struct_size(&source, "OrbitPoint");
-        assert_eq!(
-            size as usize,
-            std::mem::size_of::<crate::gpu::deep::OrbitPoint>()
-        );
-        let size = wgsl_struct_size(&source, "Bla");
-        assert_eq!(
-            size as usize,
-            std::mem::size_of::<crate::deep::bla::BlaGpu>()
-        );
-        let size = wgsl_struct_size(&source, "PlaneUniform");
-        assert_eq!(size as usize, std::mem::size_of::<PlaneUniform>());
+        use crate::deep::bla::{BlaGpu, BlaGpu64};
+        use crate::gpu::deep::{DeepUniform, OrbitPoint, OrbitPoint64};
+        use std::mem::size_of;
+        for f64 in [false, true] {
+            let source = crate::gpu::shaders::plane_deep_source(f64);
+            let size = |name| wgsl_struct_size(&source, name) as usize;
+            assert_eq!(size("FractalParams"), size_of::<DeepUniform>());
+            assert_eq!(size("PlaneUniform"), size_of::<PlaneUniform>());
+            let (orbit, bla) = if f64 {
+                (size_of::<OrbitPoint64>(), size_of::<BlaGpu64>())
+            } else {
+                (size_of::<OrbitPoint>(), size_of::<BlaGpu>())
+            };
+            assert_eq!(size("OrbitPoint"), orbit, "f64 {f64}");
+            assert_eq!(size("Bla"), bla, "f64 {f64}");
+        }
     }
 
     #[test]

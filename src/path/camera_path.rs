@@ -1,9 +1,9 @@
 //! A camera path ready to sample: the file's keys turned into interpolation channels, with
 //! easing and timing applied. `sample(t)` gives the scene of the frame at time t.
 
-use std::ops::{Div, Sub};
 use crate::deep::floatexp::FloatExp;
 use glam::{DQuat, DVec3};
+use std::ops::{Div, Sub};
 
 use super::file::{Key, PathFile, ScalarInterpolation, Timing, look_rotation};
 use super::interpolate::{CentripetalCurve, Hermite, RotationSpline};
