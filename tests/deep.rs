@@ -40,9 +40,7 @@ fn check_counts(renderer: &mut Renderer, precision: Precision) -> Vec<(String, u
     let mut results = Vec::new();
     for location in locations::test_views() {
         let scene = scene_with(&location.view, location.iterations, precision);
-        let frame = renderer
-            .render(&scene, w, h, Passes::ALL)
-            .expect("renders");
+        let frame = renderer.render(&scene, w, h, Passes::ALL).expect("renders");
         let bits = precise::precision_for(location.view.zoom.scale(1.0 / h as f64));
         let center = location.view.precise_center(bits);
         let pixels = DeepFrame::new(&location.view, &center, &center, bits, w, h);
@@ -58,15 +56,17 @@ fn check_counts(renderer: &mut Renderer, precision: Precision) -> Vec<(String, u
                         bits,
                     )
                 });
-                let truth =
-                    reference::escape_count(&point, bits, location.iterations, 256.0, None);
+                let truth = reference::escape_count(&point, bits, location.iterations, 256.0, None);
                 let gpu = whole(frame.depth[(y * w + x) as usize]);
                 total += 1;
                 escaped += truth.is_some() as usize;
                 if gpu == truth {
                     same += 1;
                 } else {
-                    eprintln!("{} pixel {x},{y}: direct {truth:?}, GPU {gpu:?}", location.name);
+                    eprintln!(
+                        "{} pixel {x},{y}: direct {truth:?}, GPU {gpu:?}",
+                        location.name
+                    );
                 }
             }
         }
@@ -75,7 +75,11 @@ fn check_counts(renderer: &mut Renderer, precision: Precision) -> Vec<(String, u
             location.name
         );
         // Most sample pixels escape, so the counts say something.
-        assert!(escaped * 2 >= total, "{}: {escaped} of {total} escape", location.name);
+        assert!(
+            escaped * 2 >= total,
+            "{}: {escaped} of {total} escape",
+            location.name
+        );
         results.push((location.name, same, total));
     }
     results
@@ -131,6 +135,10 @@ fn reference_is_reused_across_nearby_frames() {
             .zip(&alone.depth)
             .filter(|(a, b)| whole(**a) == whole(**b))
             .count();
-        assert!(close * 100 >= depth.len() * 95, "{close} of {}", depth.len());
+        assert!(
+            close * 100 >= depth.len() * 95,
+            "{close} of {}",
+            depth.len()
+        );
     }
 }

@@ -191,7 +191,7 @@ const PLAIN_FROM: i32 = -60;
 // headroom over f32's smallest normal number for dz^2 and Z dz).
 const PLAIN_MIN2: f32 = 7.52316e-37;
 // Single steps per block in the plain phase.
-const BLOCK: u32 = 8u;
+const BLOCK: u32 = 32u;
 
 fn pixel_escape(offset: vec2<f32>) -> Escape {
     let dc = vec2<real>(fractal.offset) + vec2<real>(fractal.axis_x) * real(offset.x)

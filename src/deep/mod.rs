@@ -186,7 +186,11 @@ mod write_scenes {
     #[ignore]
     fn write() {
         for l in super::locations::test_views() {
-            std::fs::write(format!("/tmp/deep-{}.toml", l.name), super::locations::scene_toml(&l, &l.name)).unwrap();
+            std::fs::write(
+                format!("/tmp/deep-{}.toml", l.name),
+                super::locations::scene_toml(&l, &l.name),
+            )
+            .unwrap();
         }
     }
 }

@@ -202,12 +202,18 @@ impl DeepState {
                 None,
             );
             let packed: Vec<u8> = if f64 {
-                let points: Vec<OrbitPoint64> =
-                    reference.orbit.iter().map(|&z| OrbitPoint64::new(z)).collect();
+                let points: Vec<OrbitPoint64> = reference
+                    .orbit
+                    .iter()
+                    .map(|&z| OrbitPoint64::new(z))
+                    .collect();
                 bytemuck::cast_slice(&points).to_vec()
             } else {
-                let points: Vec<OrbitPoint> =
-                    reference.orbit.iter().map(|&z| OrbitPoint::new(z)).collect();
+                let points: Vec<OrbitPoint> = reference
+                    .orbit
+                    .iter()
+                    .map(|&z| OrbitPoint::new(z))
+                    .collect();
                 bytemuck::cast_slice(&points).to_vec()
             };
             let size = packed.len() as u64;

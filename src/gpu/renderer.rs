@@ -69,7 +69,9 @@ pub enum PlaneArithmetic {
     F64,
     /// By perturbation of a full-precision reference orbit (see [`crate::deep`]), with f32
     /// or f64 mantissas.
-    Perturbation { f64: bool },
+    Perturbation {
+        f64: bool,
+    },
 }
 
 /// The arithmetic a plane view needs at this frame height: f32 while it resolves the pixels,
