@@ -101,8 +101,34 @@ fn golden_images() {
         "seahorse",
         "julia",
         "mandelbrot-terrain",
+        // Deep zoom by perturbation, 1e-20 to 1e-300.
+        "deep-spiral-1e-20",
+        "deep-spiral-1e-100",
+        "deep-spiral-1e-300",
+        "deep-minibrot-1e-94",
+        "deep-minibrot-1e-300",
     ] {
         check_golden(&mut renderer, name);
+    }
+}
+
+/// The deep-zoom example scenes hold the locations `deep::locations` computes (written anew
+/// with MANDELFLY_BLESS=1).
+#[test]
+fn deep_example_scenes_are_the_computed_locations() {
+    for location in mandelfly::deep::locations::test_views() {
+        let name = format!("deep-{}", location.name);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/scenes/{name}.toml"));
+        let text = mandelfly::deep::locations::scene_toml(
+            &location,
+            &format!("{name}: computed by mandelfly::deep::locations (tests/golden.rs checks it)"),
+        );
+        if std::env::var("MANDELFLY_BLESS").is_ok_and(|v| v == "1") {
+            std::fs::write(&path, &text).expect("writes the scene");
+            continue;
+        }
+        let written = std::fs::read_to_string(&path).expect("example scene exists");
+        assert_eq!(written, text, "{}", path.display());
     }
 }
 

@@ -98,6 +98,15 @@ pub fn test_views() -> Vec<Location> {
     views
 }
 
+/// The scene file of a location (what examples/scenes/deep-*.toml hold).
+pub fn scene_toml(location: &Location, comment: &str) -> String {
+    let v = &location.view;
+    format!(
+        "# {comment}\n[fractal]\nkind = \"mandelbrot\"\niterations = {}\n\n[camera]\ncenter = [\"{}\", \"{}\"]\nzoom = \"{:e}\"\n",
+        location.iterations, v.center_text[0], v.center_text[1], v.zoom
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,13 +121,4 @@ mod tests {
         assert!(v.center_text[0].len() > 60, "{}", v.center_text[0]);
         assert_eq!(test_views().len(), 5);
     }
-}
-
-/// The scene file of a location (what examples/scenes/deep-*.toml hold).
-pub fn scene_toml(location: &Location, comment: &str) -> String {
-    let v = &location.view;
-    format!(
-        "# {comment}\n[fractal]\nkind = \"mandelbrot\"\niterations = {}\n\n[camera]\ncenter = [\"{}\", \"{}\"]\nzoom = \"{:e}\"\n",
-        location.iterations, v.center_text[0], v.center_text[1], v.zoom
-    )
 }

@@ -180,17 +180,3 @@ mod tests {
         }
     }
 }
-#[cfg(test)]
-mod write_scenes {
-    #[test]
-    #[ignore]
-    fn write() {
-        for l in super::locations::test_views() {
-            std::fs::write(
-                format!("/tmp/deep-{}.toml", l.name),
-                super::locations::scene_toml(&l, &l.name),
-            )
-            .unwrap();
-        }
-    }
-}
