@@ -432,6 +432,36 @@ pub fn run(
             None,
         )?);
     }
+    // Deep zoom by perturbation: beside minibrots at 1e-100 and 1e-300 (their interiors
+    // run to the iteration limit), at 10k and 100k iterations.
+    for (depth, period, zoom) in [("1e100", 85, "1e-100"), ("1e300", 251, "1e-300")] {
+        let zoom = crate::deep::floatexp::FloatExp::parse(zoom).expect("a valid literal");
+        let view = crate::deep::locations::minibrot(period, zoom, glam::DVec2::new(0.3, 0.1))
+            .ok_or_else(|| {
+                crate::error::Error::Gpu("no minibrot found for the deep bench".into())
+            })?;
+        for iterations in [10_000u32, 100_000] {
+            let mut scene = plane.clone();
+            scene.plane = view.clone();
+            scene.fractal.set_param("iterations", iterations as f64);
+            let name = format!("deep-{depth}-{}k", iterations / 1000);
+            progress(&name);
+            let description = format!(
+                "beside the period-{period} minibrot near -2, view {} tall, 1280x720, \
+                 {iterations} iterations",
+                view.zoom.to_decimal(2)
+            );
+            cases.push(still_case(
+                renderer,
+                &name,
+                &description,
+                &scene,
+                scale(1280, 720),
+                runs.min(3),
+                None,
+            )?);
+        }
+    }
     progress("terrain-flyover");
     let terrain = crate::path::CameraPath::new(
         crate::path::PathFile::parse("paths/terrain.toml", include_str!("../paths/terrain.toml"))

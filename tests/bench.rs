@@ -57,6 +57,10 @@ fn quick_run_gives_a_complete_report_and_baselines_judge_it() {
         "closeup-detail",
         "mandelbrot-1k",
         "mandelbrot-10k",
+        "deep-1e100-10k",
+        "deep-1e100-100k",
+        "deep-1e300-10k",
+        "deep-1e300-100k",
         "terrain-flyover",
     ];
     if cfg!(feature = "video") {

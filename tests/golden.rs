@@ -118,7 +118,8 @@ fn golden_images() {
 fn deep_example_scenes_are_the_computed_locations() {
     for location in mandelfly::deep::locations::test_views() {
         let name = format!("deep-{}", location.name);
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/scenes/{name}.toml"));
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/scenes/{name}.toml"));
         let text = mandelfly::deep::locations::scene_toml(
             &location,
             &format!("{name}: computed by mandelfly::deep::locations (tests/golden.rs checks it)"),

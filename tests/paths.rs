@@ -318,3 +318,34 @@ fn zoom_rate_is_constant() {
     assert!(offsets[0] < 0.5, "the target starts in view");
     assert!(*offsets.last().unwrap() < 1e-6);
 }
+
+/// In the deep dive the frames between the keys are placed at full precision: the target (the
+/// deep key's centre) stays exactly where the zoom-weighted motion puts it on screen, at every
+/// depth down to 1e-300 (f64 centres lose it past about 1e-16).
+#[test]
+fn deep_dive_centres_keep_full_precision() {
+    use mandelfly::deep::{floatexp::FloatExp, precise};
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("paths/deep-dive.toml");
+    let path = CameraPath::load(&file).unwrap();
+    let (first, last) = (path.sample(0.0).plane, path.sample(60.0).plane);
+    let bits = 1280;
+    let (c0, c1) = (first.precise_center(bits), last.precise_center(bits));
+    let exact = |v: &astro_float_num::BigFloat| precise::to_floatexp(v);
+    for k in 1..60 {
+        let v = path.sample(k as f64).plane;
+        assert!(v.zoom.log2() < 2.0 - k as f64 * 16.0, "zooming in at {k} s");
+        let c = v.precise_center(bits);
+        for i in 0..2 {
+            // The target's offset from the centre, in view heights.
+            let offset = (exact(&precise::sub(&c1[i], &c[i], bits)) / v.zoom).to_f64();
+            // Zoom-weighted motion: (c1 - c0) / (z0 - z1) * (1 - z1 / zoom).
+            let expected = (exact(&precise::sub(&c1[i], &c0[i], bits)) / (first.zoom - last.zoom)
+                * (FloatExp::ONE - last.zoom / v.zoom))
+                .to_f64();
+            assert!(
+                (offset - expected).abs() < 1e-9,
+                "at {k} s, axis {i}: the target is {offset} view heights off, not {expected}"
+            );
+        }
+    }
+}

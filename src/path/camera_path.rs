@@ -67,7 +67,7 @@ impl KeyedCenter {
 }
 
 /// Sets the centre of `view` a share `w` of the way from `k0` to `k1` (`rest` = 1 - w): in
-/// f64 where its pixels allow, else at full precision from the keys' text.
+/// f64 where that is exact enough, else at full precision from the keys' text.
 fn between(
     view: &mut crate::plane::PlaneView,
     k0: &KeyedCenter,
@@ -83,7 +83,9 @@ fn between(
         .max_element()
         .max(k1.center.abs().max_element())
         .max(1.0);
-    if pixel.to_f64() > scale * 1e-15 {
+    // f64 places the centre to about 4e-16 of its magnitude: enough while that is under a
+    // billionth of the view.
+    if view.zoom.to_f64() > scale * 1e-6 {
         view.center = k0.center + (k1.center - k0.center) * w.to_f64();
         view.center_text = if view.center == k1.center {
             k1.text.clone()
