@@ -465,6 +465,9 @@ pub mod video {
                 start.elapsed().as_secs_f64(),
                 done as f64 / start.elapsed().as_secs_f64()
             );
+            if renderer.deep_stats().references > 0 {
+                eprintln!("{}", renderer.deep_stats());
+            }
         }
         if interrupted {
             return Err(Error::Interrupted(format!(

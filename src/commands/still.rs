@@ -92,6 +92,9 @@ pub fn run(args: &StillArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
                 |t| format!("{:.1} ms", t.as_secs_f64() * 1e3)
             )
         );
+        if renderer.deep_stats().references > 0 {
+            eprintln!("{}", renderer.deep_stats());
+        }
     }
     match args.pass {
         PassArg::Color => png::write_color(file, width, height, &frame.color)?,

@@ -3,7 +3,6 @@
 //! view stays near it, its precision and length still suffice), so a zoom flight computes a
 //! new one only now and then; the table is rebuilt when the frame's extent changes much.
 
-use std::ops::Mul;
 use std::time::{Duration, Instant};
 
 use bytemuck::{Pod, Zeroable};
@@ -89,6 +88,19 @@ pub struct DeepStats {
     pub reference_time: Duration,
     pub tables: u32,
     pub table_time: Duration,
+}
+
+impl std::fmt::Display for DeepStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "deep zoom: {} reference orbit(s) in {:.1} ms, {} BLA table(s) in {:.1} ms",
+            self.references,
+            self.reference_time.as_secs_f64() * 1e3,
+            self.tables,
+            self.table_time.as_secs_f64() * 1e3
+        )
+    }
 }
 
 pub struct DeepState {
@@ -188,9 +200,7 @@ impl DeepState {
         if !reusable {
             let started = Instant::now();
             let spare = precise::precision_for(
-                deepest
-                    .scale(1.0 / height as f64)
-                    .mul(FloatExp::new(1.0, -SPARE_BITS)),
+                deepest.scale(1.0 / height as f64) * FloatExp::new(1.0, -SPARE_BITS),
             );
             let point = scene.plane.precise_center(spare);
             let reference = ReferenceOrbit::compute(
