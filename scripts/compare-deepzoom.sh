@@ -15,13 +15,7 @@ cargo build --release --quiet --manifest-path "$here/../Cargo.toml"
 BIN="$here/../target/release/mandelfly"
 OUT=${OUT:-$(mktemp -d)}
 
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-time_runs() { # command... -> median seconds over RUNS
-  for _ in $(seq "$RUNS"); do
-    s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
-    awk -v s="$s" -v e="$e" 'BEGIN {print e - s}'
-  done | median
-}
+. "$here/timing.sh"
 
 printf '%-16s %-14s %10s %12s %12s %8s\n' location height iterations rust-fractal mandelfly ratio
 for scene in "$ANCHOR"/*.toml; do

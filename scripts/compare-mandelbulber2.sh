@@ -21,13 +21,7 @@ OUT=${OUT:-$(mktemp -d)}
 printf '[look]\nambient_occlusion = false\nshadows = false\n' > "$OUT/simple.toml"
 : > "$OUT/quality.toml"
 
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-time_runs() { # command... -> median seconds over RUNS
-  for _ in $(seq "$RUNS"); do
-    s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
-    awk -v s="$s" -v e="$e" 'BEGIN {print e - s}' 
-  done | median
-}
+. "$here/timing.sh"
 
 for mode in simple quality; do
   mb=$(time_runs env VARIANT=classic bash "$ANCHOR/render.sh" "$W" "$H" "$OUT/mb2-$mode.png" "$mode")

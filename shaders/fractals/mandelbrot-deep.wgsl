@@ -54,15 +54,6 @@ struct OrbitPoint {
 @group(0) @binding(6) var<storage, read> orbit: array<OrbitPoint>;
 @group(0) @binding(7) var<storage, read> bla: array<Bla>;
 
-struct Escape {
-    // Smooth iteration count; negative inside the set.
-    smooth_count: f32,
-    // Exterior distance estimate to the set, in pixels.
-    distance: f32,
-    // Direction of z / dz (the slope of the potential), for relief shading.
-    slope: vec2<f32>,
-}
-
 fn cmul(a: vec2<real>, b: vec2<real>) -> vec2<real> {
     return vec2<real>(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
 }

@@ -16,15 +16,6 @@ struct FractalParams {
 
 @group(0) @binding(1) var<uniform> fractal: FractalParams;
 
-struct Escape {
-    // Smooth iteration count; negative inside the set.
-    smooth_count: f32,
-    // Exterior distance estimate to the set, plane units.
-    distance: f32,
-    // Direction of z / dz (the slope of the potential), for relief shading.
-    slope: vec2<f32>,
-}
-
 fn cmul(a: vec2<real>, b: vec2<real>) -> vec2<real> {
     return vec2<real>(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
 }

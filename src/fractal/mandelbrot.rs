@@ -1,6 +1,7 @@
 //! The Mandelbrot set in the plane (`kind = "mandelbrot"`), and its Julia sets
 //! (`julia = [cx, cy]`), by escape time. GPU twin: shaders/fractals/mandelbrot.wgsl, rendered
-//! by shaders/plane.wgsl in f32 or, for deeper views, f64.
+//! by shaders/plane.wgsl in f32; deeper views go to the perturbation of `crate::deep` (Julia
+//! sets too) and its shader shaders/fractals/mandelbrot-deep.wgsl.
 
 use bytemuck::{Pod, Zeroable};
 use glam::{DVec2, DVec3};

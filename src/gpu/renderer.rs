@@ -269,25 +269,12 @@ fn storage_texture_entry(binding: u32, format: wgpu::TextureFormat) -> wgpu::Bin
     }
 }
 
-fn storage_buffer_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
+fn storage_buffer_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
     wgpu::BindGroupLayoutEntry {
         binding,
         visibility: wgpu::ShaderStages::COMPUTE,
         ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Storage { read_only: false },
-            has_dynamic_offset: false,
-            min_binding_size: None,
-        },
-        count: None,
-    }
-}
-
-fn read_only_storage_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Storage { read_only: true },
+            ty: wgpu::BufferBindingType::Storage { read_only },
             has_dynamic_offset: false,
             min_binding_size: None,
         },
@@ -314,10 +301,11 @@ impl Renderer {
                 uniform_entry(1),
                 storage_texture_entry(2, wgpu::TextureFormat::Rgba8Unorm),
                 storage_texture_entry(3, wgpu::TextureFormat::R32Float),
-                storage_buffer_entry(4),
-                storage_buffer_entry(5),
-                read_only_storage_entry(6),
-                read_only_storage_entry(7),
+                storage_buffer_entry(4, false),
+                storage_buffer_entry(5, false),
+                // The deep zoom's reference orbit and BLA table.
+                storage_buffer_entry(6, true),
+                storage_buffer_entry(7, true),
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {

@@ -47,11 +47,17 @@ pub fn plane_probe() -> String {
     shader!("plane_probe.wgsl")
 }
 
+/// The `Escape` struct of the plane kinds (shaders/escape.wgsl).
+pub fn escape() -> String {
+    shader!("escape.wgsl")
+}
+
 /// The probe shader for a plane kind (entry point `probe_main`).
 pub fn plane_probe_source(fractal: &dyn Formula, f64: bool) -> String {
     let real = if f64 { "f64" } else { "f32" };
     format!(
-        "alias real = {real};\n{}\n{}",
+        "alias real = {real};\n{}\n{}\n{}",
+        escape(),
         fractal.wgsl(),
         plane_probe()
     )
@@ -61,7 +67,8 @@ pub fn plane_probe_source(fractal: &dyn Formula, f64: bool) -> String {
 pub fn plane_source(fractal: &dyn Formula, f64: bool) -> String {
     let real = if f64 { "f64" } else { "f32" };
     format!(
-        "alias real = {real};\n{}\n{}\n{}",
+        "alias real = {real};\n{}\n{}\n{}\n{}",
+        escape(),
         fractal.wgsl(),
         plane(),
         shader!("plane_direct.wgsl")
@@ -73,7 +80,8 @@ pub fn plane_source(fractal: &dyn Formula, f64: bool) -> String {
 pub fn plane_deep_source(f64: bool) -> String {
     let real = if f64 { "f64" } else { "f32" };
     format!(
-        "alias real = {real};\n{}\n{}",
+        "alias real = {real};\n{}\n{}\n{}",
+        escape(),
         shader!("fractals/mandelbrot-deep.wgsl"),
         plane()
     )

@@ -253,7 +253,11 @@ mod tests {
     fn fractal_uniforms_match_wgsl() {
         for kind in crate::fractal::REGISTRY {
             let f = (kind.default)();
-            let source = format!("alias real = f32;\n{}", f.wgsl());
+            let source = format!(
+                "alias real = f32;\n{}\n{}",
+                crate::gpu::shaders::escape(),
+                f.wgsl()
+            );
             let size = wgsl_struct_size(&source, "FractalParams");
             assert_eq!(size as usize, f.uniform_bytes().len(), "{}", kind.name);
         }
