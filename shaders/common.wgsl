@@ -51,8 +51,3 @@ fn camera_ray(pixel: vec2<u32>) -> vec3<f32> {
 fn world_point(dir: vec3<f32>, t: f32) -> vec3<f32> {
     return frame.origin_hi.xyz + (frame.origin_lo.xyz + dir * t);
 }
-
-fn linear_to_srgb(c: vec3<f32>) -> vec3<f32> {
-    let x = clamp(c, vec3<f32>(0.0), vec3<f32>(1.0));
-    return select(1.055 * pow(x, vec3<f32>(1.0 / 2.4)) - 0.055, 12.92 * x, x <= vec3<f32>(0.0031308));
-}

@@ -1,13 +1,7 @@
 // Sphere tracing, hit refinement, normals and shading. Composed after common.wgsl and one
-// fractal module, which provides `fractal_de(p) -> vec2(distance, orbit trap)`.
+// fractal module, which provides `fractal_de(p) -> vec2(distance, orbit trap)`, and with
+// output.wgsl (targets and the sample mean).
 
-@group(0) @binding(2) var color_out: texture_storage_2d<rgba8unorm, write>;
-@group(0) @binding(3) var depth_out: texture_storage_2d<r32float, write>;
-// Running sum of linear colour over the samples of a pixel (used when samples > 1).
-@group(0) @binding(4) var<storage, read_write> accum: array<vec4<f32>>;
-// Distance-estimator evaluations, counted when FLAG_COUNT is set (for `mandelfly bench`),
-// spread over 64 counters so that no counter overflows and atomics rarely contend.
-@group(0) @binding(5) var<storage, read_write> evaluations: array<atomic<u32>, 64>;
 
 var<private> pixel_evaluations: u32 = 0u;
 
@@ -192,27 +186,10 @@ fn shade_pixel(id: vec3<u32>) {
             depth = hit.t;
         }
     }
-    let count = frame.samples.y;
-    // samples.z: progressive (the window): keep the running sum and show the mean so far.
-    let progressive = frame.samples.z != 0u;
-    if count > 1u || progressive {
-        let index = id.y * frame.control.z + id.x;
-        var sum = color;
-        if frame.samples.x > 0u {
-            sum = sum + accum[index].rgb;
-        }
-        if progressive {
-            accum[index] = vec4<f32>(sum, 0.0);
-            color = sum / f32(frame.samples.x + 1u);
-        } else {
-            if frame.samples.x + 1u < count {
-                accum[index] = vec4<f32>(sum, 0.0);
-                return;
-            }
-            // Averaged in linear light, encoded once.
-            color = sum / f32(count);
-        }
+    let mean = sample_mean(color, id.y * frame.control.z + id.x, frame.samples);
+    if mean.w == 0.0 {
+        return;
     }
-    textureStore(color_out, id.xy, vec4<f32>(linear_to_srgb(color), 1.0));
+    textureStore(color_out, id.xy, vec4<f32>(linear_to_srgb(mean.rgb), 1.0));
     textureStore(depth_out, id.xy, vec4<f32>(depth, 0.0, 0.0, 0.0));
 }

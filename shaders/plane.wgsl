@@ -1,7 +1,8 @@
 // Plane fractals (the Mandelbrot set): one escape-time evaluation per sample, coloured by a
 // cyclic gradient on a log scale, with distance-estimate edges and slope (relief) shading.
 // Composed with a module providing `pixel_escape` (shaders/plane_direct.wgsl with a plane
-// fractal, or a perturbation module such as shaders/fractals/mandelbrot-deep.wgsl).
+// fractal, or a perturbation module such as shaders/fractals/mandelbrot-deep.wgsl) and with
+// shaders/output.wgsl (targets and the sample mean).
 
 // Twin of `gpu::uniforms::PlaneUniform`.
 struct PlaneUniform {
@@ -26,10 +27,6 @@ struct PlaneUniform {
 }
 
 @group(0) @binding(0) var<uniform> plane: PlaneUniform;
-@group(0) @binding(2) var color_out: texture_storage_2d<rgba8unorm, write>;
-@group(0) @binding(3) var depth_out: texture_storage_2d<r32float, write>;
-@group(0) @binding(4) var<storage, read_write> accum: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> evaluations: array<atomic<u32>, 64>;
 
 const FLAG_EDGES: u32 = 1u;
 const FLAG_RELIEF: u32 = 2u;
@@ -56,11 +53,6 @@ fn gradient(t: f32) -> vec3<f32> {
         along = along + 1.0;
     }
     return mix(a.rgb, b.rgb, clamp(along / max(span, 1e-6), 0.0, 1.0));
-}
-
-fn linear_to_srgb(c: vec3<f32>) -> vec3<f32> {
-    let x = clamp(c, vec3<f32>(0.0), vec3<f32>(1.0));
-    return select(1.055 * pow(x, vec3<f32>(1.0 / 2.4)) - 0.055, 12.92 * x, x <= vec3<f32>(0.0031308));
 }
 
 @compute @workgroup_size(8, 8)
@@ -95,28 +87,11 @@ fn plane_main(@builtin(global_invocation_id) id: vec3<u32>) {
         }
     }
 
-    let count = plane.samples.y;
-    // samples.z: progressive (the window): keep the running sum and show the mean so far.
-    let progressive = plane.samples.z != 0u;
-    if count > 1u || progressive {
-        let index = id.y * plane.control.z + id.x;
-        var sum = color;
-        if plane.samples.x > 0u {
-            sum = sum + accum[index].rgb;
-        }
-        if progressive {
-            accum[index] = vec4<f32>(sum, 0.0);
-            color = sum / f32(plane.samples.x + 1u);
-        } else {
-            if plane.samples.x + 1u < count {
-                accum[index] = vec4<f32>(sum, 0.0);
-                return;
-            }
-            // Averaged in linear light, encoded once.
-            color = sum / f32(count);
-        }
+    let mean = sample_mean(color, id.y * plane.control.z + id.x, plane.samples);
+    if mean.w == 0.0 {
+        return;
     }
-    textureStore(color_out, id.xy, vec4<f32>(linear_to_srgb(color), 1.0));
+    textureStore(color_out, id.xy, vec4<f32>(linear_to_srgb(mean.rgb), 1.0));
     // The depth pass of a plane holds the smooth iteration count (negative inside).
     textureStore(depth_out, id.xy, vec4<f32>(e.smooth_count));
 }

@@ -43,6 +43,11 @@ pub fn plane() -> String {
     shader!("plane.wgsl")
 }
 
+/// The targets and the sample mean both kinds of frame write (shaders/output.wgsl).
+pub fn output() -> String {
+    shader!("output.wgsl")
+}
+
 pub fn plane_probe() -> String {
     shader!("plane_probe.wgsl")
 }
@@ -67,11 +72,12 @@ pub fn plane_probe_source(fractal: &dyn Formula, f64: bool) -> String {
 pub fn plane_source(fractal: &dyn Formula, f64: bool) -> String {
     let real = if f64 { "f64" } else { "f32" };
     format!(
-        "alias real = {real};\n{}\n{}\n{}\n{}",
+        "alias real = {real};\n{}\n{}\n{}\n{}\n{}",
         escape(),
         fractal.wgsl(),
         plane(),
-        shader!("plane_direct.wgsl")
+        shader!("plane_direct.wgsl"),
+        output()
     )
 }
 
@@ -80,16 +86,17 @@ pub fn plane_source(fractal: &dyn Formula, f64: bool) -> String {
 pub fn plane_deep_source(f64: bool) -> String {
     let real = if f64 { "f64" } else { "f32" };
     format!(
-        "alias real = {real};\n{}\n{}\n{}",
+        "alias real = {real};\n{}\n{}\n{}\n{}",
         escape(),
         shader!("fractals/mandelbrot-deep.wgsl"),
-        plane()
+        plane(),
+        output()
     )
 }
 
 /// The frame-rendering shader for one fractal kind (entry point `render_main`).
 pub fn render_source(fractal: &dyn Formula) -> String {
-    [common(), fractal.wgsl(), march()].join("\n")
+    [common(), fractal.wgsl(), march(), output()].join("\n")
 }
 
 /// The distance-probe shader for one fractal kind (entry point `probe_main`).
