@@ -75,19 +75,32 @@ impl PlaneView {
         ]
     }
 
+    /// The centre as decimal text: every digit where it was written or computed at full
+    /// precision, else the f64 (which reads back exactly).
+    pub fn center_strings(&self) -> [String; 2] {
+        let axis = |text: &str, x: f64| {
+            if text.is_empty() {
+                format!("{x}")
+            } else {
+                text.to_string()
+            }
+        };
+        [
+            axis(&self.center_text[0], self.center.x),
+            axis(&self.center_text[1], self.center.y),
+        ]
+    }
+
     /// Moves the centre by `delta` view heights (x right, y up, before rotation), keeping
     /// full precision when the view is deeper than f64 resolves.
     pub fn pan(&mut self, delta: DVec2) {
         let (s, c) = self.rotation.to_radians().sin_cos();
         let d = DVec2::new(c * delta.x - s * delta.y, s * delta.x + c * delta.y);
-        let pixel = self.zoom.scale(1.0 / 4096.0);
-        if self.center_text[0].is_empty()
-            && pixel.to_f64() > self.center.abs().max_element() * 1e-15
-        {
+        if self.center_text[0].is_empty() && f64_holds(self.zoom, self.center.abs().max_element()) {
             self.center += d * self.zoom.to_f64();
             return;
         }
-        let bits = precise::precision_for(pixel);
+        let bits = precise::precision_for(self.zoom.scale(1.0 / 4096.0));
         let [x, y] = self.precise_center(bits);
         let step = |v: f64| precise::from_floatexp(self.zoom.scale(v), bits);
         let moved = [
@@ -105,6 +118,13 @@ impl PlaneView {
             precise::to_decimal(&center[1]),
         ];
     }
+}
+
+/// Whether f64 places a centre of magnitude `scale` finely enough for a view `zoom` tall: to
+/// a billionth of the view (f64 resolves about 4e-16 of the magnitude). Deeper, centres are
+/// computed at full precision from their text.
+pub fn f64_holds(zoom: FloatExp, scale: f64) -> bool {
+    zoom.to_f64() > scale.max(1.0) * 1e-6
 }
 
 /// Parses a plane coordinate or zoom written as a number or a decimal string ("1e-9").

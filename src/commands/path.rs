@@ -130,13 +130,7 @@ pub fn sample_csv(path: &CameraPath, fps: f64) -> String {
         if plane {
             // Deep views keep every digit of the centre and the zoom's full exponent.
             let v = &scene.plane;
-            for (text, x) in v.center_text.iter().zip([v.center.x, v.center.y]) {
-                cells.push(if text.is_empty() {
-                    format!("{x}")
-                } else {
-                    text.clone()
-                });
-            }
+            cells.extend(v.center_strings());
             cells.push(format!("{:e}", v.zoom));
             cells.push(format!("{}", v.rotation));
             row.clear();

@@ -142,21 +142,10 @@ impl Recorder {
             out += &match &k.plane {
                 Some(v) => {
                     // Deep views keep every digit of their centre.
-                    let axis = |i: usize, x: f64| {
-                        let text = &v.center_text[i];
-                        if text.is_empty() {
-                            format!("{x:?}")
-                        } else {
-                            text.clone()
-                        }
-                    };
+                    let [cx, cy] = v.center_strings();
                     format!(
-                        "\n[[key]]\ntime = {:?}\ncenter = [\"{}\", \"{}\"]\nzoom = \"{:e}\"\nrotation = {:?}\n",
-                        k.time,
-                        axis(0, v.center.x),
-                        axis(1, v.center.y),
-                        v.zoom,
-                        v.rotation
+                        "\n[[key]]\ntime = {:?}\ncenter = [\"{cx}\", \"{cy}\"]\nzoom = \"{:e}\"\nrotation = {:?}\n",
+                        k.time, v.zoom, v.rotation
                     )
                 }
                 None => format!(

@@ -3,7 +3,6 @@
 
 use crate::deep::floatexp::FloatExp;
 use glam::{DQuat, DVec3};
-use std::ops::{Div, Sub};
 
 use super::file::{Key, PathFile, ScalarInterpolation, Timing, look_rotation};
 use super::interpolate::{CentripetalCurve, Hermite, RotationSpline};
@@ -76,16 +75,12 @@ fn between(
     rest: FloatExp,
 ) {
     use crate::deep::precise;
-    let pixel = view.zoom.scale(1.0 / 4096.0);
     let scale = k0
         .center
         .abs()
         .max_element()
-        .max(k1.center.abs().max_element())
-        .max(1.0);
-    // f64 places the centre to about 4e-16 of its magnitude: enough while that is under a
-    // billionth of the view.
-    if view.zoom.to_f64() > scale * 1e-6 {
+        .max(k1.center.abs().max_element());
+    if crate::plane::f64_holds(view.zoom, scale) {
         view.center = k0.center + (k1.center - k0.center) * w.to_f64();
         view.center_text = if view.center == k1.center {
             k1.text.clone()
@@ -96,7 +91,7 @@ fn between(
         };
         return;
     }
-    let bits = precise::precision_for(pixel);
+    let bits = precise::precision_for(view.zoom.scale(1.0 / 4096.0));
     let point = |k: &KeyedCenter| {
         let mut v = view.clone();
         k.apply(&mut v);
@@ -437,8 +432,8 @@ impl CameraPath {
                 // The share of the way still to go, 1 - w, is what a deep zoom needs to full
                 // relative precision near the deeper key; both are kept.
                 let (w, rest) = if (z0.ln() - z1.ln()).abs() > 1e-9 {
-                    let span = z0.sub(z1);
-                    (z0.sub(zoom).div(span), zoom.sub(z1).div(span))
+                    let span = z0 - z1;
+                    ((z0 - zoom) / span, (zoom - z1) / span)
                 } else {
                     let w = (tau - k0.time) / (k1.time - k0.time);
                     (FloatExp::from_f64(w), FloatExp::from_f64(1.0 - w))
