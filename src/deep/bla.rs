@@ -9,7 +9,6 @@
 
 use bytemuck::{Pod, Zeroable};
 use glam::DVec2;
-use std::ops::{Add, Div, Mul, Sub};
 
 use super::floatexp::{ComplexExp, FloatExp};
 
@@ -170,15 +169,15 @@ impl BlaTable {
 
 /// Step `x`, then step `y`.
 fn merge(x: &Bla, y: &Bla, dc_max: FloatExp) -> Bla {
-    let a = y.a.mul(x.a);
-    let b = y.a.mul(x.b).add(y.b);
+    let a = y.a * x.a;
+    let b = y.a * x.b + y.b;
     let x_a = x.a.norm();
     let x_b = x.b.norm();
-    let room = y.r.sub(x_b.mul(dc_max)).max(FloatExp::ZERO);
+    let room = (y.r - x_b * dc_max).max(FloatExp::ZERO);
     let r = if x_a.is_zero() {
         x.r
     } else {
-        x.r.min(room.div(x_a))
+        x.r.min(room / x_a)
     };
     Bla { a, b, r }
 }
@@ -205,11 +204,11 @@ mod tests {
         let mut b = ComplexExp::ZERO;
         for z in &orbit[9..17] {
             let step = ComplexExp::from_f64(2.0 * z.x, 2.0 * z.y);
-            a = step.mul(a);
-            b = step.mul(b).add(ComplexExp::from_f64(1.0, 0.0));
+            a = step * a;
+            b = step * b + ComplexExp::from_f64(1.0, 0.0);
         }
         let close = |p: ComplexExp, q: ComplexExp| {
-            let d = p.add(ComplexExp::new(-q.re, -q.im, q.exp)).norm();
+            let d = (p + ComplexExp::new(-q.re, -q.im, q.exp)).norm();
             d.log2() < q.norm().log2() - 40.0
         };
         assert!(close(entry.a, a) && close(entry.b, b));

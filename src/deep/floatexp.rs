@@ -3,7 +3,6 @@
 //! twin is the (f32 mantissa, i32 exponent) pairs of shaders/fractals/mandelbrot-deep.wgsl.
 
 use std::cmp::Ordering;
-use std::ops::{Add, Sub};
 
 /// `mantissa * 2^exp`, with 0.5 <= |mantissa| < 1, or mantissa 0 (then exp is 0).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -118,7 +117,7 @@ impl FloatExp {
     }
 
     pub fn total_cmp(self, o: Self) -> Ordering {
-        self.sub(o).mantissa.total_cmp(&0.0)
+        (self - o).mantissa.total_cmp(&0.0)
     }
 
     /// Parses a decimal number of any size ("1e-1000", "2.5E+40", "0.001").
@@ -236,10 +235,10 @@ impl std::ops::Sub for FloatExp {
     type Output = FloatExp;
 
     fn sub(self, o: Self) -> Self {
-        self.add(FloatExp {
+        self + FloatExp {
             mantissa: -o.mantissa,
             ..o
-        })
+        }
     }
 }
 
@@ -278,7 +277,6 @@ impl std::ops::Add for ComplexExp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::ops::Mul;
 
     #[test]
     fn round_trips_and_arithmetic() {
@@ -290,12 +288,12 @@ mod tests {
         let tiny = FloatExp::parse("1e-1000").unwrap();
         assert!((tiny.log2() - (-1000.0 * 10f64.log2())).abs() < 1e-9);
         assert_eq!(tiny.to_f64(), 0.0);
-        let back = tiny.mul(FloatExp::parse("1e+1000").unwrap());
+        let back = tiny * FloatExp::parse("1e+1000").unwrap();
         assert!((back.to_f64() - 1.0).abs() < 1e-12);
         assert!((FloatExp::from_ln(tiny.ln()).log2() - tiny.log2()).abs() < 1e-9);
         assert_eq!(tiny.to_decimal(4), "1.000e-1000");
         assert_eq!(FloatExp::from_f64(-9.9996).to_decimal(4), "-1.000e1");
-        let sum = FloatExp::from_f64(1.5).add(FloatExp::from_f64(-0.25));
+        let sum = FloatExp::from_f64(1.5) + FloatExp::from_f64(-0.25);
         assert_eq!(sum.to_f64(), 1.25);
         assert_eq!(tiny.max(FloatExp::ZERO), tiny);
         assert_eq!(tiny.min(FloatExp::ZERO), FloatExp::ZERO);
@@ -304,7 +302,7 @@ mod tests {
     #[test]
     fn complex_products_keep_their_range() {
         let a = ComplexExp::from_f64(1e-200, 2e-200);
-        let p = a.mul(a).mul(a);
+        let p = a * a * a;
         // (1 + 2i)^3 = -11 - 2i, times 1e-600: far below f64.
         let norm = p.norm();
         let expect = 1.5 * 5f64.log2() - 600.0 * 10f64.log2();
@@ -312,7 +310,7 @@ mod tests {
         let len = p.re.hypot(p.im);
         assert!((p.re / len + 11.0 / 125f64.sqrt()).abs() < 1e-12);
         assert!((p.im / len + 2.0 / 125f64.sqrt()).abs() < 1e-12);
-        let s = a.add(ComplexExp::from_f64(1.0, 0.0));
+        let s = a + ComplexExp::from_f64(1.0, 0.0);
         assert_eq!((s.re, s.exp), (0.5, 1));
     }
 }

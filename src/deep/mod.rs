@@ -154,13 +154,10 @@ mod tests {
                 ];
                 let truth = escape_count(&point, bits, limit, 256.0, None);
                 total += 1;
-                if truth == deep.iterations {
+                if truth == deep {
                     same += 1;
                 } else {
-                    eprintln!(
-                        "pixel {x},{y}: direct {truth:?}, perturbation {:?}",
-                        deep.iterations
-                    );
+                    eprintln!("pixel {x},{y}: direct {truth:?}, perturbation {:?}", deep);
                 }
             }
         }

@@ -8,26 +8,17 @@
 //! the orbit it follows, so no pixel glitches and one reference serves the whole frame.
 
 use glam::DVec2;
-use std::ops::{Add, Mul};
 
 use super::bla::BlaTable;
 use super::floatexp::ComplexExp;
-
-/// The escape of one pixel.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct DeepEscape {
-    /// Iterations before |z| passed the bailout; None: still bounded at the limit.
-    pub iterations: Option<u32>,
-    /// |z| when it escaped.
-    pub radius: f64,
-}
 
 fn at(z: DVec2) -> ComplexExp {
     ComplexExp::from_f64(z.x, z.y)
 }
 
-/// Escape of the pixel whose parameter is `reference + dc` (Mandelbrot set) or whose start is
-/// `reference + dc` (Julia set, `julia`).
+/// Iterations before |z| passes `bailout` for the pixel whose parameter is `reference + dc`
+/// (Mandelbrot set) or whose start is `reference + dc` (Julia set, `julia`); None: still
+/// bounded at `limit`.
 pub fn escape(
     orbit: &[DVec2],
     bla: &BlaTable,
@@ -35,7 +26,7 @@ pub fn escape(
     limit: u32,
     bailout: f64,
     julia: bool,
-) -> DeepEscape {
+) -> Option<u32> {
     let last = orbit.len() - 1;
     let (mut dz, add) = if julia {
         (dc, ComplexExp::ZERO)
@@ -47,31 +38,24 @@ pub fn escape(
     while n < limit {
         let room = (limit - n) as usize;
         if let Some((step, len)) = bla.lookup(m, dz.norm(), room) {
-            dz = step.a.mul(dz).add(step.b.mul(add));
+            dz = step.a * dz + step.b * add;
             m += len;
             n += len as u32;
         } else {
             let z_ref = at(orbit[m]);
             let two_z = ComplexExp::new(2.0 * z_ref.re, 2.0 * z_ref.im, z_ref.exp);
-            dz = two_z.add(dz).mul(dz).add(add);
+            dz = (two_z + dz) * dz + add;
             m += 1;
             n += 1;
         }
-        let z = at(orbit[m]).add(dz);
-        let z_norm2 = z.norm().to_f64().powi(2);
-        if z_norm2 > bailout2 {
-            return DeepEscape {
-                iterations: Some(n),
-                radius: z_norm2.sqrt(),
-            };
+        let z = at(orbit[m]) + dz;
+        if z.norm().to_f64().powi(2) > bailout2 {
+            return Some(n);
         }
         if m == last || z.norm().total_cmp(dz.norm()).is_lt() {
             dz = z;
             m = 0;
         }
     }
-    DeepEscape {
-        iterations: None,
-        radius: 0.0,
-    }
+    None
 }

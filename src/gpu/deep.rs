@@ -189,15 +189,20 @@ impl DeepState {
                 })
                 .collect()
         };
-        let reusable = self.reference.as_ref().is_some_and(|r| {
-            r.bits >= bits
-                && r.covers(iteration.iterations)
-                && r.julia == iteration.julia
-                && frames(r)
+        // The samples placed against the current reference, where it still serves them.
+        let kept = self
+            .reference
+            .as_ref()
+            .filter(|r| {
+                r.bits >= bits && r.covers(iteration.iterations) && r.julia == iteration.julia
+            })
+            .map(frames)
+            .filter(|placed| {
+                placed
                     .iter()
                     .all(|f| f.offset.length() <= REUSE_HEIGHTS * height as f64 * f.axis_x.length())
-        });
-        if !reusable {
+            });
+        if kept.is_none() {
             let started = Instant::now();
             let spare = precise::precision_for(
                 deepest.scale(1.0 / height as f64) * FloatExp::new(1.0, -SPARE_BITS),
@@ -244,7 +249,7 @@ impl DeepState {
             self.stats.reference_time += started.elapsed();
         }
         let reference = self.reference.as_ref().expect("just ensured");
-        let frames = frames(reference);
+        let frames = kept.unwrap_or_else(|| frames(reference));
         let dc_max = frames
             .iter()
             .map(|f| f.dc_max)
