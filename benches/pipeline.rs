@@ -8,8 +8,9 @@
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use mandelfly::commands::render::{FramePlan, video::render_into};
-use mandelfly::gpu::renderer::{Readback, Renderer, Sample};
+use mandelfly::flight::{FramePlan, as_samples, fly};
+use mandelfly::frame::{ColorFormat, Readout};
+use mandelfly::gpu::renderer::Renderer;
 use mandelfly::gpu::{GpuContext, GpuOptions};
 use mandelfly::sink::video::{FrameData, VideoCodec, VideoSettings, VideoSink};
 
@@ -22,7 +23,10 @@ fn main() {
     }
     let (width, height) = std::env::var("MANDELFLY_BENCH_SIZE")
         .ok()
-        .and_then(|s| mandelfly::cli::parse_size(&s).ok())
+        .and_then(|s| {
+            let (w, h) = s.split_once('x')?;
+            Some((w.parse().ok()?, h.parse().ok()?))
+        })
         .unwrap_or((1280, 720));
     let frames: u64 = std::env::var("MANDELFLY_BENCH_FRAMES")
         .ok()
@@ -57,40 +61,34 @@ fn main() {
     let ks: Vec<u64> = (0..frames).map(|i| i * step).collect();
 
     // Warm-up: compile the pipelines.
-    for readback in [Readback::Rgba, Readback::Yuv(layout)] {
+    let rgba = Readout::COLOR;
+    let yuv = Readout::color(ColorFormat::Yuv(layout));
+    for readout in [rgba, yuv] {
         let scenes = plan.scenes(0);
-        let samples: Vec<Sample> = scenes
-            .iter()
-            .map(|(s, j)| Sample {
-                scene: s,
-                jitter: *j,
-            })
-            .collect();
-        let p = renderer.submit(&samples, width, height, readback).unwrap();
+        let p = renderer
+            .submit(&as_samples(&scenes), width, height, readout)
+            .unwrap();
         renderer.collect(p).unwrap();
     }
 
     let mut rendered_rgba = Vec::new();
     let mut rendered_yuv = Vec::new();
-    let mut render_fps = |readback: Readback, keep: &mut Vec<FrameData>| {
+    let mut render_fps = |readout: Readout, keep: &mut Vec<FrameData>| {
         let start = Instant::now();
         let mut pending = std::collections::VecDeque::new();
-        let mut take = |f: mandelfly::gpu::renderer::Frame| {
-            keep.push(match readback {
-                Readback::Yuv(l) => FrameData::Yuv(f.yuv, l),
-                Readback::Rgba => FrameData::Rgba(f.color),
+        let mut take = |f: mandelfly::frame::Frame| {
+            keep.push(match readout.color {
+                ColorFormat::Yuv(l) => FrameData::Yuv(f.yuv, l),
+                _ => FrameData::Rgba(f.color),
             })
         };
         for &k in &ks {
             let scenes = plan.scenes(k);
-            let samples: Vec<Sample> = scenes
-                .iter()
-                .map(|(s, j)| Sample {
-                    scene: s,
-                    jitter: *j,
-                })
-                .collect();
-            pending.push_back(renderer.submit(&samples, width, height, readback).unwrap());
+            pending.push_back(
+                renderer
+                    .submit(&as_samples(&scenes), width, height, readout)
+                    .unwrap(),
+            );
             if pending.len() >= 2 {
                 take(renderer.collect(pending.pop_front().unwrap()).unwrap());
             }
@@ -100,15 +98,15 @@ fn main() {
         }
         frames as f64 / start.elapsed().as_secs_f64()
     };
-    let render_rgba = render_fps(Readback::Rgba, &mut rendered_rgba);
-    let render_yuv = render_fps(Readback::Yuv(layout), &mut rendered_yuv);
+    let render_rgba = render_fps(rgba, &mut rendered_rgba);
+    let render_yuv = render_fps(yuv, &mut rendered_yuv);
 
     let encode_fps = |input: Vec<FrameData>, name: &str| {
         let out = dir.path().join(format!("{name}.mp4"));
         let mut sink = VideoSink::create(&out, &settings).unwrap();
         let start = Instant::now();
         for f in input {
-            sink.push(f).unwrap();
+            sink.push_data(f).unwrap();
         }
         sink.finish().unwrap();
         frames as f64 / start.elapsed().as_secs_f64()
@@ -116,24 +114,26 @@ fn main() {
     let encode_swscale = encode_fps(rendered_rgba, "rgba");
     let encode_planes = encode_fps(rendered_yuv, "planes");
 
-    let full = |readback: Readback, name: &str, renderer: &mut Renderer| {
+    let full = |gpu_yuv: bool, name: &str, renderer: &mut Renderer| {
         let out = dir.path().join(format!("full-{name}.mp4"));
         let mut sink = VideoSink::create(&out, &settings).unwrap();
+        if !gpu_yuv {
+            sink.convert_on_cpu();
+        }
         let start = Instant::now();
-        let n = render_into(
+        let report = fly(
             &plan,
             renderer,
             &mut sink,
             0..frames,
             &AtomicBool::new(false),
-            readback,
+            &mut |_| {},
         )
         .unwrap();
-        sink.finish().unwrap();
-        n as f64 / start.elapsed().as_secs_f64()
+        report.frames as f64 / start.elapsed().as_secs_f64()
     };
-    let full_gpu = full(Readback::Yuv(layout), "gpu", &mut renderer);
-    let full_cpu = full(Readback::Rgba, "cpu", &mut renderer);
+    let full_gpu = full(true, "gpu", &mut renderer);
+    let full_cpu = full(false, "cpu", &mut renderer);
 
     let adapter = renderer.gpu().adapter_info();
     println!(

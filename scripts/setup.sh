@@ -21,13 +21,23 @@ case "${1:-run}" in
   *) echo "usage: $0 [run|test]" >&2; exit 2 ;;
 esac
 
+if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
+
 missing=()
 for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  "${SUDO[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
 
-if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
-echo "setup: installing ${missing[*]}" >&2
-"${SUDO[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+# The EXR tests read mandelfly's files back with OpenEXR's own Python bindings (PyPI: OpenEXR),
+# an independent reader.
+if [ "${1:-run}" = test ] && ! python3 -c "import OpenEXR" 2>/dev/null; then
+  echo "setup: installing the Python OpenEXR package" >&2
+  pip=(python3 -m pip install --quiet --disable-pip-version-check OpenEXR)
+  # Debian's own Python marks itself externally managed; a user-level install is still fine.
+  "${pip[@]}" >&2 || "${pip[@]}" --user --break-system-packages >&2
+fi

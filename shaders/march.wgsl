@@ -1,6 +1,6 @@
 // Sphere tracing, hit refinement, normals and shading. Composed after common.wgsl and one
 // fractal module, which provides `fractal_de(p) -> vec2(distance, orbit trap)`, and with
-// output.wgsl (targets and the sample mean).
+// output.wgsl (the HDR frame it writes).
 
 
 var<private> pixel_evaluations: u32 = 0u;
@@ -186,10 +186,5 @@ fn shade_pixel(id: vec3<u32>) {
             depth = hit.t;
         }
     }
-    let mean = sample_mean(color, id.y * frame.control.z + id.x, frame.samples);
-    if mean.w == 0.0 {
-        return;
-    }
-    textureStore(color_out, id.xy, vec4<f32>(linear_to_srgb(mean.rgb), 1.0));
-    textureStore(depth_out, id.xy, vec4<f32>(depth, 0.0, 0.0, 0.0));
+    store_sample(id.y * frame.control.z + id.x, color, vec2<f32>(depth, 0.0), frame.samples);
 }

@@ -2,7 +2,7 @@
 // cyclic gradient on a log scale, with distance-estimate edges and slope (relief) shading.
 // Composed with a module providing `pixel_escape` (shaders/plane_direct.wgsl with a plane
 // fractal, or a perturbation module such as shaders/fractals/mandelbrot-deep.wgsl) and with
-// shaders/output.wgsl (targets and the sample mean).
+// shaders/output.wgsl (the HDR frame it writes).
 
 // Twin of `gpu::uniforms::PlaneUniform`.
 struct PlaneUniform {
@@ -87,11 +87,7 @@ fn plane_main(@builtin(global_invocation_id) id: vec3<u32>) {
         }
     }
 
-    let mean = sample_mean(color, id.y * plane.control.z + id.x, plane.samples);
-    if mean.w == 0.0 {
-        return;
-    }
-    textureStore(color_out, id.xy, vec4<f32>(linear_to_srgb(mean.rgb), 1.0));
-    // The depth pass of a plane holds the smooth iteration count (negative inside).
-    textureStore(depth_out, id.xy, vec4<f32>(e.smooth_count));
+    // The aux channels hold the smooth iteration count (negative inside; the depth pass) and
+    // the distance estimate.
+    store_sample(id.y * plane.control.z + id.x, color, vec2<f32>(e.smooth_count, e.distance), plane.samples);
 }

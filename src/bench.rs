@@ -12,8 +12,10 @@ use glam::DVec3;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::fractal::VolumeFormula;
+use crate::frame::Passes;
 use crate::gpu::probe::Probe;
-use crate::gpu::renderer::{Passes, Renderer};
+use crate::gpu::renderer::Renderer;
 use crate::scene::Scene;
 
 pub const SCHEMA: &str = "mandelfly-bench";
@@ -153,11 +155,11 @@ fn adapter_report(info: &wgpu::AdapterInfo, timestamps: bool) -> AdapterReport {
 /// The points a sphere tracer evaluates on its way to the surface: the CPU twin of the march
 /// over a coarse grid of the scene's rays, in ray order (so neighbouring invocations of the
 /// probe do similar work), repeated up to `count`.
-fn march_points(scene: &Scene, count: usize) -> Vec<DVec3> {
+fn march_points(scene: &Scene, volume: &dyn VolumeFormula, count: usize) -> Vec<DVec3> {
     let (w, h) = (64, 36);
     let cam = &scene.camera;
     let eps_per_unit = cam.pixel_footprint(720) * scene.look.detail;
-    let radius = scene.fractal.bounding_radius();
+    let radius = volume.bounding_radius();
     let mut points = Vec::new();
     for y in 0..h {
         for x in 0..w {
@@ -172,7 +174,7 @@ fn march_points(scene: &Scene, count: usize) -> Vec<DVec3> {
             for _ in 0..scene.look.max_steps {
                 let p = cam.position + dir * t;
                 points.push(p);
-                let d = scene.fractal.distance(p).distance;
+                let d = volume.distance(p).distance;
                 if d < eps_per_unit * t {
                     break;
                 }
@@ -223,7 +225,13 @@ fn fma_peak(renderer: &Renderer, invocations: u32) -> Result<f64> {
 }
 
 fn de_peak(renderer: &Renderer, scene: &Scene, points: usize) -> Result<f64> {
-    let points = march_points(scene, points);
+    let volume = scene.fractal.volume().ok_or_else(|| {
+        Error::InvalidArgument(format!(
+            "the distance-estimate peak needs a ray-marched kind, not `{}`",
+            scene.fractal.kind()
+        ))
+    })?;
+    let points = march_points(scene, volume, points);
     let probe = Probe::new(renderer.gpu(), scene.fractal.as_ref(), &points)?;
     probe.time()?;
     let mut best = Duration::MAX;
@@ -288,8 +296,7 @@ fn video_case(
     frames: u64,
     runs: u32,
 ) -> Result<CaseReport> {
-    use crate::commands::render::{FramePlan, video::render_into};
-    use crate::gpu::renderer::Readback;
+    use crate::flight::{FramePlan, fly};
     use crate::sink::video::{VideoCodec, VideoSettings, VideoSink};
     use std::sync::atomic::AtomicBool;
 
@@ -313,7 +320,6 @@ fn video_case(
         pixel_format: None,
         no_b_frames: false,
     };
-    let readback = Readback::Yuv(settings.gpu_yuv_layout().expect("yuv420p"));
     let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
     let out = dir.path().join("bench.mp4");
     let stop = AtomicBool::new(false);
@@ -322,8 +328,7 @@ fn video_case(
     for run in 0..=runs {
         let mut sink = VideoSink::create(&out, &settings)?;
         let start = Instant::now();
-        render_into(&plan, renderer, &mut sink, 0..frames, &stop, readback)?;
-        sink.finish()?;
+        fly(&plan, renderer, &mut sink, 0..frames, &stop, &mut |_| {})?;
         if run > 0 {
             wall.push(start.elapsed().as_secs_f64() * 1e3);
         }

@@ -95,9 +95,14 @@ pub struct RenderArgs {
     /// Path file (TOML with [[key]] tables). Without it, the built-in flight.
     pub path: Option<PathBuf>,
     /// Output: a video file (.mp4, .mkv, .mov, .webm; container by extension) or a directory
-    /// for a PNG sequence (DIR/frame_00000.png, ...). Default: mandelfly.mp4.
+    /// for an image sequence (DIR/frame_00000.png, ...; see --format). Default: mandelfly.mp4.
     #[arg(short, long, value_name = "OUT.mp4|DIR/")]
     pub output: Option<PathBuf>,
+    /// Image sequence format for a directory output: png (8-bit sRGB), png16 (16-bit sRGB) or
+    /// exr (OpenEXR: linear half-float RGBA, with Z depth for 3D kinds, N smooth iteration
+    /// count and DE distance estimate for plane kinds).
+    #[arg(long, value_enum, default_value = "png")]
+    pub format: ImageFormat,
     /// Frame size (default: the path's [output] size).
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
     pub size: Option<(u32, u32)>,
@@ -141,6 +146,14 @@ pub struct RenderArgs {
     /// encoder thread (other pixel formats always use swscale).
     #[arg(long, value_enum, default_value = "gpu")]
     pub yuv: YuvArg,
+}
+
+/// An image file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImageFormat {
+    Png,
+    Png16,
+    Exr,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -281,9 +294,15 @@ pub enum PassArg {
 pub struct StillArgs {
     /// Scene file (TOML). Without it, the reference view.
     pub scene: Option<PathBuf>,
-    /// Output PNG. Default: <kind>.png, or <kind>-depth.png for the depth pass.
-    #[arg(short, long, value_name = "OUT.png")]
+    /// Output image: .png, or .exr for OpenEXR (linear half-float RGBA with data channels:
+    /// Z for 3D kinds, N and DE for plane kinds). Default: <kind>.png, or <kind>-depth.png for
+    /// the depth pass.
+    #[arg(short, long, value_name = "OUT.png|OUT.exr")]
     pub output: Option<PathBuf>,
+    /// Image format (default: by the output's extension, else png): png (8-bit sRGB), png16
+    /// (16-bit sRGB) or exr.
+    #[arg(long, value_enum)]
+    pub format: Option<ImageFormat>,
     /// Image size, up to 16384x16384 (default 1280x720, or a path's [output] size).
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
     pub size: Option<(u32, u32)>,
@@ -319,7 +338,7 @@ pub fn parse_size(s: &str) -> Result<(u32, u32), String> {
             .map_err(|_| format!("\"{v}\" is not a whole number of pixels in \"{s}\""))
     };
     let (w, h) = (side(w)?, side(h)?);
-    let max = crate::gpu::renderer::MAX_SIDE;
+    let max = crate::frame::MAX_SIDE;
     if w == 0 || h == 0 || w > max || h > max {
         return Err(format!(
             "size {w}x{h} is out of range: each side must be 1 to {max}"

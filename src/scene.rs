@@ -75,6 +75,21 @@ pub struct Look {
     pub relief_angle: f64,
     /// Plane kinds: height of the relief light (larger is flatter).
     pub relief_height: f64,
+    /// Exposure in stops (EV): linear light is scaled by 2^exposure before tone mapping.
+    pub exposure: f64,
+    /// How the post stage maps linear light to the display.
+    pub tone_map: ToneMap,
+}
+
+/// The post stage's tone mapping operator (twin of `TONE_MAP_*` in shaders/post/tonemap.wgsl).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ToneMap {
+    /// Clip to [0, 1]: the classic look, and the reference view's.
+    #[default]
+    Clamp = 0,
+    /// The ACES filmic curve (Narkowicz's fit): highlights roll off instead of clipping.
+    Aces = 1,
 }
 
 /// Built-in palettes: colour stops `[position, r, g, b]` (sRGB).
@@ -143,6 +158,8 @@ impl Default for Look {
             relief: 0.35,
             relief_angle: 45.0,
             relief_height: 1.5,
+            exposure: 0.0,
+            tone_map: ToneMap::Clamp,
         }
     }
 }
@@ -172,6 +189,7 @@ const LOOK_PARAMS: &[&str] = &[
     "relief",
     "relief_angle",
     "relief_height",
+    "exposure",
 ];
 
 impl Look {
@@ -192,8 +210,14 @@ impl Look {
             "relief" => &mut self.relief,
             "relief_angle" => &mut self.relief_angle,
             "relief_height" => &mut self.relief_height,
+            "exposure" => &mut self.exposure,
             _ => return None,
         })
+    }
+
+    /// The multiplier of linear light that `exposure` (in stops) stands for.
+    pub fn exposure_scale(&self) -> f64 {
+        self.exposure.exp2()
     }
 
     /// The colour stops in use, sorted by position: the gradient, else the palette.
@@ -283,6 +307,7 @@ impl Look {
             ("relief", self.relief, 0.0, 1.0),
             ("relief_angle", self.relief_angle, -1e6, 1e6),
             ("relief_height", self.relief_height, 0.0, 100.0),
+            ("exposure", self.exposure, -20.0, 20.0),
         ] {
             if !(v >= lo && v <= hi) {
                 return err(key, format!("{key} must be in [{lo}, {hi}], got {v}"));
@@ -417,7 +442,7 @@ impl Scene {
     pub fn reference() -> Self {
         let fractal = (fractal::REGISTRY[0].default)();
         Scene {
-            camera: fractal.default_camera(),
+            camera: fractal.scene_camera(),
             fractal,
             plane: PlaneView::default(),
             look: Look::default(),
@@ -448,7 +473,7 @@ impl Scene {
 
         let (camera, plane) = match root.get("camera") {
             None => {
-                let camera = fractal.default_camera();
+                let camera = fractal.scene_camera();
                 camera.validate().map_err(|e| doc.error(0, e.message))?;
                 (camera, PlaneView::default())
             }
@@ -484,7 +509,7 @@ impl Scene {
                 let plane = raw
                     .plane()
                     .map_err(|(key, message)| doc.key_error(section, key, message))?;
-                let camera = raw.resolve(fractal.default_camera());
+                let camera = raw.resolve(fractal.scene_camera());
                 camera
                     .validate()
                     .map_err(|e| doc.key_error(section, e.key, e.message))?;

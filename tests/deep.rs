@@ -7,7 +7,8 @@ mod common;
 use mandelfly::deep::floatexp::FloatExp;
 use mandelfly::deep::{DeepFrame, Precision, locations, precise, reference};
 use mandelfly::fractal::mandelbrot::Mandelbrot;
-use mandelfly::gpu::renderer::{Passes, Renderer};
+use mandelfly::frame::Passes;
+use mandelfly::gpu::renderer::Renderer;
 use mandelfly::plane::PlaneView;
 use mandelfly::scene::Scene;
 

@@ -8,7 +8,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use mandelfly::gpu::renderer::{Frame, Passes, Renderer};
+use mandelfly::frame::{Frame, Passes};
+use mandelfly::gpu::renderer::Renderer;
 use mandelfly::scene::Scene;
 
 const WIDTH: u32 = 160;
@@ -196,6 +197,8 @@ fn depth_matches_cpu_trace() {
         for _ in 0..2000 {
             let d = scene
                 .fractal
+                .volume()
+                .expect("a ray-marched kind")
                 .distance(scene.camera.position + dir * t)
                 .distance;
             if d < eps_per_unit * t {

@@ -4,12 +4,12 @@
 mod common;
 
 use glam::DVec3;
-use mandelfly::fractal::{self, Formula, mandelbulb::Mandelbulb};
+use mandelfly::fractal::{self, Formula, VolumeFormula, mandelbulb::Mandelbulb};
 use mandelfly::gpu::probe;
 
 /// Points in three groups: spread through the bounding cube, far outside, and within a hair of
 /// the surface (found by CPU sphere tracing from random directions).
-fn sample_points(f: &dyn Formula) -> Vec<DVec3> {
+fn sample_points(f: &dyn VolumeFormula) -> Vec<DVec3> {
     let mut seq = common::Sequence::new(7);
     // Space-filling kinds have a large extent; their detail is near the origin.
     let r = f.bounding_radius().min(3.0);
@@ -55,13 +55,14 @@ fn sample_points(f: &dyn Formula) -> Vec<DVec3> {
 /// At most `max_outliers` (a fraction) may differ by more.
 fn compare(f: &dyn Formula, tolerance: f64, max_outliers: f64) {
     let Some(gpu) = common::gpu() else { return };
-    let points = sample_points(f);
+    let volume = f.volume().expect("a ray-marched kind");
+    let points = sample_points(volume);
     assert!(points.len() >= 1000);
     let gpu_values = probe::evaluate(&gpu, f, &points).expect("probe runs");
     let mut worst = (0.0, DVec3::ZERO);
     let mut outliers = 0;
     for (p, g) in points.iter().zip(&gpu_values) {
-        let cpu = f.distance(*p);
+        let cpu = volume.distance(*p);
         let (d, gd) = (cpu.distance, g[0] as f64);
         // f32 against f64: a relative tolerance, with an absolute floor near the surface where
         // the estimate is small.

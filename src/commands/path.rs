@@ -68,7 +68,7 @@ pub fn run(command: &PathCommand, gpu: &GpuOptions) -> Result<()> {
             let camera_path = CameraPath::load(path)?;
             let file = AtomicFile::create(output)?;
             let mut renderer = Renderer::new(GpuContext::new(gpu)?);
-            let rgb = path::preview::draw(&camera_path, &mut renderer, size.0, size.1)?;
+            let rgb = crate::preview::draw(&camera_path, &mut renderer, size.0, size.1)?;
             crate::sink::png::write_rgb(file, size.0, size.1, &rgb)?;
             println!("wrote {}", output.display());
             Ok(())

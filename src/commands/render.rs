@@ -1,8 +1,6 @@
-//! `mandelfly render`: a path to a video file or a PNG sequence; frame k is at time k / fps.
-//!
-//! Video is pipelined: the GPU renders frame k+1 while frame k is read back and frames before
-//! it are converted and encoded on the encoder thread. Ctrl-C or SIGTERM stops after the frame
-//! in hand; the video is finalised with every frame done so far.
+//! `mandelfly render`: a path to a video file, an image sequence or a shard's segment. This
+//! module only turns arguments into a [`FramePlan`] and a sink; [`crate::flight::fly`] renders.
+//! Ctrl-C or SIGTERM stops after the frames in hand; the output keeps every frame done so far.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -10,59 +8,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use crate::cli::RenderArgs;
+use crate::cli::{ImageFormat, RenderArgs};
 use crate::error::{Error, Result};
-use crate::gpu::renderer::{Passes, Renderer, Sample, sample_jitter};
+use crate::flight::{self, FlightReport, FramePlan};
+use crate::gpu::renderer::Renderer;
 use crate::gpu::{GpuContext, GpuOptions};
 use crate::path::{self, CameraPath};
-use crate::scene::Scene;
-use crate::sink::png::{self, AtomicFile};
-
-/// File name of frame k in a sequence.
-pub fn frame_file_name(k: u64) -> String {
-    format!("frame_{k:05}.png")
-}
-
-/// What every frame of a render shares.
-pub struct FramePlan<'a> {
-    pub path: &'a CameraPath,
-    pub fps: f64,
-    pub width: u32,
-    pub height: u32,
-    pub samples: u32,
-    pub shutter: f64,
-}
-
-impl FramePlan<'_> {
-    /// The scenes of frame k's samples: spread over the shutter interval (centred on k / fps)
-    /// for motion blur, each with its own sub-pixel offset.
-    pub fn scenes(&self, k: u64) -> Vec<(Scene, [f32; 2])> {
-        let t = k as f64 / self.fps;
-        let n = self.samples;
-        (0..n)
-            .map(|i| {
-                let mut ti = t;
-                if self.shutter > 0.0 && n > 1 {
-                    ti += self.shutter / self.fps * ((i as f64 + 0.5) / n as f64 - 0.5);
-                }
-                if !self.path.is_loop() {
-                    ti = ti.clamp(0.0, self.path.duration());
-                }
-                (self.path.sample(ti), sample_jitter(i, n))
-            })
-            .collect()
-    }
-}
-
-fn as_samples(scenes: &[(Scene, [f32; 2])]) -> Vec<Sample<'_>> {
-    scenes
-        .iter()
-        .map(|(scene, jitter)| Sample {
-            scene,
-            jitter: *jitter,
-        })
-        .collect()
-}
+use crate::sink::FrameSink;
+use crate::sink::exr::{DataChannels, ExrSequence};
+use crate::sink::png::{PngDepth, PngSequence};
 
 /// Progress on stderr: a bar on a terminal, a plain line every few seconds otherwise.
 struct Progress {
@@ -144,7 +98,7 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
     let samples = args
         .samples
         .unwrap_or(if args.shutter > 0.0 { 8 } else { 1 });
-    let max = crate::gpu::renderer::MAX_SAMPLES;
+    let max = crate::frame::MAX_SAMPLES;
     if samples == 0 || samples > max {
         return Err(Error::InvalidArgument(format!(
             "--samples must be 1 to {max}, got {samples}"
@@ -180,11 +134,11 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
 
     #[cfg(feature = "video")]
     if crate::sink::video::is_video_path(&output) {
-        return video::run(args, &plan, &output, frames, count, gpu, verbose);
+        return video::run(args, &plan, &output, frames, gpu, verbose);
     }
     if output.extension().is_some() && !output.is_dir() {
         return Err(Error::InvalidArgument(format!(
-            "{}: not a video file name this build can write ({}) nor a directory for a PNG \
+            "{}: not a video file name this build can write ({}) nor a directory for an image \
              sequence (e.g. -o frames/)",
             output.display(),
             if cfg!(feature = "video") {
@@ -194,21 +148,44 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
             }
         )));
     }
-    std::fs::create_dir_all(&output).map_err(|e| Error::io(&output, e))?;
+    let mut sink: Box<dyn FrameSink> = match args.format {
+        ImageFormat::Png => Box::new(PngSequence::create(&output, PngDepth::Eight)?),
+        ImageFormat::Png16 => Box::new(PngSequence::create(&output, PngDepth::Sixteen)?),
+        ImageFormat::Exr => Box::new(ExrSequence::create(
+            &output,
+            DataChannels::for_plane(camera_path.file.base.fractal.is_plane()),
+        )?),
+    };
     let mut renderer = open_renderer(gpu, verbose)?;
-    let stop = stop_flag();
-    let done = render_sequence(&plan, &mut renderer, &output, frames.clone(), &stop)?;
+    let report = fly(&plan, &mut renderer, sink.as_mut(), frames.clone())?;
     let summary = format!(
-        "{done} frames ({}..{}) of {count} in {} ({width}x{height}, {fps} fps)",
+        "{} frames ({}..{}) of {count} in {} ({width}x{height}, {fps} fps)",
+        report.frames,
         frames.start,
-        frames.start + done,
+        frames.start + report.frames,
         output.display()
     );
-    if done < frames.end - frames.start {
+    if report.interrupted {
         return Err(Error::Interrupted(summary));
     }
     println!("wrote {summary}");
     Ok(())
+}
+
+/// Runs the flight loop with progress on stderr and Ctrl-C / SIGTERM as the stop request.
+fn fly(
+    plan: &FramePlan<'_>,
+    renderer: &mut Renderer,
+    sink: &mut dyn FrameSink,
+    frames: std::ops::Range<u64>,
+) -> Result<FlightReport> {
+    let mut progress = Progress::new(frames.end.saturating_sub(frames.start));
+    let stop = stop_flag();
+    let report = flight::fly(plan, renderer, sink, frames, &stop, &mut |done| {
+        progress.frame_done(done)
+    });
+    progress.finish();
+    report
 }
 
 fn default_output() -> PathBuf {
@@ -230,46 +207,12 @@ fn open_renderer(gpu: &GpuOptions, verbose: bool) -> Result<Renderer> {
     Ok(Renderer::new(context))
 }
 
-/// Renders frames of a path into `dir`, each written atomically. Returns the frames written
-/// (fewer than asked when stopped).
-pub fn render_sequence(
-    plan: &FramePlan<'_>,
-    renderer: &mut Renderer,
-    dir: &Path,
-    frames: std::ops::Range<u64>,
-    stop: &AtomicBool,
-) -> Result<u64> {
-    let mut progress = Progress::new(frames.end - frames.start);
-    let mut done = 0;
-    for k in frames {
-        if stop.load(Ordering::SeqCst) {
-            break;
-        }
-        let scenes = plan.scenes(k);
-        let file = AtomicFile::create(&dir.join(frame_file_name(k)))?;
-        let frame = renderer.render_samples(
-            &as_samples(&scenes),
-            plan.width,
-            plan.height,
-            Passes::COLOR,
-        )?;
-        png::write_color(file, plan.width, plan.height, &frame.color)?;
-        done += 1;
-        progress.frame_done(done);
-    }
-    progress.finish();
-    Ok(done)
-}
-
 #[cfg(feature = "video")]
-pub mod video {
-    use std::collections::VecDeque;
-
+mod video {
     use super::*;
     use crate::cli::YuvArg;
-    use crate::gpu::renderer::Readback;
-    use crate::sink::segments::{self, EncoderConfig, Manifest, Shard};
-    use crate::sink::video::{FrameData, VideoCodec, VideoSettings, VideoSink};
+    use crate::sink::segments::{self, Manifest, Shard, ShardSink};
+    use crate::sink::video::{VideoCodec, VideoSettings, VideoSink};
 
     /// The settings a render's video uses, from the command line.
     fn settings(args: &RenderArgs, plan: &FramePlan<'_>) -> Result<VideoSettings> {
@@ -291,15 +234,6 @@ pub mod video {
             pixel_format: args.pix_fmt.clone(),
             no_b_frames: args.shard.is_some(),
         })
-    }
-
-    fn readback_for(args: &RenderArgs, settings: &VideoSettings) -> Readback {
-        // Colour conversion on the GPU where it can produce the pixel format (see README for
-        // the measurement behind the default), else swscale on the encoder thread.
-        match (args.yuv, settings.gpu_yuv_layout()) {
-            (YuvArg::Gpu, Some(layout)) => Readback::Yuv(layout),
-            _ => Readback::Rgba,
-        }
     }
 
     /// One shard of a flight: its frames into `DIR/shard-I-of-N.mkv`, then the manifest.
@@ -325,7 +259,7 @@ pub mod video {
             )));
         }
         let settings = settings(args, plan)?;
-        let total = plan.path.frame_count(plan.fps);
+        let total = plan.frame_count();
         let frames = shard.frames(total);
         if frames.is_empty() {
             return Err(Error::InvalidArgument(format!(
@@ -347,24 +281,7 @@ pub mod video {
                 ("yuv", format!("{:?}", args.yuv)),
             ],
         );
-        let segment = segments::segment_path(&dir, shard);
-        let mut manifest = Manifest {
-            version: segments::MANIFEST_VERSION,
-            mandelfly_version: env!("CARGO_PKG_VERSION").into(),
-            shard: shard.index,
-            shards: shard.count,
-            first_frame: frames.start,
-            end_frame: frames.end,
-            total_frames: total,
-            render_hash,
-            encoder: EncoderConfig::of(&settings),
-            segment: segment
-                .file_name()
-                .expect("a name")
-                .to_string_lossy()
-                .into_owned(),
-            segment_bytes: 0,
-        };
+        let manifest = Manifest::planned(&dir, shard, total, render_hash, &settings);
         if segments::is_complete(&dir, &manifest) {
             println!(
                 "shard {}/{} (frames {}..{}) is already complete in {}",
@@ -376,43 +293,30 @@ pub mod video {
             );
             return Ok(());
         }
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let mut sink = VideoSink::create(&segment, &settings)?;
+        let mut sink = ShardSink::create(&dir, manifest, &settings)?;
+        if args.yuv == YuvArg::Cpu {
+            sink.convert_on_cpu();
+        }
         let mut renderer = open_renderer(gpu, verbose)?;
-        let stop = stop_flag();
-        let readback = readback_for(args, &settings);
-        let done = render_into(
-            plan,
-            &mut renderer,
-            &mut sink,
-            frames.clone(),
-            &stop,
-            readback,
-        )?;
-        if done < frames.end - frames.start {
-            let kept = sink.finish_interrupted()?;
+        let report = fly(plan, &mut renderer, &mut sink, frames.clone())?;
+        if report.interrupted {
             return Err(Error::Interrupted(format!(
                 "shard {}/{}: {} holds {} of its {} frames and has no manifest, so concat \
                  will not take it; run the shard again",
                 shard.index,
                 shard.count,
-                kept.path.display(),
-                kept.frames,
+                report.output.path.display(),
+                report.output.frames,
                 frames.end - frames.start
             )));
         }
-        let written = sink.finish()?;
-        manifest.segment_bytes = std::fs::metadata(&written.path)
-            .map_err(|e| Error::io(&written.path, e))?
-            .len();
-        segments::write_manifest(&dir, &manifest)?;
         println!(
             "wrote shard {}/{}: frames {}..{} of {total} in {}",
             shard.index,
             shard.count,
             frames.start,
             frames.end,
-            written.path.display()
+            report.output.path.display()
         );
         Ok(())
     }
@@ -422,114 +326,47 @@ pub mod video {
         plan: &FramePlan<'_>,
         output: &Path,
         frames: std::ops::Range<u64>,
-        count: u64,
         gpu: &GpuOptions,
         verbose: bool,
     ) -> Result<()> {
         let settings = settings(args, plan)?;
-        let codec = settings.codec;
         let mut sink = VideoSink::create(output, &settings)?;
+        if args.yuv == YuvArg::Cpu {
+            sink.convert_on_cpu();
+        }
         let mut renderer = open_renderer(gpu, verbose)?;
-        let stop = stop_flag();
         let start = Instant::now();
-        let readback = readback_for(args, &settings);
-        let done = render_into(
-            plan,
-            &mut renderer,
-            &mut sink,
-            frames.clone(),
-            &stop,
-            readback,
-        )?;
-        let interrupted = done < frames.end - frames.start;
-        let written = if interrupted {
-            sink.finish_interrupted()?
-        } else {
-            sink.finish()?
-        };
+        let report = fly(plan, &mut renderer, &mut sink, frames.clone())?;
         let summary = format!(
-            "{} holds {} frames ({}..{} of {count}; {}x{}, {} fps, {}, {})",
-            written.path.display(),
-            written.frames,
+            "{} holds {} frames ({}..{} of {}; {}x{}, {} fps, {}, {})",
+            report.output.path.display(),
+            report.output.frames,
             frames.start,
-            frames.start + done,
+            frames.start + report.frames,
+            plan.frame_count(),
             plan.width,
             plan.height,
             plan.fps,
-            codec.name(),
+            settings.codec.name(),
             settings.pixel_format_name(),
         );
         if verbose {
+            let seconds = start.elapsed().as_secs_f64();
             eprintln!(
-                "{done} frames in {:.2} s ({:.2} fps)",
-                start.elapsed().as_secs_f64(),
-                done as f64 / start.elapsed().as_secs_f64()
+                "{} frames in {seconds:.2} s ({:.2} fps)",
+                report.frames,
+                report.frames as f64 / seconds
             );
             if renderer.deep_stats().references > 0 {
                 eprintln!("{}", renderer.deep_stats());
             }
         }
-        if interrupted {
+        if report.interrupted {
             return Err(Error::Interrupted(format!(
                 "{summary}, finalised and playable"
             )));
         }
         println!("wrote {summary}");
         Ok(())
-    }
-
-    /// The pipelined loop: submit frame k+1 before reading frame k back; the encoder thread
-    /// takes frames from a bounded queue.
-    pub fn render_into(
-        plan: &FramePlan<'_>,
-        renderer: &mut Renderer,
-        sink: &mut VideoSink,
-        frames: std::ops::Range<u64>,
-        stop: &AtomicBool,
-        readback: Readback,
-    ) -> Result<u64> {
-        let mut progress = Progress::new(frames.end - frames.start);
-        let single = renderer.max_single_tile(plan.samples);
-        let pipelined = plan.width <= single && plan.height <= single;
-        let mut in_flight = VecDeque::new();
-        let mut done = 0;
-        let mut deliver = |frame: crate::gpu::renderer::Frame, done: &mut u64| -> Result<()> {
-            sink.push(match readback {
-                Readback::Yuv(layout) if !frame.yuv.is_empty() => FrameData::Yuv(frame.yuv, layout),
-                _ => FrameData::Rgba(frame.color),
-            })?;
-            *done += 1;
-            progress.frame_done(*done);
-            Ok(())
-        };
-        for k in frames {
-            if stop.load(Ordering::SeqCst) {
-                break;
-            }
-            let scenes = plan.scenes(k);
-            let samples = as_samples(&scenes);
-            if pipelined {
-                in_flight.push_back(renderer.submit(
-                    &samples,
-                    plan.width,
-                    plan.height,
-                    readback,
-                )?);
-                if in_flight.len() >= 2 {
-                    let frame = renderer.collect(in_flight.pop_front().expect("two in flight"))?;
-                    deliver(frame, &mut done)?;
-                }
-            } else {
-                let frame =
-                    renderer.render_samples(&samples, plan.width, plan.height, Passes::COLOR)?;
-                deliver(frame, &mut done)?;
-            }
-        }
-        // Frames already on the GPU are finished even when stopping: they are nearly done.
-        while let Some(pending) = in_flight.pop_front() {
-            let frame = renderer.collect(pending)?;
-            deliver(frame, &mut done)?;
-        }
-        Ok(done)
     }
 }

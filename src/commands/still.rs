@@ -1,14 +1,16 @@
-//! `mandelfly still`: one frame of a scene to a PNG.
+//! `mandelfly still`: one frame of a scene to a PNG (8 or 16 bits) or an OpenEXR file.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::cli::{PassArg, StillArgs};
+use crate::cli::{ImageFormat, PassArg, StillArgs};
 use crate::error::{Error, Result};
-use crate::gpu::renderer::{Passes, Renderer};
+use crate::frame::{ColorFormat, Readout};
+use crate::gpu::renderer::Renderer;
 use crate::gpu::{GpuContext, GpuOptions};
 use crate::path::{SceneSource, load_scene_or_path};
 use crate::scene::Scene;
+use crate::sink::exr::{self, DataChannels};
 use crate::sink::png::{self, AtomicFile};
 
 pub fn run(args: &StillArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
@@ -49,14 +51,27 @@ pub fn run(args: &StillArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
             PassArg::Depth => format!("{kind}-depth.png"),
         })
     });
-    let is_png = output
+    let extension = output
         .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
-    if !is_png {
-        return Err(Error::InvalidArgument(format!(
-            "{}: the output of `still` must be a .png file",
-            output.display()
-        )));
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let format = match (args.format, extension.as_deref()) {
+        (Some(ImageFormat::Exr), Some("exr")) | (None, Some("exr")) => ImageFormat::Exr,
+        (Some(f @ (ImageFormat::Png | ImageFormat::Png16)), Some("png")) => f,
+        (None, Some("png")) => ImageFormat::Png,
+        _ => {
+            return Err(Error::InvalidArgument(format!(
+                "{}: the output of `still` must be a .png file (--format png or png16) or an \
+                 .exr file (--format exr)",
+                output.display()
+            )));
+        }
+    };
+    if args.pass == PassArg::Depth && format != ImageFormat::Png {
+        return Err(Error::InvalidArgument(
+            "--pass depth writes a 16-bit grey PNG; an .exr output carries depth as its Z \
+             channel already"
+                .into(),
+        ));
     }
     if let Some(d) = args.depth_max
         && !(d > 0.0 && d.is_finite())
@@ -77,12 +92,14 @@ pub fn run(args: &StillArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
     }
     let mut renderer = Renderer::new(context);
     let (width, height) = args.size.unwrap_or(default_size);
-    let passes = match args.pass {
-        PassArg::Color => Passes::COLOR,
-        PassArg::Depth => Passes::DEPTH,
+    let readout = match (args.pass, format) {
+        (PassArg::Depth, _) => Readout::DEPTH,
+        (PassArg::Color, ImageFormat::Png) => Readout::COLOR,
+        (PassArg::Color, ImageFormat::Png16) => Readout::color(ColorFormat::Srgb16),
+        (PassArg::Color, ImageFormat::Exr) => exr::READOUT,
     };
     let start = Instant::now();
-    let frame = renderer.render(&scene, width, height, passes)?;
+    let frame = renderer.render(&scene, width, height, readout)?;
     if verbose {
         eprintln!(
             "frame {width}x{height}: {:.1} ms wall (including shader compilation), GPU time {}",
@@ -97,10 +114,20 @@ pub fn run(args: &StillArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
         }
     }
     match args.pass {
-        PassArg::Color => png::write_color(file, width, height, &frame.color)?,
+        PassArg::Color => match format {
+            ImageFormat::Png => png::write_color(file, width, height, &frame.color)?,
+            ImageFormat::Png16 => png::write_color16(file, width, height, &frame.color16)?,
+            ImageFormat::Exr => exr::write(
+                file,
+                &frame,
+                DataChannels::for_plane(scene.fractal.is_plane()),
+            )?,
+        },
         PassArg::Depth => {
             let depth_max = args.depth_max.unwrap_or_else(|| {
-                scene.camera.position.length() + scene.fractal.bounding_radius()
+                // Plane kinds keep the scale they always had: their set lies within radius 2.
+                let radius = scene.fractal.volume().map_or(2.0, |v| v.bounding_radius());
+                scene.camera.position.length() + radius
             });
             png::write_depth(file, width, height, &frame.depth, depth_max)?;
             println!("depth scale: grey = round(65535 * distance / {depth_max}), 0 = no surface");

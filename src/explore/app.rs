@@ -19,7 +19,8 @@ use winit::window::{Window, WindowId};
 use super::controller::{FlyController, FlyInput};
 use super::recorder::Recorder;
 use crate::error::{Error, Result};
-use crate::gpu::renderer::{Passes, Renderer, Sample, sample_jitter};
+use crate::frame::{Passes, Sample, sample_jitter};
+use crate::gpu::renderer::Renderer;
 use crate::gpu::{GpuContext, GpuOptions};
 use crate::path::CameraPath;
 use crate::scene::Scene;
@@ -374,7 +375,7 @@ impl App {
                             && let Some(entry) = crate::fractal::find_kind(kind)
                         {
                             scene.fractal = (entry.default)();
-                            scene.camera = scene.fractal.default_camera();
+                            scene.camera = scene.fractal.scene_camera();
                             scene.plane = crate::plane::PlaneView::default();
                             self.fly = FlyController::new(&scene.camera);
                             changed = true;
@@ -434,7 +435,10 @@ impl App {
                         ui.label(format!("forward {:.3} {:.3} {:.3}", f.x, f.y, f.z));
                         ui.label(format!(
                             "distance to surface {:.3e}",
-                            scene.fractal.distance(p).distance
+                            scene
+                                .fractal
+                                .volume()
+                                .map_or(f64::INFINITY, |v| v.distance(p).distance)
                         ));
                         ui.add(
                             egui::Slider::new(&mut self.fly.speed, 0.01..=100.0)

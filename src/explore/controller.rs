@@ -108,7 +108,9 @@ impl FlyController {
             axis(input.up, input.down),
         );
         if local != DVec3::ZERO {
-            let distance = fractal.distance(self.position).distance;
+            let distance = fractal
+                .volume()
+                .map_or(f64::INFINITY, |v| v.distance(self.position).distance);
             // Inside already (a scene may start there): crawl, but let the user back out.
             let reach = if distance.is_finite() && distance > 0.0 {
                 distance
@@ -130,6 +132,7 @@ impl FlyController {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fractal::VolumeFormula;
     use crate::fractal::mandelbulb::Mandelbulb;
 
     fn forward() -> FlyInput {

@@ -7,7 +7,7 @@ use glam::DVec3;
 use serde::Deserialize;
 
 use super::steps::check_range;
-use super::{DistanceSample, Formula, ParamError};
+use super::{DistanceSample, Family, Formula, ParamError, VolumeFormula};
 use crate::camera::Camera;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -57,6 +57,42 @@ impl Formula for Apollonian {
         bytemuck::bytes_of(&u).to_vec()
     }
 
+    fn validate(&self) -> Result<(), ParamError> {
+        check_range("scale", self.scale, 0.5, 3.0)?;
+        check_range("iterations", self.iterations as f64, 1.0, 100.0)?;
+        check_range("extent", self.extent, 0.5, 1000.0)
+    }
+
+    fn params(&self) -> Vec<(String, f64)> {
+        super::named({
+            vec![
+                ("scale", self.scale),
+                ("iterations", self.iterations as f64),
+                ("extent", self.extent),
+            ]
+        })
+    }
+
+    fn set_param(&mut self, name: &str, value: f64) -> bool {
+        match name {
+            "scale" => self.scale = value,
+            "iterations" => self.iterations = value.round() as i64,
+            "extent" => self.extent = value,
+            _ => return false,
+        }
+        true
+    }
+
+    fn clone_box(&self) -> Box<dyn Formula> {
+        Box::new(self.clone())
+    }
+
+    fn family(&self) -> Family<'_> {
+        Family::Volume(self)
+    }
+}
+
+impl VolumeFormula for Apollonian {
     fn distance(&self, p: DVec3) -> DistanceSample {
         let mut z = p;
         let mut factor = 1.0;
@@ -89,35 +125,5 @@ impl Formula for Apollonian {
             fov: 60.0,
             roll: 0.0,
         }
-    }
-
-    fn validate(&self) -> Result<(), ParamError> {
-        check_range("scale", self.scale, 0.5, 3.0)?;
-        check_range("iterations", self.iterations as f64, 1.0, 100.0)?;
-        check_range("extent", self.extent, 0.5, 1000.0)
-    }
-
-    fn params(&self) -> Vec<(String, f64)> {
-        super::named({
-            vec![
-                ("scale", self.scale),
-                ("iterations", self.iterations as f64),
-                ("extent", self.extent),
-            ]
-        })
-    }
-
-    fn set_param(&mut self, name: &str, value: f64) -> bool {
-        match name {
-            "scale" => self.scale = value,
-            "iterations" => self.iterations = value.round() as i64,
-            "extent" => self.extent = value,
-            _ => return false,
-        }
-        true
-    }
-
-    fn clone_box(&self) -> Box<dyn Formula> {
-        Box::new(self.clone())
     }
 }

@@ -15,7 +15,9 @@ use glam::DVec3;
 use serde::Deserialize;
 
 use super::steps::check_range;
-use super::{DistanceSample, Formula, ParamError, ParseContext, ParseFailure};
+use super::{
+    DistanceSample, Family, Formula, ParamError, ParseContext, ParseFailure, VolumeFormula,
+};
 use crate::camera::Camera;
 use crate::error::SourceError;
 
@@ -181,27 +183,6 @@ impl Formula for Custom {
         bytemuck::cast_slice(&values).to_vec()
     }
 
-    fn distance(&self, p: DVec3) -> DistanceSample {
-        DistanceSample {
-            distance: (p.length() - self.extent).max(0.0),
-            trap: p.length_squared(),
-        }
-    }
-
-    fn bounding_radius(&self) -> f64 {
-        self.extent
-    }
-
-    fn default_camera(&self) -> Camera {
-        Camera {
-            position: DVec3::new(1.4, -1.4, 1.0) * self.extent,
-            look_at: DVec3::ZERO,
-            up: DVec3::Z,
-            fov: 50.0,
-            roll: 0.0,
-        }
-    }
-
     fn validate(&self) -> Result<(), ParamError> {
         check_range("extent", self.extent, 0.01, 1e4)
     }
@@ -239,6 +220,33 @@ impl Formula for Custom {
 
     fn clone_box(&self) -> Box<dyn Formula> {
         Box::new(self.clone())
+    }
+
+    fn family(&self) -> Family<'_> {
+        Family::Volume(self)
+    }
+}
+
+impl VolumeFormula for Custom {
+    fn distance(&self, p: DVec3) -> DistanceSample {
+        DistanceSample {
+            distance: (p.length() - self.extent).max(0.0),
+            trap: p.length_squared(),
+        }
+    }
+
+    fn bounding_radius(&self) -> f64 {
+        self.extent
+    }
+
+    fn default_camera(&self) -> Camera {
+        Camera {
+            position: DVec3::new(1.4, -1.4, 1.0) * self.extent,
+            look_at: DVec3::ZERO,
+            up: DVec3::Z,
+            fov: 50.0,
+            roll: 0.0,
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use glam::DVec3;
 use serde::Deserialize;
 
 use super::steps::{self, check_range, mandelbox_step, mandelbulb_step};
-use super::{DistanceSample, Formula, ParamError};
+use super::{DistanceSample, Family, Formula, ParamError, VolumeFormula};
 use crate::camera::Camera;
 
 /// Steps a hybrid can alternate.
@@ -114,73 +114,6 @@ impl Formula for Hybrid {
         bytemuck::bytes_of(&u).to_vec()
     }
 
-    fn distance(&self, c: DVec3) -> DistanceSample {
-        let ids = self.step_ids();
-        let (min_r2, fixed_r2) = (
-            self.min_radius * self.min_radius,
-            self.fixed_radius * self.fixed_radius,
-        );
-        let mut z = c;
-        let mut dr = 1.0;
-        let mut r = z.length();
-        let mut trap = r * r;
-        for i in 0..self.iterations as usize {
-            if r > self.bailout {
-                break;
-            }
-            match ids[i % ids.len()] {
-                0 => mandelbulb_step(&mut z, &mut dr, c, self.power),
-                _ => mandelbox_step(
-                    &mut z,
-                    &mut dr,
-                    c,
-                    self.scale,
-                    self.folding_limit,
-                    min_r2,
-                    fixed_r2,
-                ),
-            }
-            r = z.length();
-            trap = trap.min(r * r);
-        }
-        let distance = if self.log_de() {
-            if r == 0.0 {
-                0.0
-            } else {
-                0.5 * r.ln() * r / dr.abs()
-            }
-        } else {
-            r / dr.abs()
-        };
-        DistanceSample { distance, trap }
-    }
-
-    fn bounding_radius(&self) -> f64 {
-        // The larger of the parts' bounds: the Mandelbox's grows with its scale.
-        let s = self.scale.abs();
-        let bulb = 2f64.powf(1.0 / (self.power - 1.0)).max(1.0) * 1.05 + 0.05;
-        let bx = if s > 1.05 {
-            (2.0 * (s + 1.0) / (s - 1.0) * self.folding_limit * 3f64.sqrt()).min(40.0)
-        } else {
-            40.0
-        };
-        if self.sequence.iter().any(|k| k == "mandelbox") {
-            bulb.max(bx).min(self.bailout.max(bulb))
-        } else {
-            bulb
-        }
-    }
-
-    fn default_camera(&self) -> Camera {
-        Camera {
-            position: DVec3::new(2.3, -2.3, 1.6),
-            look_at: DVec3::ZERO,
-            up: DVec3::Z,
-            fov: 50.0,
-            roll: 0.0,
-        }
-    }
-
     fn validate(&self) -> Result<(), ParamError> {
         if self.sequence.is_empty() || self.sequence.len() > MAX_SEQUENCE {
             return Err(ParamError {
@@ -247,5 +180,78 @@ impl Formula for Hybrid {
 
     fn clone_box(&self) -> Box<dyn Formula> {
         Box::new(self.clone())
+    }
+
+    fn family(&self) -> Family<'_> {
+        Family::Volume(self)
+    }
+}
+
+impl VolumeFormula for Hybrid {
+    fn distance(&self, c: DVec3) -> DistanceSample {
+        let ids = self.step_ids();
+        let (min_r2, fixed_r2) = (
+            self.min_radius * self.min_radius,
+            self.fixed_radius * self.fixed_radius,
+        );
+        let mut z = c;
+        let mut dr = 1.0;
+        let mut r = z.length();
+        let mut trap = r * r;
+        for i in 0..self.iterations as usize {
+            if r > self.bailout {
+                break;
+            }
+            match ids[i % ids.len()] {
+                0 => mandelbulb_step(&mut z, &mut dr, c, self.power),
+                _ => mandelbox_step(
+                    &mut z,
+                    &mut dr,
+                    c,
+                    self.scale,
+                    self.folding_limit,
+                    min_r2,
+                    fixed_r2,
+                ),
+            }
+            r = z.length();
+            trap = trap.min(r * r);
+        }
+        let distance = if self.log_de() {
+            if r == 0.0 {
+                0.0
+            } else {
+                0.5 * r.ln() * r / dr.abs()
+            }
+        } else {
+            r / dr.abs()
+        };
+        DistanceSample { distance, trap }
+    }
+
+    fn bounding_radius(&self) -> f64 {
+        // The larger of the parts' bounds: the Mandelbox's grows with its scale.
+        let s = self.scale.abs();
+        let bulb = 2f64.powf(1.0 / (self.power - 1.0)).max(1.0) * 1.05 + 0.05;
+        let bx = if s > 1.05 {
+            (2.0 * (s + 1.0) / (s - 1.0) * self.folding_limit * 3f64.sqrt()).min(40.0)
+        } else {
+            40.0
+        };
+        if self.sequence.iter().any(|k| k == "mandelbox") {
+            bulb.max(bx).min(self.bailout.max(bulb))
+        } else {
+            bulb
+        }
+    }
+
+    fn default_camera(&self) -> Camera {
+        Camera {
+            position: DVec3::new(2.3, -2.3, 1.6),
+            look_at: DVec3::ZERO,
+            up: DVec3::Z,
+            fov: 50.0,
+            roll: 0.0,
+        }
     }
 }

@@ -6,7 +6,7 @@ use glam::{DVec3, DVec4};
 use serde::Deserialize;
 
 use super::steps::check_range;
-use super::{DistanceSample, Formula, ParamError};
+use super::{DistanceSample, Family, Formula, ParamError, VolumeFormula};
 use crate::camera::Camera;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -74,6 +74,51 @@ impl Formula for JuliaQuaternion {
         bytemuck::bytes_of(&u).to_vec()
     }
 
+    fn validate(&self) -> Result<(), ParamError> {
+        for (name, v) in C_NAMES.iter().zip(self.c) {
+            check_range(name, v, -2.0, 2.0)?;
+        }
+        check_range("slice", self.slice, -2.0, 2.0)?;
+        check_range("iterations", self.iterations as f64, 1.0, 1000.0)?;
+        check_range("bailout", self.bailout, 2.0, 1e6)
+    }
+
+    fn params(&self) -> Vec<(String, f64)> {
+        super::named({
+            let mut v: Vec<(&'static str, f64)> = C_NAMES.iter().copied().zip(self.c).collect();
+            v.extend([
+                ("slice", self.slice),
+                ("iterations", self.iterations as f64),
+                ("bailout", self.bailout),
+            ]);
+            v
+        })
+    }
+
+    fn set_param(&mut self, name: &str, value: f64) -> bool {
+        if let Some(i) = C_NAMES.iter().position(|n| *n == name) {
+            self.c[i] = value;
+            return true;
+        }
+        match name {
+            "slice" => self.slice = value,
+            "iterations" => self.iterations = value.round() as i64,
+            "bailout" => self.bailout = value,
+            _ => return false,
+        }
+        true
+    }
+
+    fn clone_box(&self) -> Box<dyn Formula> {
+        Box::new(self.clone())
+    }
+
+    fn family(&self) -> Family<'_> {
+        Family::Volume(self)
+    }
+}
+
+impl VolumeFormula for JuliaQuaternion {
     fn distance(&self, p: DVec3) -> DistanceSample {
         let c = DVec4::from_array(self.c);
         let mut z = DVec4::new(p.x, p.y, p.z, self.slice);
@@ -113,44 +158,5 @@ impl Formula for JuliaQuaternion {
             fov: 45.0,
             roll: 0.0,
         }
-    }
-
-    fn validate(&self) -> Result<(), ParamError> {
-        for (name, v) in C_NAMES.iter().zip(self.c) {
-            check_range(name, v, -2.0, 2.0)?;
-        }
-        check_range("slice", self.slice, -2.0, 2.0)?;
-        check_range("iterations", self.iterations as f64, 1.0, 1000.0)?;
-        check_range("bailout", self.bailout, 2.0, 1e6)
-    }
-
-    fn params(&self) -> Vec<(String, f64)> {
-        super::named({
-            let mut v: Vec<(&'static str, f64)> = C_NAMES.iter().copied().zip(self.c).collect();
-            v.extend([
-                ("slice", self.slice),
-                ("iterations", self.iterations as f64),
-                ("bailout", self.bailout),
-            ]);
-            v
-        })
-    }
-
-    fn set_param(&mut self, name: &str, value: f64) -> bool {
-        if let Some(i) = C_NAMES.iter().position(|n| *n == name) {
-            self.c[i] = value;
-            return true;
-        }
-        match name {
-            "slice" => self.slice = value,
-            "iterations" => self.iterations = value.round() as i64,
-            "bailout" => self.bailout = value,
-            _ => return false,
-        }
-        true
-    }
-
-    fn clone_box(&self) -> Box<dyn Formula> {
-        Box::new(self.clone())
     }
 }

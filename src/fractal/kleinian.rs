@@ -7,7 +7,7 @@ use glam::DVec3;
 use serde::Deserialize;
 
 use super::steps::check_range;
-use super::{DistanceSample, Formula, ParamError};
+use super::{DistanceSample, Family, Formula, ParamError, VolumeFormula};
 use crate::camera::Camera;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -70,41 +70,6 @@ impl Formula for Kleinian {
         bytemuck::bytes_of(&u).to_vec()
     }
 
-    fn distance(&self, p: DVec3) -> DistanceSample {
-        let size = DVec3::from_array(self.box_size);
-        let mut z = p;
-        let mut factor = 1.0;
-        let mut trap = f64::INFINITY;
-        for _ in 0..self.iterations {
-            z = 2.0 * z.clamp(-size, size) - z;
-            let r2 = z.length_squared();
-            trap = trap.min(r2);
-            let k = (self.fold_size / r2).max(1.0);
-            z *= k;
-            factor *= k;
-        }
-        let rxy = z.truncate().length();
-        let d = (rxy - self.thickness).max((rxy * z.z).abs() / z.length());
-        DistanceSample {
-            distance: d / factor,
-            trap,
-        }
-    }
-
-    fn bounding_radius(&self) -> f64 {
-        self.extent
-    }
-
-    fn default_camera(&self) -> Camera {
-        Camera {
-            position: DVec3::new(0.3, -1.6, 0.35),
-            look_at: DVec3::new(0.0, 0.0, 0.1),
-            up: DVec3::Z,
-            fov: 60.0,
-            roll: 0.0,
-        }
-    }
-
     fn validate(&self) -> Result<(), ParamError> {
         for (name, v) in BOX_NAMES.iter().zip(self.box_size) {
             check_range(name, v, 0.1, 4.0)?;
@@ -146,5 +111,46 @@ impl Formula for Kleinian {
 
     fn clone_box(&self) -> Box<dyn Formula> {
         Box::new(self.clone())
+    }
+
+    fn family(&self) -> Family<'_> {
+        Family::Volume(self)
+    }
+}
+
+impl VolumeFormula for Kleinian {
+    fn distance(&self, p: DVec3) -> DistanceSample {
+        let size = DVec3::from_array(self.box_size);
+        let mut z = p;
+        let mut factor = 1.0;
+        let mut trap = f64::INFINITY;
+        for _ in 0..self.iterations {
+            z = 2.0 * z.clamp(-size, size) - z;
+            let r2 = z.length_squared();
+            trap = trap.min(r2);
+            let k = (self.fold_size / r2).max(1.0);
+            z *= k;
+            factor *= k;
+        }
+        let rxy = z.truncate().length();
+        let d = (rxy - self.thickness).max((rxy * z.z).abs() / z.length());
+        DistanceSample {
+            distance: d / factor,
+            trap,
+        }
+    }
+
+    fn bounding_radius(&self) -> f64 {
+        self.extent
+    }
+
+    fn default_camera(&self) -> Camera {
+        Camera {
+            position: DVec3::new(0.3, -1.6, 0.35),
+            look_at: DVec3::new(0.0, 0.0, 0.1),
+            up: DVec3::Z,
+            fov: 60.0,
+            roll: 0.0,
+        }
     }
 }

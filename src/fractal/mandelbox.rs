@@ -6,7 +6,7 @@ use glam::DVec3;
 use serde::Deserialize;
 
 use super::steps::{self, check_range, mandelbox_step};
-use super::{DistanceSample, Formula, ParamError};
+use super::{DistanceSample, Family, Formula, ParamError, VolumeFormula};
 use crate::camera::Camera;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -73,6 +73,51 @@ impl Formula for Mandelbox {
         bytemuck::bytes_of(&self.uniform()).to_vec()
     }
 
+    fn validate(&self) -> Result<(), ParamError> {
+        check_range("scale", self.scale, -4.0, 4.0)?;
+        check_range("folding_limit", self.folding_limit, 0.01, 10.0)?;
+        check_range("min_radius", self.min_radius, 0.001, 10.0)?;
+        check_range("fixed_radius", self.fixed_radius, self.min_radius, 10.0)?;
+        check_range("iterations", self.iterations as f64, 1.0, 1000.0)?;
+        check_range("bailout", self.bailout, 2.0, 1e6)
+    }
+
+    fn params(&self) -> Vec<(String, f64)> {
+        super::named({
+            vec![
+                ("scale", self.scale),
+                ("folding_limit", self.folding_limit),
+                ("min_radius", self.min_radius),
+                ("fixed_radius", self.fixed_radius),
+                ("iterations", self.iterations as f64),
+                ("bailout", self.bailout),
+            ]
+        })
+    }
+
+    fn set_param(&mut self, name: &str, value: f64) -> bool {
+        match name {
+            "scale" => self.scale = value,
+            "folding_limit" => self.folding_limit = value,
+            "min_radius" => self.min_radius = value,
+            "fixed_radius" => self.fixed_radius = value,
+            "iterations" => self.iterations = value.round() as i64,
+            "bailout" => self.bailout = value,
+            _ => return false,
+        }
+        true
+    }
+
+    fn clone_box(&self) -> Box<dyn Formula> {
+        Box::new(self.clone())
+    }
+
+    fn family(&self) -> Family<'_> {
+        Family::Volume(self)
+    }
+}
+
+impl VolumeFormula for Mandelbox {
     fn distance(&self, c: DVec3) -> DistanceSample {
         let (min_r2, fixed_r2) = (
             self.min_radius * self.min_radius,
@@ -123,44 +168,5 @@ impl Formula for Mandelbox {
             fov: 50.0,
             roll: 0.0,
         }
-    }
-
-    fn validate(&self) -> Result<(), ParamError> {
-        check_range("scale", self.scale, -4.0, 4.0)?;
-        check_range("folding_limit", self.folding_limit, 0.01, 10.0)?;
-        check_range("min_radius", self.min_radius, 0.001, 10.0)?;
-        check_range("fixed_radius", self.fixed_radius, self.min_radius, 10.0)?;
-        check_range("iterations", self.iterations as f64, 1.0, 1000.0)?;
-        check_range("bailout", self.bailout, 2.0, 1e6)
-    }
-
-    fn params(&self) -> Vec<(String, f64)> {
-        super::named({
-            vec![
-                ("scale", self.scale),
-                ("folding_limit", self.folding_limit),
-                ("min_radius", self.min_radius),
-                ("fixed_radius", self.fixed_radius),
-                ("iterations", self.iterations as f64),
-                ("bailout", self.bailout),
-            ]
-        })
-    }
-
-    fn set_param(&mut self, name: &str, value: f64) -> bool {
-        match name {
-            "scale" => self.scale = value,
-            "folding_limit" => self.folding_limit = value,
-            "min_radius" => self.min_radius = value,
-            "fixed_radius" => self.fixed_radius = value,
-            "iterations" => self.iterations = value.round() as i64,
-            "bailout" => self.bailout = value,
-            _ => return false,
-        }
-        true
-    }
-
-    fn clone_box(&self) -> Box<dyn Formula> {
-        Box::new(self.clone())
     }
 }

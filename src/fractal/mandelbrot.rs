@@ -4,12 +4,11 @@
 //! sets too) and its shader shaders/fractals/mandelbrot-deep.wgsl.
 
 use bytemuck::{Pod, Zeroable};
-use glam::{DVec2, DVec3};
+use glam::DVec2;
 use serde::Deserialize;
 
 use super::steps::check_range;
-use super::{DistanceSample, Formula, ParamError};
-use crate::camera::Camera;
+use super::{Family, Formula, ParamError, PlaneFormula};
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -168,45 +167,12 @@ impl Formula for Mandelbrot {
         "mandelbrot"
     }
 
-    fn is_plane(&self) -> bool {
-        true
-    }
-
     fn wgsl(&self) -> String {
         crate::shader!("fractals/mandelbrot.wgsl")
     }
 
     fn uniform_bytes(&self) -> Vec<u8> {
         bytemuck::bytes_of(&self.uniform(1e-3)).to_vec()
-    }
-
-    fn plane_uniform_bytes(&self, pixel_size: f64) -> Vec<u8> {
-        bytemuck::bytes_of(&self.uniform(pixel_size)).to_vec()
-    }
-
-    fn perturbation(&self) -> Option<crate::deep::Iteration> {
-        Some(crate::deep::Iteration {
-            iterations: self.iterations as u32,
-            bailout: self.bailout,
-            julia: self.julia,
-            precision: self.precision,
-        })
-    }
-
-    /// A plane fractal has no 3D distance; the camera is never "inside" it.
-    fn distance(&self, p: DVec3) -> DistanceSample {
-        DistanceSample {
-            distance: f64::INFINITY,
-            trap: p.length_squared(),
-        }
-    }
-
-    fn bounding_radius(&self) -> f64 {
-        2.0
-    }
-
-    fn default_camera(&self) -> Camera {
-        Camera::reference()
     }
 
     fn validate(&self) -> Result<(), ParamError> {
@@ -243,6 +209,25 @@ impl Formula for Mandelbrot {
 
     fn clone_box(&self) -> Box<dyn Formula> {
         Box::new(self.clone())
+    }
+
+    fn family(&self) -> Family<'_> {
+        Family::Plane(self)
+    }
+}
+
+impl PlaneFormula for Mandelbrot {
+    fn plane_uniform_bytes(&self, pixel_size: f64) -> Vec<u8> {
+        bytemuck::bytes_of(&self.uniform(pixel_size)).to_vec()
+    }
+
+    fn perturbation(&self) -> Option<crate::deep::Iteration> {
+        Some(crate::deep::Iteration {
+            iterations: self.iterations as u32,
+            bailout: self.bailout,
+            julia: self.julia,
+            precision: self.precision,
+        })
     }
 }
 

@@ -6,7 +6,7 @@ use glam::DVec3;
 use serde::Deserialize;
 
 use super::steps::{self, mandelbulb_step};
-use super::{DistanceSample, Formula, ParamError};
+use super::{DistanceSample, Family, Formula, ParamError, VolumeFormula};
 use crate::camera::Camera;
 
 /// Largest power accepted: beyond it f32 overflows r^n before the bailout test.
@@ -68,37 +68,6 @@ impl Formula for Mandelbulb {
         bytemuck::bytes_of(&self.uniform()).to_vec()
     }
 
-    fn distance(&self, c: DVec3) -> DistanceSample {
-        let n = self.power;
-        let mut z = c;
-        let mut dr = 1.0;
-        let mut r = z.length();
-        let mut trap = r * r;
-        for _ in 0..self.iterations {
-            if r > self.bailout {
-                break;
-            }
-            mandelbulb_step(&mut z, &mut dr, c, n);
-            r = z.length();
-            trap = trap.min(r * r);
-        }
-        DistanceSample {
-            // The orbit of the origin stays there: inside, at distance 0 (not 0 * -inf).
-            distance: if r == 0.0 { 0.0 } else { 0.5 * r.ln() * r / dr },
-            trap,
-        }
-    }
-
-    fn bounding_radius(&self) -> f64 {
-        // A point with |c| = R > 2^(1/(n-1)) escapes: |z^n + c| >= R^n - R > R, and so on.
-        // The margin keeps the sphere clear of the hit threshold at the silhouette.
-        2f64.powf(1.0 / (self.power - 1.0)).max(1.0) * 1.05 + 0.05
-    }
-
-    fn default_camera(&self) -> Camera {
-        Camera::reference()
-    }
-
     fn validate(&self) -> Result<(), ParamError> {
         if !(self.power >= 2.0 && self.power <= MAX_POWER) {
             return Err(ParamError {
@@ -146,6 +115,43 @@ impl Formula for Mandelbulb {
 
     fn clone_box(&self) -> Box<dyn Formula> {
         Box::new(self.clone())
+    }
+
+    fn family(&self) -> Family<'_> {
+        Family::Volume(self)
+    }
+}
+
+impl VolumeFormula for Mandelbulb {
+    fn distance(&self, c: DVec3) -> DistanceSample {
+        let n = self.power;
+        let mut z = c;
+        let mut dr = 1.0;
+        let mut r = z.length();
+        let mut trap = r * r;
+        for _ in 0..self.iterations {
+            if r > self.bailout {
+                break;
+            }
+            mandelbulb_step(&mut z, &mut dr, c, n);
+            r = z.length();
+            trap = trap.min(r * r);
+        }
+        DistanceSample {
+            // The orbit of the origin stays there: inside, at distance 0 (not 0 * -inf).
+            distance: if r == 0.0 { 0.0 } else { 0.5 * r.ln() * r / dr },
+            trap,
+        }
+    }
+
+    fn bounding_radius(&self) -> f64 {
+        // A point with |c| = R > 2^(1/(n-1)) escapes: |z^n + c| >= R^n - R > R, and so on.
+        // The margin keeps the sphere clear of the hit threshold at the silhouette.
+        2f64.powf(1.0 / (self.power - 1.0)).max(1.0) * 1.05 + 0.05
+    }
+
+    fn default_camera(&self) -> Camera {
+        Camera::reference()
     }
 }
 

@@ -7,7 +7,7 @@ use glam::DVec3;
 use serde::Deserialize;
 
 use super::steps::check_range;
-use super::{DistanceSample, Formula, ParamError};
+use super::{DistanceSample, Family, Formula, ParamError, VolumeFormula};
 use crate::camera::Camera;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -71,6 +71,45 @@ impl Formula for Menger {
         bytemuck::bytes_of(&u).to_vec()
     }
 
+    fn validate(&self) -> Result<(), ParamError> {
+        check_range("iterations", self.iterations as f64, 1.0, 20.0)?;
+        check_range("scale", self.scale, 1.5, 5.0)?;
+        check_range("offset", self.offset, 0.1, 3.0)?;
+        check_range("rotation", self.rotation, -360.0, 360.0)
+    }
+
+    fn params(&self) -> Vec<(String, f64)> {
+        super::named({
+            vec![
+                ("iterations", self.iterations as f64),
+                ("scale", self.scale),
+                ("offset", self.offset),
+                ("rotation", self.rotation),
+            ]
+        })
+    }
+
+    fn set_param(&mut self, name: &str, value: f64) -> bool {
+        match name {
+            "iterations" => self.iterations = value.round() as i64,
+            "scale" => self.scale = value,
+            "offset" => self.offset = value,
+            "rotation" => self.rotation = value,
+            _ => return false,
+        }
+        true
+    }
+
+    fn clone_box(&self) -> Box<dyn Formula> {
+        Box::new(self.clone())
+    }
+
+    fn family(&self) -> Family<'_> {
+        Family::Volume(self)
+    }
+}
+
+impl VolumeFormula for Menger {
     fn distance(&self, p: DVec3) -> DistanceSample {
         let (sin, cos) = self.rotation.to_radians().sin_cos();
         let (scale, offset) = (self.scale, self.offset);
@@ -116,38 +155,5 @@ impl Formula for Menger {
             fov: 45.0,
             roll: 0.0,
         }
-    }
-
-    fn validate(&self) -> Result<(), ParamError> {
-        check_range("iterations", self.iterations as f64, 1.0, 20.0)?;
-        check_range("scale", self.scale, 1.5, 5.0)?;
-        check_range("offset", self.offset, 0.1, 3.0)?;
-        check_range("rotation", self.rotation, -360.0, 360.0)
-    }
-
-    fn params(&self) -> Vec<(String, f64)> {
-        super::named({
-            vec![
-                ("iterations", self.iterations as f64),
-                ("scale", self.scale),
-                ("offset", self.offset),
-                ("rotation", self.rotation),
-            ]
-        })
-    }
-
-    fn set_param(&mut self, name: &str, value: f64) -> bool {
-        match name {
-            "iterations" => self.iterations = value.round() as i64,
-            "scale" => self.scale = value,
-            "offset" => self.offset = value,
-            "rotation" => self.rotation = value,
-            _ => return false,
-        }
-        true
-    }
-
-    fn clone_box(&self) -> Box<dyn Formula> {
-        Box::new(self.clone())
     }
 }

@@ -36,36 +36,18 @@ pub struct ParamError {
     pub message: String,
 }
 
-/// What the renderer needs of a fractal kind.
+/// What every fractal kind has: its name, WGSL, uniform block and parameters. Kinds come in
+/// families that render differently ([`Family`]): each implements its family's trait too, so a
+/// plane kind has no 3D distance to stub out, and a new family is an addition.
 pub trait Formula: std::fmt::Debug + Send + Sync {
     /// The `kind` name in scene files.
     fn kind(&self) -> &'static str;
-    /// The WGSL defining the uniform block `fractal` (binding 1) and `fractal_de`, with what it
-    /// needs (shared steps, helpers). Pipelines are cached by this text.
+    /// The WGSL of the kind's module: for volume kinds the uniform block `fractal` (binding 1)
+    /// and `fractal_de`, for plane kinds `pixel_escape`'s formula, with what they need (shared
+    /// steps, helpers). Pipelines are cached by a hash of this text.
     fn wgsl(&self) -> String;
     /// The bytes of this kind's uniform block, laid out as its WGSL twin.
     fn uniform_bytes(&self) -> Vec<u8>;
-    /// A plane (2D) kind, rendered by shaders/plane.wgsl from the scene's plane view rather
-    /// than ray-marched; its WGSL provides `escape`.
-    fn is_plane(&self) -> bool {
-        false
-    }
-    /// For plane kinds: the uniform block for a view whose pixels are `pixel_size` wide.
-    fn plane_uniform_bytes(&self, pixel_size: f64) -> Vec<u8> {
-        let _ = pixel_size;
-        self.uniform_bytes()
-    }
-    /// For plane kinds that zoom deeper than f64 by perturbation (shaders/fractals/
-    /// mandelbrot-deep.wgsl): what that iteration needs.
-    fn perturbation(&self) -> Option<crate::deep::Iteration> {
-        None
-    }
-    /// The f64 CPU twin of `fractal_de`.
-    fn distance(&self, p: DVec3) -> DistanceSample;
-    /// Radius of a sphere about the origin that contains the whole fractal.
-    fn bounding_radius(&self) -> f64;
-    /// A camera that shows the fractal well when a scene gives none.
-    fn default_camera(&self) -> Camera;
     fn validate(&self) -> Result<(), ParamError>;
     /// The numeric parameters (what path keys may animate) with their values.
     fn params(&self) -> Vec<(String, f64)>;
@@ -77,6 +59,64 @@ pub trait Formula: std::fmt::Debug + Send + Sync {
         format!("[fractal]\nkind = \"{}\"\n", self.kind())
     }
     fn clone_box(&self) -> Box<dyn Formula>;
+    /// The kind's family, with the interface the renderer uses for it.
+    fn family(&self) -> Family<'_>;
+}
+
+/// How a kind is rendered.
+#[derive(Clone, Copy)]
+pub enum Family<'a> {
+    /// Ray-marched in 3D by a distance estimator (shaders/march.wgsl).
+    Volume(&'a dyn VolumeFormula),
+    /// Iterated per pixel of a 2D view (shaders/plane.wgsl).
+    Plane(&'a dyn PlaneFormula),
+}
+
+/// A kind ray-marched in 3D.
+pub trait VolumeFormula: Formula {
+    /// The f64 CPU twin of `fractal_de`.
+    fn distance(&self, p: DVec3) -> DistanceSample;
+    /// Radius of a sphere about the origin that contains the whole fractal.
+    fn bounding_radius(&self) -> f64;
+    /// A camera that shows the fractal well when a scene gives none.
+    fn default_camera(&self) -> Camera;
+}
+
+/// A kind iterated over a 2D view (the Mandelbrot set and its Julia sets).
+pub trait PlaneFormula: Formula {
+    /// The uniform block for a view whose pixels are `pixel_size` wide.
+    fn plane_uniform_bytes(&self, pixel_size: f64) -> Vec<u8>;
+    /// For kinds that zoom deeper than f64 by perturbation (shaders/fractals/
+    /// mandelbrot-deep.wgsl): what that iteration needs.
+    fn perturbation(&self) -> Option<crate::deep::Iteration> {
+        None
+    }
+}
+
+impl dyn Formula + '_ {
+    pub fn is_plane(&self) -> bool {
+        matches!(self.family(), Family::Plane(_))
+    }
+    /// The volume interface, for a ray-marched kind.
+    pub fn volume(&self) -> Option<&dyn VolumeFormula> {
+        match self.family() {
+            Family::Volume(v) => Some(v),
+            Family::Plane(_) => None,
+        }
+    }
+    /// The camera a scene of this kind starts from: a volume kind's own; the reference camera
+    /// for plane kinds, whose scenes carry a 3D camera they do not use.
+    pub fn scene_camera(&self) -> Camera {
+        self.volume()
+            .map_or_else(Camera::reference, |v| v.default_camera())
+    }
+    /// The plane interface, for a plane kind.
+    pub fn plane(&self) -> Option<&dyn PlaneFormula> {
+        match self.family() {
+            Family::Plane(p) => Some(p),
+            Family::Volume(_) => None,
+        }
+    }
 }
 
 /// Parameter names as owned strings (custom formulas name their own).

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::mandelbrot::{Mandelbrot, julia};
 use super::steps::check_range;
-use super::{DistanceSample, Formula, ParamError};
+use super::{DistanceSample, Family, Formula, ParamError, VolumeFormula};
 use crate::camera::Camera;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -103,35 +103,6 @@ impl Formula for Terrain {
         bytemuck::bytes_of(&u).to_vec()
     }
 
-    fn distance(&self, p: DVec3) -> DistanceSample {
-        let e = self.plane().escape(p.truncate());
-        let d = if e.smooth_count.is_some() {
-            e.distance
-        } else {
-            0.0
-        };
-        let h = self.height * (-d / self.width).exp();
-        let band = e.smooth_count.map_or(0.0, |n| (0.1 * n).fract());
-        DistanceSample {
-            distance: (p.z - h) * self.lipschitz(),
-            trap: band,
-        }
-    }
-
-    fn bounding_radius(&self) -> f64 {
-        self.extent
-    }
-
-    fn default_camera(&self) -> Camera {
-        Camera {
-            position: DVec3::new(-0.2, -1.1, 0.35),
-            look_at: DVec3::new(-0.6, 0.0, 0.0),
-            up: DVec3::Z,
-            fov: 55.0,
-            roll: 0.0,
-        }
-    }
-
     fn validate(&self) -> Result<(), ParamError> {
         check_range("iterations", self.iterations as f64, 1.0, 100_000.0)?;
         check_range("height", self.height, 0.0, 10.0)?;
@@ -168,5 +139,40 @@ impl Formula for Terrain {
 
     fn clone_box(&self) -> Box<dyn Formula> {
         Box::new(self.clone())
+    }
+
+    fn family(&self) -> Family<'_> {
+        Family::Volume(self)
+    }
+}
+
+impl VolumeFormula for Terrain {
+    fn distance(&self, p: DVec3) -> DistanceSample {
+        let e = self.plane().escape(p.truncate());
+        let d = if e.smooth_count.is_some() {
+            e.distance
+        } else {
+            0.0
+        };
+        let h = self.height * (-d / self.width).exp();
+        let band = e.smooth_count.map_or(0.0, |n| (0.1 * n).fract());
+        DistanceSample {
+            distance: (p.z - h) * self.lipschitz(),
+            trap: band,
+        }
+    }
+
+    fn bounding_radius(&self) -> f64 {
+        self.extent
+    }
+
+    fn default_camera(&self) -> Camera {
+        Camera {
+            position: DVec3::new(-0.2, -1.1, 0.35),
+            look_at: DVec3::new(-0.6, 0.0, 0.0),
+            up: DVec3::Z,
+            fov: 55.0,
+            roll: 0.0,
+        }
     }
 }

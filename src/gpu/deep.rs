@@ -12,7 +12,7 @@ use crate::deep::floatexp::FloatExp;
 use crate::deep::reference::ReferenceOrbit;
 use crate::deep::{DeepFrame, precise};
 use crate::error::{Error, Result};
-use crate::gpu::renderer::Sample;
+use crate::frame::Sample;
 
 /// Twin of `FractalParams` in shaders/fractals/mandelbrot-deep.wgsl.
 #[repr(C)]
@@ -153,15 +153,19 @@ impl DeepState {
             self.f64 = f64;
         }
         let scene = samples[0].scene;
-        let mut iteration = scene.fractal.perturbation().ok_or_else(|| {
-            Error::InvalidArgument(format!(
-                "`{}` has no deep zoom; zoom out to where f64 resolves the view",
-                scene.fractal.kind()
-            ))
-        })?;
+        let mut iteration = scene
+            .fractal
+            .plane()
+            .and_then(|p| p.perturbation())
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "`{}` has no deep zoom; zoom out to where f64 resolves the view",
+                    scene.fractal.kind()
+                ))
+            })?;
         // Samples at other times (motion blur) may have keyed iteration counts.
         for s in samples {
-            if let Some(it) = s.scene.fractal.perturbation() {
+            if let Some(it) = s.scene.fractal.plane().and_then(|p| p.perturbation()) {
                 iteration.iterations = iteration.iterations.max(it.iterations);
                 iteration.bailout = iteration.bailout.max(it.bailout);
             }
@@ -304,7 +308,12 @@ impl DeepState {
             .iter()
             .zip(samples)
             .map(|(f, s)| {
-                let it = s.scene.fractal.perturbation().unwrap_or(iteration);
+                let it = s
+                    .scene
+                    .fractal
+                    .plane()
+                    .and_then(|p| p.perturbation())
+                    .unwrap_or(iteration);
                 let uniform = DeepUniform {
                     offset: [f.offset.x as f32, f.offset.y as f32],
                     axis_x: [f.axis_x.x as f32, f.axis_x.y as f32],

@@ -2,9 +2,13 @@
 //! distance-estimator probe. One [`GpuContext`] and its compiled pipelines serve every frame.
 
 pub mod deep;
+pub mod pipelines;
+pub mod post;
 pub mod probe;
 pub mod renderer;
 pub mod shaders;
+pub mod targets;
+pub mod timing;
 pub mod uniforms;
 pub mod yuv;
 
@@ -26,7 +30,9 @@ pub struct AdapterSummary {
     pub limits: wgpu::Limits,
 }
 
-/// The device everything renders with.
+/// The device everything renders with. Cloning shares the device and queue (wgpu handles are
+/// reference-counted), so a renderer, a probe and a window can use one device.
+#[derive(Clone)]
 pub struct GpuContext {
     pub adapter: wgpu::Adapter,
     pub device: wgpu::Device,

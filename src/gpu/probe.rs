@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use glam::DVec3;
 use wgpu::util::DeviceExt;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fractal::Formula;
 use crate::gpu::{GpuContext, shaders};
 
@@ -48,13 +48,16 @@ impl<'a> Probe<'a> {
                 [hi.x, hi.y, lo.x, lo.y]
             })
             .collect();
+        let plane = fractal.plane().ok_or_else(|| {
+            Error::InvalidArgument(format!("`{}` is not a plane kind", fractal.kind()))
+        })?;
         let source = shaders::plane_probe_source(fractal, f64);
         Self::build(
             gpu,
             fractal,
             &source,
             &packed,
-            &fractal.plane_uniform_bytes(pixel_size),
+            &plane.plane_uniform_bytes(pixel_size),
         )
     }
 

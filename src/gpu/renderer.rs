@@ -1,78 +1,40 @@
-//! The frame renderer: compute dispatches ray-march the scene into a colour and a depth texture,
-//! which are copied back. Pipelines (one per fractal kind), uniform buffers, targets and
-//! readback buffers are created once and reused frame after frame.
+//! The frame renderer: what turns samples of a scene into a frame. Per tile, one compute pass
+//! ray-marches (or iterates) every sample into the linear HDR frame, the post stage turns it into
+//! what was asked for, and the result is copied to a readback buffer. The parts live beside it:
+//! [`super::pipelines`] (compiled shaders), [`super::targets`] (what a tile renders into, and the
+//! readback ring), [`super::post`] (tone mapping, YUV), [`super::timing`] (timestamps,
+//! evaluation counts) and [`super::deep`] (deep-zoom reference orbits).
 //!
-//! A frame is one or more samples per pixel (each with its own sub-pixel offset, and its own
-//! scene, for motion blur), all dispatched in one compute pass and averaged on the GPU. Frames
-//! larger than one dispatch may be are rendered in tiles. For video, [`Renderer::submit`] and
-//! [`Renderer::collect`] keep a ring of readback buffers so the next frame renders while the
-//! previous one is read back.
+//! For video, [`Renderer::submit`] and [`Renderer::collect`] keep a ring of readback buffers so
+//! the next frame renders while the previous one is read back.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::frame::{ColorFormat, Frame, MAX_SAMPLES, MAX_SIDE, Readout, Sample};
 use crate::gpu::GpuContext;
 use crate::gpu::deep::DeepState;
-use crate::gpu::shaders;
+use crate::gpu::pipelines::PipelineCache;
+pub use crate::gpu::pipelines::PlaneArithmetic;
+use crate::gpu::post::{PostOutput, PostUniform, ToneMapStage, YuvStage};
+use crate::gpu::targets::{AUX_BYTES, Channel, FrameTargets, HDR_BYTES, ReadbackRing, WIDE_BYTES};
+use crate::gpu::timing::{EvaluationCounters, PassTimer};
 use crate::gpu::uniforms::{FLAG_COUNT, FrameUniform, PlaneUniform, Tile};
-use crate::gpu::yuv::{self, YuvLayout};
 use crate::scene::Scene;
 
-/// Largest image side accepted.
-pub const MAX_SIDE: u32 = 16384;
 /// Largest tile side: bounds one dispatch's run time (GPU watchdogs) and buffer sizes.
 const MAX_TILE_SIDE: u32 = 4096;
-/// Largest tile side when samples are accumulated (16 bytes per pixel of accumulator).
-const MAX_ACCUMULATED_TILE_SIDE: u32 = 2048;
 const WORKGROUP: u32 = 8;
 /// Most bytes a uniform block may take; also the dynamic-offset stride.
 const UNIFORM_STRIDE: u64 = 512;
-/// Most samples per pixel.
-pub const MAX_SAMPLES: u32 = 1024;
-/// Readback buffers in flight for pipelined rendering.
+/// Readback slots in flight for pipelined rendering.
 const RING: usize = 3;
-
-/// Which images a render returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Passes {
-    pub color: bool,
-    pub depth: bool,
-}
-
-impl Passes {
-    pub const COLOR: Passes = Passes {
-        color: true,
-        depth: false,
-    };
-    pub const DEPTH: Passes = Passes {
-        color: false,
-        depth: true,
-    };
-    pub const ALL: Passes = Passes {
-        color: true,
-        depth: true,
-    };
-}
 
 /// Smallest pixel size, relative to the centre's magnitude, that f32 resolves (with a few bits
 /// to spare for the iteration's rounding).
 const F32_LIMIT: f64 = 1.0 / (1u64 << 20) as f64;
 /// The same for f64.
 const F64_LIMIT: f64 = 1.0 / (1u64 << 49) as f64;
-
-/// How a plane view's pixels are iterated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlaneArithmetic {
-    /// Directly at each pixel's point, in f32 or f64.
-    F32,
-    F64,
-    /// By perturbation of a full-precision reference orbit (see [`crate::deep`]), with f32
-    /// or f64 mantissas.
-    Perturbation {
-        f64: bool,
-    },
-}
 
 /// The arithmetic a plane view needs at this frame height: f32 while it resolves the pixels,
 /// then perturbation (kinds without it, such as Julia sets, take f64 as far as it goes).
@@ -82,7 +44,7 @@ pub fn plane_arithmetic(scene: &Scene, height: u32, has_f64: bool) -> Result<Pla
     if pixel >= scale * F32_LIMIT {
         return Ok(PlaneArithmetic::F32);
     }
-    if let Some(it) = scene.fractal.perturbation() {
+    if let Some(it) = scene.fractal.plane().and_then(|p| p.perturbation()) {
         let f64 = match it.precision {
             crate::deep::Precision::Single => false,
             crate::deep::Precision::Double if has_f64 => true,
@@ -115,171 +77,14 @@ pub fn plane_arithmetic(scene: &Scene, height: u32, has_f64: bool) -> Result<Pla
     Ok(PlaneArithmetic::F64)
 }
 
-/// One sample of every pixel: the scene at the sample's time and the offset from the pixel
-/// centre, in pixels.
-#[derive(Debug, Clone, Copy)]
-pub struct Sample<'a> {
-    pub scene: &'a Scene,
-    pub jitter: [f32; 2],
-}
-
-/// Offset of sample `index` of `count` from the pixel centre: a Halton (2, 3) point, so any
-/// number of samples covers the pixel evenly. One sample sits at the centre.
-pub fn sample_jitter(index: u32, count: u32) -> [f32; 2] {
-    if count <= 1 {
-        return [0.0, 0.0];
-    }
-    let halton = |mut i: u32, base: u32| {
-        let (mut f, mut r) = (1.0f32, 0.0f32);
-        while i > 0 {
-            f /= base as f32;
-            r += f * (i % base) as f32;
-            i /= base;
-        }
-        r
-    };
-    [halton(index + 1, 2) - 0.5, halton(index + 1, 3) - 0.5]
-}
-
-/// A rendered frame, rows from the top.
-#[derive(Debug, Clone, Default)]
-pub struct Frame {
-    pub width: u32,
-    pub height: u32,
-    /// sRGB-encoded RGBA8, `width * height * 4` bytes (empty unless requested).
-    pub color: Vec<u8>,
-    /// Distance from the camera to the surface along each pixel's ray, 0 where the ray escapes
-    /// (empty unless requested; from the last sample).
-    pub depth: Vec<f32>,
-    /// GPU time of the render passes, where the adapter has timestamp queries.
-    pub gpu_time: Option<Duration>,
-    /// Y'CbCr planes packed as [`YuvLayout`] describes (empty unless requested).
-    pub yuv: Vec<u8>,
-    /// Distance-estimator evaluations, when counting was on ([`Renderer::set_counting`]).
-    pub de_evaluations: Option<u64>,
-}
-
-/// What [`Renderer::submit`] reads back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Readback {
-    /// sRGB RGBA8.
-    Rgba,
-    /// BT.709 limited-range Y'CbCr planes, converted on the GPU.
-    Yuv(YuvLayout),
-}
-
-/// The GPU colour conversion stage, for one frame size.
-struct YuvStage {
-    layout: YuvLayout,
-    pipeline: wgpu::ComputePipeline,
-    bind_group: wgpu::BindGroup,
-    planes: wgpu::Buffer,
-    readback: Vec<wgpu::Buffer>,
-}
-
-/// A frame submitted to the GPU whose colour has not been read back yet.
+/// A frame submitted to the GPU whose pixels have not been read back yet.
 #[derive(Debug)]
 pub struct PendingFrame {
     slot: usize,
     submission: wgpu::SubmissionIndex,
     width: u32,
     height: u32,
-    readback: Readback,
-}
-
-/// Per-tile-size GPU resources.
-struct Targets {
-    width: u32,
-    height: u32,
-    color: wgpu::Texture,
-    depth: wgpu::Texture,
-    color_view: wgpu::TextureView,
-    /// The same texture, for sampling by the colour conversion.
-    color_sampled_view: wgpu::TextureView,
-    depth_view: wgpu::TextureView,
-    accum: wgpu::Buffer,
-    color_readback: Vec<wgpu::Buffer>,
-    depth_readback: wgpu::Buffer,
-    /// Padded row pitch of the readback buffers (both formats are 4 bytes per pixel).
-    row_pitch: u32,
-}
-
-struct Timestamps {
-    queries: wgpu::QuerySet,
-    resolve: wgpu::Buffer,
-    readback: wgpu::Buffer,
-    period_ns: f64,
-}
-
-pub struct Renderer {
-    gpu: GpuContext,
-    /// Deep zoom: reference orbit and BLA table (bindings 6 and 7).
-    deep: DeepState,
-    layout: wgpu::BindGroupLayout,
-    pipeline_layout: wgpu::PipelineLayout,
-    /// Compiled pipelines by shader source (one per fractal kind and formula).
-    pipelines: HashMap<String, wgpu::ComputePipeline>,
-    /// One FrameUniform per sample, at UNIFORM_STRIDE.
-    frame_uniforms: wgpu::Buffer,
-    /// One fractal uniform block per sample, at UNIFORM_STRIDE.
-    fractal_uniforms: wgpu::Buffer,
-    targets: Option<Targets>,
-    timestamps: Option<Timestamps>,
-    max_tile: u32,
-    next_slot: usize,
-    yuv: Option<YuvStage>,
-    /// 64 evaluation counters (binding 5) and their readback.
-    counters: wgpu::Buffer,
-    counters_readback: wgpu::Buffer,
-    counting: bool,
-    /// Set while encoding a progressive (window) sample: its index.
-    progressive: Option<u32>,
-    /// The last pipeline that compiled, per kind and entry point.
-    last_good: HashMap<String, wgpu::ComputePipeline>,
-    /// Why the newest shader text did not compile (the last good pipeline is in use).
-    pub shader_error: Option<String>,
-}
-
-/// Bytes of the evaluation counters.
-const COUNTERS_SIZE: u64 = 64 * 4;
-
-fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Uniform,
-            has_dynamic_offset: true,
-            min_binding_size: None,
-        },
-        count: None,
-    }
-}
-
-fn storage_texture_entry(binding: u32, format: wgpu::TextureFormat) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::StorageTexture {
-            access: wgpu::StorageTextureAccess::WriteOnly,
-            format,
-            view_dimension: wgpu::TextureViewDimension::D2,
-        },
-        count: None,
-    }
-}
-
-fn storage_buffer_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Storage { read_only },
-            has_dynamic_offset: false,
-            min_binding_size: None,
-        },
-        count: None,
-    }
+    readout: Readout,
 }
 
 fn uniform_buffer(device: &wgpu::Device, label: &str, samples: u32) -> wgpu::Buffer {
@@ -291,51 +96,42 @@ fn uniform_buffer(device: &wgpu::Device, label: &str, samples: u32) -> wgpu::Buf
     })
 }
 
+pub struct Renderer {
+    gpu: GpuContext,
+    pipelines: PipelineCache,
+    /// Deep zoom: reference orbit and BLA table (bindings 6 and 7).
+    deep: DeepState,
+    /// One FrameUniform per sample, at UNIFORM_STRIDE.
+    frame_uniforms: wgpu::Buffer,
+    /// One fractal uniform block per sample, at UNIFORM_STRIDE.
+    fractal_uniforms: wgpu::Buffer,
+    targets: Option<FrameTargets>,
+    readback: ReadbackRing,
+    /// Built on first use (compiling it is the first frame's work, not construction's).
+    tone_map: Option<ToneMapStage>,
+    yuv: Option<YuvStage>,
+    timer: Option<PassTimer>,
+    counters: EvaluationCounters,
+    counting: bool,
+    max_tile: u32,
+    /// Set while encoding a progressive (window) sample: its index.
+    progressive: Option<u32>,
+    /// Why the newest shader text did not compile (the last good pipeline is in use).
+    pub shader_error: Option<String>,
+}
+
 impl Renderer {
     pub fn new(gpu: GpuContext) -> Self {
         let device = &gpu.device;
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("render"),
-            entries: &[
-                uniform_entry(0),
-                uniform_entry(1),
-                storage_texture_entry(2, wgpu::TextureFormat::Rgba8Unorm),
-                storage_texture_entry(3, wgpu::TextureFormat::R32Float),
-                storage_buffer_entry(4, false),
-                storage_buffer_entry(5, false),
-                // The deep zoom's reference orbit and BLA table.
-                storage_buffer_entry(6, true),
-                storage_buffer_entry(7, true),
-            ],
-        });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("render"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let timestamps = gpu.timestamps.then(|| Timestamps {
-            queries: device.create_query_set(&wgpu::QuerySetDescriptor {
-                label: Some("pass timestamps"),
-                ty: wgpu::QueryType::Timestamp,
-                count: 2,
-            }),
-            resolve: device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("timestamp resolve"),
-                size: 16,
-                usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
-                mapped_at_creation: false,
-            }),
-            readback: device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("timestamp readback"),
-                size: 16,
-                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            }),
-            period_ns: gpu.queue.get_timestamp_period() as f64,
-        });
         let limits = device.limits();
-        // Both targets are 4 bytes per pixel; keep a tile's readback within the buffer limit.
-        let by_buffer = ((limits.max_buffer_size / 4) as f64).sqrt() as u32 / 256 * 256;
+        // The HDR frame is the largest per-pixel buffer; keep a tile's within one binding.
+        let by_buffer = ((limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size)
+            / HDR_BYTES) as f64)
+            .sqrt() as u32
+            / 256
+            * 256;
         let max_tile = MAX_TILE_SIDE
             .min(limits.max_texture_dimension_2d)
             .min(by_buffer.max(256))
@@ -344,39 +140,22 @@ impl Renderer {
                     .max_compute_workgroups_per_dimension
                     .saturating_mul(WORKGROUP),
             );
-        let counters = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("evaluation counters"),
-            size: COUNTERS_SIZE,
-            usage: wgpu::BufferUsages::STORAGE
-                | wgpu::BufferUsages::COPY_DST
-                | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        });
-        let counters_readback = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("evaluation counters readback"),
-            size: COUNTERS_SIZE,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
         Renderer {
+            pipelines: PipelineCache::new(device),
             deep: DeepState::new(device),
             frame_uniforms: uniform_buffer(device, "frame uniforms", 1),
             fractal_uniforms: uniform_buffer(device, "fractal uniforms", 1),
-            gpu,
-            layout,
-            pipeline_layout,
-            pipelines: HashMap::new(),
             targets: None,
-            timestamps,
-            max_tile,
-            next_slot: 0,
+            readback: ReadbackRing::new(RING),
+            tone_map: None,
             yuv: None,
-            counters,
-            counters_readback,
+            timer: PassTimer::new(&gpu),
+            counters: EvaluationCounters::new(device),
             counting: false,
+            max_tile,
             progressive: None,
-            last_good: HashMap::new(),
             shader_error: None,
+            gpu,
         }
     }
 
@@ -395,13 +174,14 @@ impl Renderer {
         self.max_tile = side.clamp(WORKGROUP, self.max_tile);
     }
 
-    /// Largest frame side that [`Renderer::submit`] renders in one piece with `samples`.
-    pub fn max_single_tile(&self, samples: u32) -> u32 {
-        if samples > 1 {
-            self.max_tile.min(MAX_ACCUMULATED_TILE_SIDE)
-        } else {
-            self.max_tile
-        }
+    /// Largest frame side that [`Renderer::submit`] renders in one piece.
+    pub fn max_single_tile(&self, _samples: u32) -> u32 {
+        self.max_tile
+    }
+
+    /// What preparing deep frames has cost so far (reference orbits, BLA tables).
+    pub fn deep_stats(&self) -> crate::gpu::deep::DeepStats {
+        self.deep.stats
     }
 
     /// What a frame needs before its tiles are encoded: the pipeline, and each sample's
@@ -418,7 +198,11 @@ impl Renderer {
             .is_plane()
             .then(|| plane_arithmetic(scene, height, self.gpu.f64))
             .transpose()?;
-        let pipeline = self.pipeline(scene, arithmetic)?;
+        let pipeline = self
+            .pipelines
+            .get(&self.gpu, scene.fractal.as_ref(), arithmetic);
+        self.shader_error = self.pipelines.shader_error.clone();
+        let pipeline = pipeline?;
         let bytes = match arithmetic {
             Some(PlaneArithmetic::Perturbation { f64 }) => self.deep.prepare(
                 &self.gpu.device,
@@ -431,7 +215,10 @@ impl Renderer {
                 .iter()
                 .map(|s| {
                     let pixel = s.scene.plane.zoom.to_f64() / height as f64;
-                    s.scene.fractal.plane_uniform_bytes(pixel)
+                    s.scene
+                        .fractal
+                        .plane()
+                        .map_or_else(Vec::new, |p| p.plane_uniform_bytes(pixel))
                 })
                 .collect(),
             None => samples
@@ -442,66 +229,14 @@ impl Renderer {
         Ok((pipeline, bytes))
     }
 
-    /// What preparing deep frames has cost so far (reference orbits, BLA tables).
-    pub fn deep_stats(&self) -> crate::gpu::deep::DeepStats {
-        self.deep.stats
-    }
-
-    /// Compiles (once) and returns the pipeline for the scene's fractal, with the arithmetic
-    /// of a plane view.
-    fn pipeline(
-        &mut self,
-        scene: &Scene,
-        arithmetic: Option<PlaneArithmetic>,
-    ) -> Result<wgpu::ComputePipeline> {
-        let (source, entry) = if let Some(arithmetic) = arithmetic {
-            let source = match arithmetic {
-                PlaneArithmetic::Perturbation { f64 } => shaders::plane_deep_source(f64),
-                a => shaders::plane_source(scene.fractal.as_ref(), a == PlaneArithmetic::F64),
-            };
-            (source, "plane_main")
-        } else {
-            (
-                shaders::render_source(scene.fractal.as_ref()),
-                "render_main",
-            )
-        };
-        if let Some(p) = self.pipelines.get(&source) {
-            return Ok(p.clone());
-        }
-        let last_good_key = format!("{} {entry}", scene.fractal.kind());
-        match self.gpu.compute_pipeline(
-            &format!("render {}", scene.fractal.kind()),
-            &source,
-            entry,
-            Some(&self.pipeline_layout),
-        ) {
-            Ok(pipeline) => {
-                self.pipelines.insert(source, pipeline.clone());
-                self.last_good.insert(last_good_key, pipeline.clone());
-                self.shader_error = None;
-                Ok(pipeline)
-            }
-            // A shader edited live that does not compile: keep drawing with the last good one.
-            Err(e) => match self.last_good.get(&last_good_key) {
-                Some(p) => {
-                    self.shader_error = Some(e.to_string());
-                    Ok(p.clone())
-                }
-                None => Err(e),
-            },
-        }
-    }
-
-    fn ensure_targets(&mut self, width: u32, height: u32, samples: u32) {
-        let fits = self.targets.as_ref().is_some_and(|t| {
-            t.width == width
-                && t.height == height
-                && (samples <= 1 || t.accum.size() >= width as u64 * height as u64 * 16)
-        });
+    fn ensure_targets(&mut self, width: u32, height: u32) {
+        let fits = self
+            .targets
+            .as_ref()
+            .is_some_and(|t| t.width == width && t.height == height);
         if !fits {
-            self.targets = Some(Targets::new(&self.gpu.device, width, height, samples > 1));
-            // The conversion stage binds the old colour texture.
+            self.targets = Some(FrameTargets::new(&self.gpu.device, width, height));
+            // The conversion stage binds the old 8-bit texture.
             self.yuv = None;
         }
     }
@@ -526,11 +261,8 @@ impl Renderer {
                 samples.len()
             )));
         }
-        let source = samples[0].scene.fractal.wgsl();
-        if samples[1..]
-            .iter()
-            .any(|s| s.scene.fractal.wgsl() != source)
-        {
+        let kind = samples[0].scene.fractal.kind();
+        if samples[1..].iter().any(|s| s.scene.fractal.kind() != kind) {
             return Err(Error::InvalidArgument(
                 "all samples of a frame must show the same fractal kind".into(),
             ));
@@ -544,7 +276,7 @@ impl Renderer {
         scene: &Scene,
         width: u32,
         height: u32,
-        passes: Passes,
+        readout: Readout,
     ) -> Result<Frame> {
         self.render_samples(
             &[Sample {
@@ -553,84 +285,111 @@ impl Renderer {
             }],
             width,
             height,
-            passes,
+            readout,
         )
     }
 
     /// Renders and averages `samples` per pixel, in tiles where the frame is larger than one
-    /// dispatch may be, and reads the requested passes back.
+    /// dispatch may be, and reads back what `readout` asks for.
     pub fn render_samples(
         &mut self,
         samples: &[Sample<'_>],
         width: u32,
         height: u32,
-        passes: Passes,
+        readout: Readout,
     ) -> Result<Frame> {
         Self::check(samples, width, height)?;
+        if let ColorFormat::Yuv(_) = readout.color {
+            if width > self.max_tile || height > self.max_tile {
+                return Err(Error::InvalidArgument(format!(
+                    "{width}x{height} is larger than this GPU converts to Y'CbCr in one piece \
+                     ({0}x{0}); read RGBA back instead",
+                    self.max_tile
+                )));
+            }
+            let pending = self.submit(samples, width, height, readout)?;
+            return self.collect(pending);
+        }
         let (pipeline, fractal_bytes) = self.prepare(samples, width, height)?;
-        let count = samples.len() as u32;
-        self.ensure_uniform_capacity(count);
+        self.ensure_uniform_capacity(samples.len() as u32);
         let pixels = width as usize * height as usize;
         let mut frame = Frame {
             width,
             height,
-            color: if passes.color {
-                vec![0; pixels * 4]
-            } else {
-                Vec::new()
-            },
-            depth: if passes.depth {
-                vec![0.0; pixels]
-            } else {
-                Vec::new()
-            },
-            gpu_time: self.timestamps.as_ref().map(|_| Duration::ZERO),
-            yuv: Vec::new(),
-            de_evaluations: None,
+            gpu_time: self.timer.as_ref().map(|_| Duration::ZERO),
+            ..Default::default()
         };
-        let tile_side = self.max_single_tile(count);
-        let (tile_w, tile_h) = (width.min(tile_side), height.min(tile_side));
-        self.ensure_targets(tile_w, tile_h, count);
-        for y in (0..height).step_by(tile_side as usize) {
-            for x in (0..width).step_by(tile_side as usize) {
+        match readout.color {
+            ColorFormat::Srgb8 => frame.color = vec![0; pixels * 4],
+            ColorFormat::Srgb16 => frame.color16 = vec![0; pixels * 4],
+            ColorFormat::Linear => frame.linear = vec![0; pixels * 4],
+            ColorFormat::None | ColorFormat::Yuv(_) => {}
+        }
+        if readout.aux {
+            frame.depth = vec![0.0; pixels];
+            frame.distance = vec![0.0; pixels];
+        }
+        let side = self.max_tile;
+        self.ensure_targets(width.min(side), height.min(side));
+        for y in (0..height).step_by(side as usize) {
+            for x in (0..width).step_by(side as usize) {
                 let tile = Tile {
                     x,
                     y,
-                    width: tile_w.min(width - x),
-                    height: tile_h.min(height - y),
+                    width: side.min(width - x),
+                    height: side.min(height - y),
                 };
-                self.render_tile(samples, &fractal_bytes, &pipeline, tile, passes, &mut frame)?;
+                let encoder = self.encode_tile(
+                    (samples, &fractal_bytes),
+                    &pipeline,
+                    tile,
+                    (width, height),
+                    true,
+                )?;
+                let slot = self.readback.next_slot();
+                let post = post_uniform(samples, tile);
+                let encoder = self.encode_readout(encoder, slot, tile, readout, post)?;
+                let submission = self.gpu.queue.submit([encoder.finish()]);
+                let (color, aux) = self.read_slot(slot, submission, tile, readout)?;
+                scatter(&mut frame, tile, readout.color, &color, &aux);
+                if let Some(timer) = &self.timer {
+                    let t = timer.read(&self.gpu)?;
+                    if let Some(total) = frame.gpu_time.as_mut() {
+                        *total += t;
+                    }
+                }
+                if self.counting {
+                    *frame.de_evaluations.get_or_insert(0) += self.counters.read(&self.gpu)?;
+                }
             }
         }
         Ok(frame)
     }
 
-    /// Writes the uniforms and records the compute pass of one tile.
+    /// Writes the uniforms and records the render pass of one tile.
     fn encode_tile(
-        &self,
+        &mut self,
         (samples, fractal_bytes): (&[Sample<'_>], &[Vec<u8>]),
         pipeline: &wgpu::ComputePipeline,
         tile: Tile,
         (width, height): (u32, u32),
-        encoder: &mut wgpu::CommandEncoder,
         timed: bool,
-    ) {
+    ) -> Result<wgpu::CommandEncoder> {
         let gpu = &self.gpu;
         let count = samples.len() as u32;
         let plane = samples[0].scene.fractal.is_plane();
+        let count_flag = if self.counting && timed {
+            FLAG_COUNT
+        } else {
+            0
+        };
         for (i, sample) in samples.iter().enumerate() {
             let offset = i as u64 * UNIFORM_STRIDE;
-            let count_flag = if self.counting && timed {
-                FLAG_COUNT
-            } else {
-                0
-            };
             let jitter = [sample.jitter[0], sample.jitter[1], 0.0, 0.0];
             let sample_info = match self.progressive {
                 Some(k) => [k, 1, 1, 0],
                 None => [i as u32, count, 0, 0],
             };
-            // The two kinds of frame differ only in their uniform blocks.
             // The two kinds of frame differ only in their frame uniform block.
             let frame_bytes = if plane {
                 let mut uniform = PlaneUniform::new(sample.scene, width, height, tile);
@@ -663,238 +422,239 @@ impl Renderer {
                 size: wgpu::BufferSize::new(size),
             })
         }
+        let entry = |binding, resource| wgpu::BindGroupEntry { binding, resource };
         let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("render"),
-            layout: &self.layout,
+            layout: &self.pipelines.layout,
             entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: binding(&self.frame_uniforms, frame_uniform_size),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: binding(&self.fractal_uniforms, UNIFORM_STRIDE),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: wgpu::BindingResource::TextureView(&targets.color_view),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: wgpu::BindingResource::TextureView(&targets.depth_view),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 4,
-                    resource: targets.accum.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 5,
-                    resource: self.counters.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 6,
-                    resource: self.deep.orbit.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 7,
-                    resource: self.deep.bla.as_entire_binding(),
-                },
+                entry(0, binding(&self.frame_uniforms, frame_uniform_size)),
+                entry(1, binding(&self.fractal_uniforms, UNIFORM_STRIDE)),
+                entry(2, targets.hdr.as_entire_binding()),
+                entry(3, targets.aux.as_entire_binding()),
+                entry(5, self.counters.buffer.as_entire_binding()),
+                entry(6, self.deep.orbit.as_entire_binding()),
+                entry(7, self.deep.bla.as_entire_binding()),
             ],
         });
-        if self.counting && timed {
-            encoder.clear_buffer(&self.counters, 0, None);
-        }
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some("ray march"),
-            timestamp_writes: self.timestamps.as_ref().filter(|_| timed).map(|ts| {
-                wgpu::ComputePassTimestampWrites {
-                    query_set: &ts.queries,
-                    beginning_of_pass_write_index: Some(0),
-                    end_of_pass_write_index: Some(1),
-                }
-            }),
-        });
-        pass.set_pipeline(pipeline);
-        for i in 0..count {
-            let offset = (i as u64 * UNIFORM_STRIDE) as u32;
-            pass.set_bind_group(0, &bind_group, &[offset, offset]);
-            pass.dispatch_workgroups(
-                tile.width.div_ceil(WORKGROUP),
-                tile.height.div_ceil(WORKGROUP),
-                1,
-            );
-        }
-    }
-
-    fn copy_out(
-        encoder: &mut wgpu::CommandEncoder,
-        texture: &wgpu::Texture,
-        buffer: &wgpu::Buffer,
-        row_pitch: u32,
-        tile: Tile,
-    ) {
-        encoder.copy_texture_to_buffer(
-            texture.as_image_copy(),
-            wgpu::TexelCopyBufferInfo {
-                buffer,
-                layout: wgpu::TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(row_pitch),
-                    rows_per_image: None,
-                },
-            },
-            wgpu::Extent3d {
-                width: tile.width,
-                height: tile.height,
-                depth_or_array_layers: 1,
-            },
-        );
-    }
-
-    fn render_tile(
-        &mut self,
-        samples: &[Sample<'_>],
-        fractal_bytes: &[Vec<u8>],
-        pipeline: &wgpu::ComputePipeline,
-        tile: Tile,
-        passes: Passes,
-        frame: &mut Frame,
-    ) -> Result<()> {
-        let mut encoder = self
-            .gpu
+        let mut encoder = gpu
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("frame"),
             });
-        self.encode_tile(
-            (samples, fractal_bytes),
-            pipeline,
-            tile,
-            (frame.width, frame.height),
-            &mut encoder,
-            true,
-        );
-        let gpu = &self.gpu;
-        let targets = self.targets.as_ref().expect("created before tiles");
-        if let Some(ts) = &self.timestamps {
-            encoder.resolve_query_set(&ts.queries, 0..2, &ts.resolve, 0);
-            encoder.copy_buffer_to_buffer(&ts.resolve, 0, &ts.readback, 0, 16);
+        if count_flag != 0 {
+            self.counters.clear(&mut encoder);
         }
-        if self.counting {
-            encoder.copy_buffer_to_buffer(
-                &self.counters,
-                0,
-                &self.counters_readback,
-                0,
-                COUNTERS_SIZE,
-            );
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("ray march"),
+                timestamp_writes: self
+                    .timer
+                    .as_ref()
+                    .filter(|_| timed)
+                    .map(|t| t.pass_writes()),
+            });
+            pass.set_pipeline(pipeline);
+            for i in 0..count {
+                let offset = (i as u64 * UNIFORM_STRIDE) as u32;
+                pass.set_bind_group(0, &bind_group, &[offset, offset]);
+                pass.dispatch_workgroups(
+                    tile.width.div_ceil(WORKGROUP),
+                    tile.height.div_ceil(WORKGROUP),
+                    1,
+                );
+            }
         }
-        if passes.color {
-            Self::copy_out(
-                &mut encoder,
-                &targets.color,
-                &targets.color_readback[0],
-                targets.row_pitch,
-                tile,
-            );
+        if timed {
+            if let Some(timer) = &self.timer {
+                timer.resolve(&mut encoder);
+            }
+            if count_flag != 0 {
+                self.counters.resolve(&mut encoder);
+            }
         }
-        if passes.depth {
-            Self::copy_out(
-                &mut encoder,
-                &targets.depth,
-                &targets.depth_readback,
-                targets.row_pitch,
-                tile,
-            );
-        }
-        gpu.queue.submit([encoder.finish()]);
+        Ok(encoder)
+    }
 
-        let bytes_used = targets.row_pitch as u64 * tile.height as u64;
-        let row_bytes = tile.width as usize * 4;
-        let pitch = targets.row_pitch as usize;
-        if passes.color {
-            let data = gpu.read_buffer(&targets.color_readback[0], bytes_used)?;
-            for row in 0..tile.height as usize {
-                let dst = ((tile.y as usize + row) * frame.width as usize + tile.x as usize) * 4;
-                frame.color[dst..dst + row_bytes]
-                    .copy_from_slice(&data[row * pitch..row * pitch + row_bytes]);
-            }
+    /// The post stage for the readout's colour, and copies of what it asks for into slot `slot`.
+    fn encode_readout(
+        &mut self,
+        mut encoder: wgpu::CommandEncoder,
+        slot: usize,
+        tile: Tile,
+        readout: Readout,
+        uniform: PostUniform,
+    ) -> Result<wgpu::CommandEncoder> {
+        self.encode_post(&mut encoder, tile, readout.color, uniform)?;
+        self.encode_copies(&mut encoder, slot, tile, readout);
+        Ok(encoder)
+    }
+
+    /// Records the tone mapping (and for Y'CbCr, the conversion) of the tile just rendered.
+    fn encode_post(
+        &mut self,
+        encoder: &mut wgpu::CommandEncoder,
+        tile: Tile,
+        color: ColorFormat,
+        uniform: PostUniform,
+    ) -> Result<()> {
+        let output = match color {
+            ColorFormat::None => return Ok(()),
+            ColorFormat::Srgb8 | ColorFormat::Yuv(_) => PostOutput::Srgb8,
+            ColorFormat::Srgb16 => PostOutput::Srgb16,
+            ColorFormat::Linear => PostOutput::Linear,
+        };
+        if self.tone_map.is_none() {
+            self.tone_map = Some(ToneMapStage::new(&self.gpu)?);
         }
-        if passes.depth {
-            let data = gpu.read_buffer(&targets.depth_readback, bytes_used)?;
-            for row in 0..tile.height as usize {
-                let dst = (tile.y as usize + row) * frame.width as usize + tile.x as usize;
-                let src: &[f32] = bytemuck::cast_slice(&data[row * pitch..row * pitch + row_bytes]);
-                frame.depth[dst..dst + tile.width as usize].copy_from_slice(src);
+        let targets = self.targets.as_ref().expect("created before tiles");
+        self.tone_map
+            .as_ref()
+            .expect("just built")
+            .encode(&self.gpu, encoder, targets, output, uniform);
+        if let ColorFormat::Yuv(layout) = color {
+            assert_eq!(
+                (layout.width, layout.height),
+                (tile.width, tile.height),
+                "YUV layout size"
+            );
+            if self.yuv.as_ref().is_none_or(|y| y.layout != layout) {
+                self.yuv = Some(YuvStage::new(&self.gpu, layout, targets)?);
             }
-        }
-        if self.counting {
-            let data = gpu.read_buffer(&self.counters_readback, COUNTERS_SIZE)?;
-            let counts: &[u32] = bytemuck::cast_slice(&data);
-            let sum: u64 = counts.iter().map(|&c| c as u64).sum();
-            *frame.de_evaluations.get_or_insert(0) += sum;
-        }
-        if let Some(ts) = &self.timestamps {
-            let data = gpu.read_buffer(&ts.readback, 16)?;
-            let t: &[u64] = bytemuck::cast_slice(&data);
-            let ns = t[1].saturating_sub(t[0]) as f64 * ts.period_ns;
-            if let Some(total) = frame.gpu_time.as_mut() {
-                *total += Duration::from_nanos(ns as u64);
-            }
+            self.yuv.as_ref().expect("just built").encode(encoder);
         }
         Ok(())
     }
 
-    /// Renders into the colour target without reading it back, and returns the target (the
-    /// window draws it). With `progressive = Some(i)`, `samples` must hold one sample, which
-    /// is added to those of earlier calls at the same size: the target shows the mean of
-    /// samples 0..=i (i = 0 starts afresh).
+    /// Records the copies of the tile's outputs into the readback slot.
+    fn encode_copies(
+        &mut self,
+        encoder: &mut wgpu::CommandEncoder,
+        slot: usize,
+        tile: Tile,
+        readout: Readout,
+    ) {
+        let pixels = tile.width as u64 * tile.height as u64;
+        let device = self.gpu.device.clone();
+        let targets = self.targets.as_ref().expect("created before tiles");
+        match readout.color {
+            ColorFormat::None => {}
+            ColorFormat::Srgb8 => {
+                let size = targets.srgb8_pitch as u64 * tile.height as u64;
+                let buffer = self.readback.buffer(&device, slot, Channel::Color, size);
+                targets.copy_srgb8(encoder, buffer, tile.width, tile.height);
+            }
+            ColorFormat::Srgb16 | ColorFormat::Linear => {
+                let size = pixels * WIDE_BYTES;
+                let buffer = self.readback.buffer(&device, slot, Channel::Color, size);
+                encoder.copy_buffer_to_buffer(&targets.wide, 0, buffer, 0, size);
+            }
+            ColorFormat::Yuv(layout) => {
+                let stage = self.yuv.as_ref().expect("built by encode_post");
+                let buffer = self
+                    .readback
+                    .buffer(&device, slot, Channel::Color, layout.size());
+                encoder.copy_buffer_to_buffer(&stage.planes, 0, buffer, 0, layout.size());
+            }
+        }
+        if readout.aux {
+            let size = pixels * AUX_BYTES;
+            let buffer = self.readback.buffer(&device, slot, Channel::Aux, size);
+            encoder.copy_buffer_to_buffer(&targets.aux, 0, buffer, 0, size);
+        }
+    }
+
+    /// Waits for slot `slot`'s copies and returns its colour and aux bytes (rows unpadded).
+    fn read_slot(
+        &mut self,
+        slot: usize,
+        submission: wgpu::SubmissionIndex,
+        tile: Tile,
+        readout: Readout,
+    ) -> Result<(Vec<u8>, Vec<u8>)> {
+        let device = self.gpu.device.clone();
+        let pixels = tile.width as u64 * tile.height as u64;
+        let mut submission = Some(submission);
+        let mut color = Vec::new();
+        match readout.color {
+            ColorFormat::None => {}
+            ColorFormat::Srgb8 => {
+                let pitch = self.targets.as_ref().expect("rendered").srgb8_pitch as usize;
+                let size = pitch as u64 * tile.height as u64;
+                let buffer = self.readback.buffer(&device, slot, Channel::Color, size);
+                let data = self
+                    .gpu
+                    .read_buffer_after(buffer, size, submission.take())?;
+                let row_bytes = tile.width as usize * 4;
+                color.reserve(row_bytes * tile.height as usize);
+                for row in 0..tile.height as usize {
+                    color.extend_from_slice(&data[row * pitch..row * pitch + row_bytes]);
+                }
+            }
+            ColorFormat::Srgb16 | ColorFormat::Linear => {
+                let size = pixels * WIDE_BYTES;
+                let buffer = self.readback.buffer(&device, slot, Channel::Color, size);
+                color = self
+                    .gpu
+                    .read_buffer_after(buffer, size, submission.take())?;
+            }
+            ColorFormat::Yuv(layout) => {
+                let buffer = self
+                    .readback
+                    .buffer(&device, slot, Channel::Color, layout.size());
+                color = self
+                    .gpu
+                    .read_buffer_after(buffer, layout.size(), submission.take())?;
+            }
+        }
+        let mut aux = Vec::new();
+        if readout.aux {
+            let size = pixels * AUX_BYTES;
+            let buffer = self.readback.buffer(&device, slot, Channel::Aux, size);
+            aux = self
+                .gpu
+                .read_buffer_after(buffer, size, submission.take())?;
+        }
+        Ok((color, aux))
+    }
+
     /// Checks, prepares and records a frame rendered in one piece (no tiles): the window's
-    /// frames and pipelined video frames. `accumulate` keeps a per-pixel accumulator even for a
-    /// single sample (progressive refinement).
+    /// frames and pipelined video frames.
     fn encode_whole_frame(
         &mut self,
         samples: &[Sample<'_>],
         width: u32,
         height: u32,
-        accumulate: bool,
-    ) -> Result<wgpu::CommandEncoder> {
+    ) -> Result<(wgpu::CommandEncoder, Tile)> {
         Self::check(samples, width, height)?;
-        let count = samples.len() as u32;
-        let accumulated = if accumulate { count.max(2) } else { count };
-        let side = self.max_single_tile(accumulated);
+        let side = self.max_tile;
         if width > side || height > side {
             return Err(Error::InvalidArgument(format!(
-                "{width}x{height} is larger than this GPU renders in one piece ({side}x{side} \
-                 with {count} samples per pixel)"
+                "{width}x{height} is larger than this GPU renders in one piece ({side}x{side})"
             )));
         }
         let (pipeline, fractal_bytes) = self.prepare(samples, width, height)?;
-        self.ensure_uniform_capacity(count);
-        self.ensure_targets(width, height, accumulated);
+        self.ensure_uniform_capacity(samples.len() as u32);
+        self.ensure_targets(width, height);
         let tile = Tile {
             x: 0,
             y: 0,
             width,
             height,
         };
-        let mut encoder = self
-            .gpu
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("frame"),
-            });
-        self.encode_tile(
+        let encoder = self.encode_tile(
             (samples, &fractal_bytes),
             &pipeline,
             tile,
             (width, height),
-            &mut encoder,
             false,
-        );
-        Ok(encoder)
+        )?;
+        Ok((encoder, tile))
     }
 
+    /// Renders into the 8-bit sRGB target without reading it back, and returns the target (the
+    /// window draws it). With `progressive = Some(i)`, `samples` must hold one sample, which
+    /// is added to those of earlier calls at the same size: the target shows the mean of
+    /// samples 0..=i (i = 0 starts afresh).
     pub fn render_on_gpu(
         &mut self,
         samples: &[Sample<'_>],
@@ -903,266 +663,121 @@ impl Renderer {
         progressive: Option<u32>,
     ) -> Result<&wgpu::TextureView> {
         self.progressive = progressive;
-        let encoder = self.encode_whole_frame(samples, width, height, progressive.is_some());
+        let encoded = self.encode_whole_frame(samples, width, height);
         self.progressive = None;
-        self.gpu.queue.submit([encoder?.finish()]);
+        let (mut encoder, tile) = encoded?;
+        self.encode_post(
+            &mut encoder,
+            tile,
+            ColorFormat::Srgb8,
+            post_uniform(samples, tile),
+        )?;
+        self.gpu.queue.submit([encoder.finish()]);
         Ok(self.render_on_gpu_view())
     }
 
-    /// The colour target as the last [`Renderer::render_on_gpu`] left it.
+    /// The 8-bit sRGB target as the last [`Renderer::render_on_gpu`] left it.
     pub fn render_on_gpu_view(&self) -> &wgpu::TextureView {
         &self
             .targets
             .as_ref()
             .expect("render_on_gpu ran first")
-            .color_sampled_view
+            .srgb8_sampled_view
     }
 
-    /// Builds (or reuses) the colour conversion stage for frames of `layout`.
-    fn yuv_stage(&mut self, layout: YuvLayout) -> Result<()> {
-        if self.yuv.as_ref().is_some_and(|y| y.layout == layout) {
-            return Ok(());
-        }
-        let device = &self.gpu.device;
-        let pipeline = self
-            .gpu
-            .compute_pipeline("rgb to yuv", yuv::SHADER, "yuv_main", None)?;
-        let params = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("yuv params"),
-            size: std::mem::size_of::<yuv::YuvParams>() as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        self.gpu
-            .queue
-            .write_buffer(&params, 0, bytemuck::bytes_of(&layout.params()));
-        let planes = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("yuv planes"),
-            size: layout.size(),
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        });
-        let targets = self.targets.as_ref().expect("created before the stage");
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("rgb to yuv"),
-            layout: &pipeline.get_bind_group_layout(0),
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: params.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: wgpu::BindingResource::TextureView(&targets.color_sampled_view),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: planes.as_entire_binding(),
-                },
-            ],
-        });
-        let readback = (0..RING)
-            .map(|_| {
-                device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("yuv readback"),
-                    size: layout.size(),
-                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                })
-            })
-            .collect();
-        self.yuv = Some(YuvStage {
-            layout,
-            pipeline,
-            bind_group,
-            planes,
-            readback,
-        });
-        Ok(())
-    }
-
-    /// Starts rendering a frame (one tile) without waiting for it, reading back RGBA or, for
-    /// video, Y'CbCr planes converted on the GPU. At most `RING - 1` frames should be pending
-    /// at once; collect them in order.
+    /// Starts rendering a frame (one tile) without waiting for it. At most `RING - 1` frames
+    /// should be pending at once; collect them in order.
     pub fn submit(
         &mut self,
         samples: &[Sample<'_>],
         width: u32,
         height: u32,
-        readback: Readback,
+        readout: Readout,
     ) -> Result<PendingFrame> {
-        let mut encoder = self.encode_whole_frame(samples, width, height, false)?;
-        if let Readback::Yuv(layout) = readback {
-            assert_eq!(
-                (layout.width, layout.height),
-                (width, height),
-                "YUV layout size"
-            );
-            self.yuv_stage(layout)?;
-        }
-        let tile = Tile {
-            x: 0,
-            y: 0,
-            width,
-            height,
-        };
-        let slot = self.next_slot;
-        self.next_slot = (self.next_slot + 1) % RING;
-        let targets = self.targets.as_ref().expect("just ensured");
-        match readback {
-            Readback::Rgba => Self::copy_out(
-                &mut encoder,
-                &targets.color,
-                &targets.color_readback[slot],
-                targets.row_pitch,
-                tile,
-            ),
-            Readback::Yuv(layout) => {
-                let stage = self.yuv.as_ref().expect("just built");
-                {
-                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                        label: Some("rgb to yuv"),
-                        timestamp_writes: None,
-                    });
-                    pass.set_pipeline(&stage.pipeline);
-                    pass.set_bind_group(0, &stage.bind_group, &[]);
-                    let p = layout.params();
-                    pass.dispatch_workgroups(
-                        p.y_words.max(p.c_words).div_ceil(64),
-                        height + 2 * p.c_height,
-                        1,
-                    );
-                }
-                encoder.copy_buffer_to_buffer(
-                    &stage.planes,
-                    0,
-                    &stage.readback[slot],
-                    0,
-                    layout.size(),
-                );
-            }
-        }
+        let (encoder, tile) = self.encode_whole_frame(samples, width, height)?;
+        let slot = self.readback.next_slot();
+        let encoder =
+            self.encode_readout(encoder, slot, tile, readout, post_uniform(samples, tile))?;
         let submission = self.gpu.queue.submit([encoder.finish()]);
         Ok(PendingFrame {
             slot,
             submission,
             width,
             height,
-            readback,
+            readout,
         })
     }
 
     /// Waits for a submitted frame and returns what it read back.
     pub fn collect(&mut self, pending: PendingFrame) -> Result<Frame> {
-        let (w, h) = (pending.width, pending.height);
+        let (width, height) = (pending.width, pending.height);
+        let tile = Tile {
+            x: 0,
+            y: 0,
+            width,
+            height,
+        };
+        let (color, aux) =
+            self.read_slot(pending.slot, pending.submission, tile, pending.readout)?;
         let mut frame = Frame {
-            width: w,
-            height: h,
+            width,
+            height,
             ..Default::default()
         };
-        match pending.readback {
-            Readback::Yuv(layout) => {
-                let stage = self.yuv.as_ref().expect("built by submit");
-                frame.yuv = self.gpu.read_buffer_after(
-                    &stage.readback[pending.slot],
-                    layout.size(),
-                    Some(pending.submission),
-                )?;
-            }
-            Readback::Rgba => {
-                let targets = self.targets.as_ref().expect("created by submit");
-                let pitch = targets.row_pitch as usize;
-                let data = self.gpu.read_buffer_after(
-                    &targets.color_readback[pending.slot],
-                    pitch as u64 * h as u64,
-                    Some(pending.submission),
-                )?;
-                let row_bytes = w as usize * 4;
-                frame.color.reserve(row_bytes * h as usize);
-                for row in 0..h as usize {
-                    frame
-                        .color
-                        .extend_from_slice(&data[row * pitch..row * pitch + row_bytes]);
-                }
-            }
+        let pixels = width as usize * height as usize;
+        match pending.readout.color {
+            ColorFormat::Yuv(_) => frame.yuv = color,
+            ColorFormat::Srgb8 => frame.color = color,
+            ColorFormat::Srgb16 => frame.color16 = bytemuck::pod_collect_to_vec(&color),
+            ColorFormat::Linear => frame.linear = bytemuck::pod_collect_to_vec(&color),
+            ColorFormat::None => {}
+        }
+        if pending.readout.aux {
+            frame.depth = vec![0.0; pixels];
+            frame.distance = vec![0.0; pixels];
+            scatter(&mut frame, tile, ColorFormat::None, &[], &aux);
         }
         Ok(frame)
     }
 }
 
-impl Targets {
-    fn new(device: &wgpu::Device, width: u32, height: u32, accumulate: bool) -> Self {
-        let texture = |label, format| {
-            device.create_texture(&wgpu::TextureDescriptor {
-                label: Some(label),
-                size: wgpu::Extent3d {
-                    width,
-                    height,
-                    depth_or_array_layers: 1,
-                },
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: wgpu::TextureDimension::D2,
-                format,
-                usage: wgpu::TextureUsages::STORAGE_BINDING
-                    | wgpu::TextureUsages::TEXTURE_BINDING
-                    | wgpu::TextureUsages::COPY_SRC,
-                view_formats: &[],
-            })
-        };
-        let row_pitch = (width * 4).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
-        let readback = |label| {
-            device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: row_pitch as u64 * height as u64,
-                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            })
-        };
-        let color = texture("colour target", wgpu::TextureFormat::Rgba8Unorm);
-        let depth = texture("depth target", wgpu::TextureFormat::R32Float);
-        // With one sample the shader never touches the accumulator; it still needs a binding.
-        let accum_size = if accumulate {
-            width as u64 * height as u64 * 16
-        } else {
-            16
-        };
-        Targets {
-            width,
-            height,
-            color_view: color.create_view(&Default::default()),
-            color_sampled_view: color.create_view(&Default::default()),
-            depth_view: depth.create_view(&Default::default()),
-            color,
-            depth,
-            accum: device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("sample accumulator"),
-                size: accum_size,
-                usage: wgpu::BufferUsages::STORAGE,
-                mapped_at_creation: false,
-            }),
-            color_readback: (0..RING).map(|_| readback("colour readback")).collect(),
-            depth_readback: readback("depth readback"),
-            row_pitch,
-        }
-    }
+/// The post stage's settings for a frame: the look of its middle sample (the shutter's centre).
+fn post_uniform(samples: &[Sample<'_>], tile: Tile) -> PostUniform {
+    PostUniform::new(
+        &samples[samples.len() / 2].scene.look,
+        tile.width,
+        tile.height,
+    )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn jitter_covers_the_pixel() {
-        assert_eq!(sample_jitter(0, 1), [0.0, 0.0]);
-        let n = 16;
-        let pts: Vec<[f32; 2]> = (0..n).map(|i| sample_jitter(i, n)).collect();
-        for p in &pts {
-            assert!(p[0].abs() <= 0.5 && p[1].abs() <= 0.5);
+/// Copies a tile's read-back pixels into their place in the frame.
+fn scatter(frame: &mut Frame, tile: Tile, color: ColorFormat, color_bytes: &[u8], aux: &[u8]) {
+    let (tw, fw) = (tile.width as usize, frame.width as usize);
+    let origin = |row: usize| (tile.y as usize + row) * fw + tile.x as usize;
+    for row in 0..tile.height as usize {
+        let dst = origin(row);
+        match color {
+            ColorFormat::Srgb8 => frame.color[dst * 4..(dst + tw) * 4]
+                .copy_from_slice(&color_bytes[row * tw * 4..(row + 1) * tw * 4]),
+            ColorFormat::Srgb16 | ColorFormat::Linear => {
+                let src: Vec<u16> =
+                    bytemuck::pod_collect_to_vec(&color_bytes[row * tw * 8..(row + 1) * tw * 8]);
+                let out = if color == ColorFormat::Srgb16 {
+                    &mut frame.color16
+                } else {
+                    &mut frame.linear
+                };
+                out[dst * 4..(dst + tw) * 4].copy_from_slice(&src);
+            }
+            ColorFormat::None | ColorFormat::Yuv(_) => {}
         }
-        // Every quadrant gets samples.
-        for (sx, sy) in [(-1.0, -1.0), (-1.0, 1.0), (1.0, -1.0), (1.0, 1.0)] {
-            assert!(pts.iter().any(|p| p[0] * sx > 0.0 && p[1] * sy > 0.0));
+        if !aux.is_empty() {
+            let src: Vec<[f32; 2]> =
+                bytemuck::pod_collect_to_vec(&aux[row * tw * 8..(row + 1) * tw * 8]);
+            for (i, [depth, distance]) in src.into_iter().enumerate() {
+                frame.depth[dst + i] = depth;
+                frame.distance[dst + i] = distance;
+            }
         }
     }
 }

@@ -117,7 +117,7 @@ impl FrameUniform {
             march: [
                 cam.pixel_footprint(height) as f32,
                 look.detail as f32,
-                scene.fractal.bounding_radius() as f32,
+                scene.fractal.volume().map_or(0.0, |v| v.bounding_radius()) as f32,
                 STEP_FACTOR,
             ],
             shading: [

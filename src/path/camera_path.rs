@@ -456,7 +456,12 @@ impl CameraPath {
                 let fractal = self.file.base.fractal.clone();
                 // Speed proportional to the distance to the surface, i.e. weight 1 / distance
                 // (floored so a path touching the surface still advances).
-                Box::new(move |p| 1.0 / fractal.distance(p).distance.max(1e-7))
+                Box::new(move |p| {
+                    let distance = fractal
+                        .volume()
+                        .map_or(f64::INFINITY, |v| v.distance(p).distance);
+                    1.0 / distance.max(1e-7)
+                })
             }
         };
         let start = self.times[0];
@@ -671,7 +676,7 @@ position = [0, -3, 1]
             .map(|i| {
                 let (t0, t1) = (i as f64 / 50.0, (i + 1) as f64 / 50.0);
                 let (a, b) = (p.sample(t0).camera.position, p.sample(t1).camera.position);
-                a.distance(b) / fractal.distance((a + b) * 0.5).distance
+                a.distance(b) / fractal.volume().unwrap().distance((a + b) * 0.5).distance
             })
             .collect();
         let mean = ratios.iter().sum::<f64>() / ratios.len() as f64;

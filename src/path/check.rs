@@ -37,7 +37,9 @@ pub fn summarise(path: &CameraPath, fps: f64) -> Summary {
             length += p.distance(q);
         }
         prev = Some(p);
-        let d = fractal.distance(p).distance;
+        let d = fractal
+            .volume()
+            .map_or(f64::INFINITY, |v| v.distance(p).distance);
         if d < closest.0 {
             closest = (d, t);
         }

@@ -139,7 +139,7 @@ impl PathFile {
                         format!("fps must be in (0, 1000], got {}", output.fps),
                     ));
                 }
-                let max = crate::gpu::renderer::MAX_SIDE;
+                let max = crate::frame::MAX_SIDE;
                 if output.size.iter().any(|&s| s == 0 || s > max) {
                     return Err(doc.key_error(
                         section,

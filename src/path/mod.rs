@@ -6,7 +6,6 @@ pub mod check;
 pub mod file;
 pub mod gltf;
 pub mod interpolate;
-pub mod preview;
 
 pub use camera_path::CameraPath;
 pub use file::PathFile;

@@ -1,5 +1,6 @@
-//! PNG stills: the colour pass as 8-bit RGB, the depth pass as 16-bit grey. Files are written
-//! atomically: into a temporary file beside the destination, renamed over it when complete.
+//! PNG: stills and sequences of the colour pass as 8-bit or 16-bit RGB, the depth pass as 16-bit
+//! grey. Files are written atomically: into a temporary file beside the destination, renamed over
+//! it when complete, so a sequence interrupted at any moment holds only whole frames.
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -7,6 +8,8 @@ use std::path::{Path, PathBuf};
 use image::{ImageEncoder, codecs::png::PngEncoder};
 
 use crate::error::{Error, Result};
+use crate::frame::{ColorFormat, Frame, Readout};
+use crate::sink::{Finished, FrameSink, Outcome, frame_file_name};
 
 /// An output file being written: nothing appears at `path` until [`AtomicFile::commit`].
 /// Creating it first checks that the destination is writable before any long render.
@@ -108,6 +111,80 @@ pub fn write_rgb(file: AtomicFile, width: u32, height: u32, rgb: &[u8]) -> Resul
             image::ExtendedColorType::Rgb8,
         )
     })
+}
+
+/// Writes sRGB RGBA16 values as a 16-bit RGB PNG.
+pub fn write_color16(file: AtomicFile, width: u32, height: u32, rgba: &[u16]) -> Result<()> {
+    // The encoder takes native-endian samples and writes PNG's big-endian itself.
+    let bytes: Vec<u8> = rgba
+        .chunks_exact(4)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .flat_map(u16::to_ne_bytes)
+        .collect();
+    let path = file.path().to_path_buf();
+    file.commit(|out| {
+        encode(
+            &path,
+            out,
+            &bytes,
+            width,
+            height,
+            image::ExtendedColorType::Rgb16,
+        )
+    })
+}
+
+/// Bits per channel of a PNG sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PngDepth {
+    Eight,
+    Sixteen,
+}
+
+/// A folder of `frame_NNNNN.png`, each written atomically.
+pub struct PngSequence {
+    dir: PathBuf,
+    depth: PngDepth,
+    written: u64,
+}
+
+impl PngSequence {
+    /// Creates the folder if needed.
+    pub fn create(dir: &Path, depth: PngDepth) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        Ok(PngSequence {
+            dir: dir.to_path_buf(),
+            depth,
+            written: 0,
+        })
+    }
+}
+
+impl FrameSink for PngSequence {
+    fn readout(&self) -> Readout {
+        Readout::color(match self.depth {
+            PngDepth::Eight => ColorFormat::Srgb8,
+            PngDepth::Sixteen => ColorFormat::Srgb16,
+        })
+    }
+
+    fn push(&mut self, index: u64, frame: Frame) -> Result<()> {
+        let file = AtomicFile::create(&self.dir.join(frame_file_name(index, "png")))?;
+        match self.depth {
+            PngDepth::Eight => write_color(file, frame.width, frame.height, &frame.color)?,
+            PngDepth::Sixteen => write_color16(file, frame.width, frame.height, &frame.color16)?,
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Every frame pushed is already complete on disk, whatever the outcome.
+    fn finish(&mut self, _outcome: Outcome) -> Result<Finished> {
+        Ok(Finished {
+            path: self.dir.clone(),
+            frames: self.written,
+        })
+    }
 }
 
 /// The 16-bit grey value of a depth: `round(65535 * distance / depth_max)`, clamped to

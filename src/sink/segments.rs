@@ -371,6 +371,87 @@ pub fn concat(dir: &Path, output: &Path) -> Result<(u64, Vec<Manifest>)> {
     }
 }
 
+impl Manifest {
+    /// The manifest shard `shard` of a `total`-frame flight will have once its segment is
+    /// complete (`segment_bytes` is filled in then).
+    pub fn planned(
+        dir: &Path,
+        shard: Shard,
+        total: u64,
+        render_hash: String,
+        settings: &VideoSettings,
+    ) -> Self {
+        let frames = shard.frames(total);
+        Manifest {
+            version: MANIFEST_VERSION,
+            mandelfly_version: env!("CARGO_PKG_VERSION").into(),
+            shard: shard.index,
+            shards: shard.count,
+            first_frame: frames.start,
+            end_frame: frames.end,
+            total_frames: total,
+            render_hash,
+            encoder: EncoderConfig::of(settings),
+            segment: segment_path(dir, shard)
+                .file_name()
+                .expect("a name")
+                .to_string_lossy()
+                .into_owned(),
+            segment_bytes: 0,
+        }
+    }
+}
+
+/// One shard's segment: a video sink whose manifest is written when, and only when, every frame
+/// of the shard is in the segment.
+pub struct ShardSink {
+    video: crate::sink::video::VideoSink,
+    dir: PathBuf,
+    manifest: Manifest,
+}
+
+impl ShardSink {
+    pub fn create(dir: &Path, manifest: Manifest, settings: &VideoSettings) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let segment = dir.join(&manifest.segment);
+        Ok(ShardSink {
+            video: crate::sink::video::VideoSink::create(&segment, settings)?,
+            dir: dir.to_path_buf(),
+            manifest,
+        })
+    }
+
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// See [`crate::sink::video::VideoSink::convert_on_cpu`].
+    pub fn convert_on_cpu(&mut self) {
+        self.video.convert_on_cpu();
+    }
+}
+
+impl crate::sink::FrameSink for ShardSink {
+    fn readout(&self) -> crate::frame::Readout {
+        self.video.readout()
+    }
+
+    fn push(&mut self, index: u64, frame: crate::frame::Frame) -> Result<()> {
+        self.video.push(index, frame)
+    }
+
+    fn finish(&mut self, outcome: crate::sink::Outcome) -> Result<crate::sink::Finished> {
+        let finished = crate::sink::FrameSink::finish(&mut self.video, outcome)?;
+        if outcome == crate::sink::Outcome::Complete {
+            self.manifest.segment_bytes = std::fs::metadata(&finished.path)
+                .map_err(|e| Error::io(&finished.path, e))?
+                .len();
+            write_manifest(&self.dir, &self.manifest)?;
+        }
+        Ok(finished)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

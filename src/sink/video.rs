@@ -12,7 +12,9 @@ use ffmpeg::{Dictionary, Packet, Rational, codec, encoder, format, frame, softwa
 use ffmpeg_next as ffmpeg;
 
 use crate::error::{Error, Result};
+use crate::frame::{ColorFormat, Frame, Readout};
 use crate::gpu::yuv::YuvLayout;
+use crate::sink::{Finished, FrameSink, Outcome};
 
 /// A frame for the encoder: RGBA8 for swscale to convert, or planes already converted.
 pub enum FrameData {
@@ -177,6 +179,8 @@ pub struct VideoSink {
     temp: PathBuf,
     dest: PathBuf,
     frame_bytes: usize,
+    /// Frames come as Y'CbCr planes converted on the GPU (else RGBA, converted by swscale).
+    gpu_yuv: Option<YuvLayout>,
 }
 
 impl VideoSink {
@@ -316,11 +320,17 @@ impl VideoSink {
             temp,
             dest: dest.to_path_buf(),
             frame_bytes: settings.width as usize * settings.height as usize * 4,
+            gpu_yuv: settings.gpu_yuv_layout(),
         })
     }
 
+    /// Takes frames as RGBA for swscale even where the GPU could convert them (`--yuv cpu`).
+    pub fn convert_on_cpu(&mut self) {
+        self.gpu_yuv = None;
+    }
+
     /// Queues one frame; blocks while the queue is full.
-    pub fn push(&mut self, frame: FrameData) -> Result<()> {
+    pub fn push_data(&mut self, frame: FrameData) -> Result<()> {
         match &frame {
             FrameData::Rgba(rgba) => assert_eq!(rgba.len(), self.frame_bytes, "frame size"),
             FrameData::Yuv(planes, layout) => {
@@ -353,23 +363,33 @@ impl VideoSink {
 
     /// Flushes the encoder, writes the trailer and renames the file into place.
     pub fn finish(mut self) -> Result<Written> {
-        let frames = self.close()?;
-        std::fs::rename(&self.temp, &self.dest).map_err(|e| Error::io(&self.dest, e))?;
-        Ok(Written {
-            path: self.dest.clone(),
-            frames,
-        })
+        self.end(Outcome::Complete)
     }
 
     /// Finalises what was written so far and keeps it at [`partial_path`].
     pub fn finish_interrupted(mut self) -> Result<Written> {
+        self.end(Outcome::Interrupted)
+    }
+
+    /// Ends the file as the outcome says: in place, kept at [`partial_path`], or removed.
+    fn end(&mut self, outcome: Outcome) -> Result<Written> {
+        if outcome == Outcome::Failed {
+            if self.thread.is_some() {
+                let _ = self.join();
+            }
+            let _ = std::fs::remove_file(&self.temp);
+            return Ok(Written {
+                path: self.dest.clone(),
+                frames: 0,
+            });
+        }
         let frames = self.close()?;
-        let partial = partial_path(&self.dest);
-        std::fs::rename(&self.temp, &partial).map_err(|e| Error::io(&partial, e))?;
-        Ok(Written {
-            path: partial,
-            frames,
-        })
+        let path = match outcome {
+            Outcome::Interrupted => partial_path(&self.dest),
+            _ => self.dest.clone(),
+        };
+        std::fs::rename(&self.temp, &path).map_err(|e| Error::io(&path, e))?;
+        Ok(Written { path, frames })
     }
 
     fn close(&mut self) -> Result<u64> {
@@ -378,6 +398,34 @@ impl VideoSink {
             let _ = std::fs::remove_file(&self.temp);
         }
         result
+    }
+}
+
+impl FrameSink for VideoSink {
+    fn readout(&self) -> Readout {
+        Readout::color(match self.gpu_yuv {
+            Some(layout) => ColorFormat::Yuv(layout),
+            None => ColorFormat::Srgb8,
+        })
+    }
+
+    /// Takes the planes where the frame has them (a frame too large for one GPU piece comes as
+    /// RGBA instead).
+    fn push(&mut self, _index: u64, frame: Frame) -> Result<()> {
+        match self.gpu_yuv {
+            Some(layout) if !frame.yuv.is_empty() => {
+                self.push_data(FrameData::Yuv(frame.yuv, layout))
+            }
+            _ => self.push_data(FrameData::Rgba(frame.color)),
+        }
+    }
+
+    fn finish(&mut self, outcome: Outcome) -> Result<Finished> {
+        let written = self.end(outcome)?;
+        Ok(Finished {
+            path: written.path,
+            frames: written.frames,
+        })
     }
 }
 

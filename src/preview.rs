@@ -1,13 +1,14 @@
-//! `mandelfly path preview`: the flight drawn over the fractal, seen from above (left panel,
+//! A flight's preview (`mandelfly path preview`): the flight drawn over the fractal, seen from above (left panel,
 //! +X right, +Y up) and from the side (right panel, +X right, +Z up). The fractal is rendered
 //! by the GPU renderer through a distant, narrow camera, which is as good as orthographic.
 
 use glam::{DVec2, DVec3};
 
-use super::CameraPath;
 use crate::camera::Camera;
 use crate::error::Result;
-use crate::gpu::renderer::{Passes, Renderer};
+use crate::frame::Passes;
+use crate::gpu::renderer::Renderer;
+use crate::path::CameraPath;
 use crate::scene::Scene;
 
 /// Distance of the panel cameras: far enough that perspective is negligible.
@@ -98,7 +99,12 @@ pub fn draw(
                 .position
         })
         .collect();
-    let radius = path.file.base.fractal.bounding_radius();
+    let radius = path
+        .file
+        .base
+        .fractal
+        .volume()
+        .map_or(2.0, |v| v.bounding_radius());
     let panel_size = (width / 2).min(height).max(1);
     let mut canvas = Canvas {
         width,

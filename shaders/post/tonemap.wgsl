@@ -1,0 +1,79 @@
+// The post stage: turns a tile of the linear HDR frame (shaders/output.wgsl) into what the sink
+// asked for. Each entry point is one output format; all share exposure and tone mapping.
+// CPU twin: `gpu::post::display_color`.
+
+// Twin of `gpu::post::PostUniform`.
+struct PostUniform {
+    // Tile width, height; tone map operator (TONE_MAP_*); unused.
+    size: vec4<u32>,
+    // Exposure (a multiplier of linear light); unused.
+    exposure: vec4<f32>,
+}
+
+const TONE_MAP_CLAMP: u32 = 0u;
+const TONE_MAP_ACES: u32 = 1u;
+
+@group(0) @binding(0) var<uniform> post: PostUniform;
+@group(0) @binding(1) var<storage, read> hdr: array<vec4<f32>>;
+@group(0) @binding(2) var srgb8_out: texture_storage_2d<rgba8unorm, write>;
+// Two u32 words per pixel: RGBA as four 16-bit values (sRGB integers or half floats).
+@group(0) @binding(3) var<storage, read_write> wide_out: array<vec2<u32>>;
+
+// The mean of the pixel's samples, in linear light (dividing by one sample's count of 1 is exact).
+fn linear_at(index: u32) -> vec3<f32> {
+    let sum = hdr[index];
+    return sum.rgb / max(sum.w, 1.0);
+}
+
+// Narkowicz's fit of the ACES filmic curve (display-referred, [0, 1]).
+fn aces(x: vec3<f32>) -> vec3<f32> {
+    return clamp((x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14), vec3<f32>(0.0), vec3<f32>(1.0));
+}
+
+// Display-referred linear colour in [0, 1].
+fn display_linear(c: vec3<f32>) -> vec3<f32> {
+    let x = max(c * post.exposure.x, vec3<f32>(0.0));
+    if post.size.z == TONE_MAP_ACES {
+        return aces(x);
+    }
+    return clamp(x, vec3<f32>(0.0), vec3<f32>(1.0));
+}
+
+fn linear_to_srgb(c: vec3<f32>) -> vec3<f32> {
+    let x = clamp(c, vec3<f32>(0.0), vec3<f32>(1.0));
+    return select(1.055 * pow(x, vec3<f32>(1.0 / 2.4)) - 0.055, 12.92 * x, x <= vec3<f32>(0.0031308));
+}
+
+fn inside(id: vec3<u32>) -> bool {
+    return id.x < post.size.x && id.y < post.size.y;
+}
+
+@compute @workgroup_size(8, 8)
+fn post_srgb8(@builtin(global_invocation_id) id: vec3<u32>) {
+    if !inside(id) {
+        return;
+    }
+    let c = linear_to_srgb(display_linear(linear_at(id.y * post.size.x + id.x)));
+    textureStore(srgb8_out, id.xy, vec4<f32>(c, 1.0));
+}
+
+@compute @workgroup_size(8, 8)
+fn post_srgb16(@builtin(global_invocation_id) id: vec3<u32>) {
+    if !inside(id) {
+        return;
+    }
+    let index = id.y * post.size.x + id.x;
+    let c = vec3<u32>(round(linear_to_srgb(display_linear(linear_at(index))) * 65535.0));
+    wide_out[index] = vec2<u32>(c.r | (c.g << 16u), c.b | (65535u << 16u));
+}
+
+// Scene-linear half floats for compositing (EXR): exposure applies, tone mapping does not.
+@compute @workgroup_size(8, 8)
+fn post_linear(@builtin(global_invocation_id) id: vec3<u32>) {
+    if !inside(id) {
+        return;
+    }
+    let index = id.y * post.size.x + id.x;
+    let c = linear_at(index) * post.exposure.x;
+    wide_out[index] = vec2<u32>(pack2x16float(c.rg), pack2x16float(vec2<f32>(c.b, 1.0)));
+}

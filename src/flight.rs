@@ -1,0 +1,196 @@
+//! The flight loop: the frames of a camera path (fps, range, samples, shutter) rendered in order
+//! and handed to a [`FrameSink`]. Frames are pipelined where they fit one GPU piece: frame k+1
+//! renders while frame k is read back and the sink (an encoder thread, a PNG writer) works on
+//! the frames before it. A stop request ends the loop after the frames already on the GPU, and
+//! the sink is finished as interrupted; an error finishes it as failed.
+
+use std::collections::VecDeque;
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::error::Result;
+use crate::frame::{ColorFormat, Frame, Readout, Sample, sample_jitter};
+use crate::gpu::renderer::Renderer;
+use crate::path::CameraPath;
+use crate::scene::Scene;
+use crate::sink::{Finished, FrameSink, Outcome};
+
+/// What every frame of a render shares.
+pub struct FramePlan<'a> {
+    pub path: &'a CameraPath,
+    pub fps: f64,
+    pub width: u32,
+    pub height: u32,
+    pub samples: u32,
+    /// Fraction of the frame interval the shutter is open (motion blur), in [0, 1].
+    pub shutter: f64,
+}
+
+impl FramePlan<'_> {
+    /// The scenes of frame k's samples: spread over the shutter interval (centred on k / fps)
+    /// for motion blur, each with its own sub-pixel offset.
+    pub fn scenes(&self, k: u64) -> Vec<(Scene, [f32; 2])> {
+        let t = k as f64 / self.fps;
+        let n = self.samples;
+        (0..n)
+            .map(|i| {
+                let mut ti = t;
+                if self.shutter > 0.0 && n > 1 {
+                    ti += self.shutter / self.fps * ((i as f64 + 0.5) / n as f64 - 0.5);
+                }
+                if !self.path.is_loop() {
+                    ti = ti.clamp(0.0, self.path.duration());
+                }
+                (self.path.sample(ti), sample_jitter(i, n))
+            })
+            .collect()
+    }
+
+    /// Frames in the whole flight.
+    pub fn frame_count(&self) -> u64 {
+        self.path.frame_count(self.fps)
+    }
+}
+
+/// The samples of a frame, borrowing its scenes.
+pub fn as_samples(scenes: &[(Scene, [f32; 2])]) -> Vec<Sample<'_>> {
+    scenes
+        .iter()
+        .map(|(scene, jitter)| Sample {
+            scene,
+            jitter: *jitter,
+        })
+        .collect()
+}
+
+/// How a flight ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlightReport {
+    /// Frames handed to the sink.
+    pub frames: u64,
+    /// Stopped before the last planned frame.
+    pub interrupted: bool,
+    /// What the sink left behind.
+    pub output: Finished,
+}
+
+/// Renders `frames` of the plan into `sink` and finishes it. `on_frame(done)` is called after
+/// each frame the sink took; `stop` is polled before each frame.
+pub fn fly(
+    plan: &FramePlan<'_>,
+    renderer: &mut Renderer,
+    sink: &mut dyn FrameSink,
+    frames: Range<u64>,
+    stop: &AtomicBool,
+    on_frame: &mut dyn FnMut(u64),
+) -> Result<FlightReport> {
+    let planned = frames.end.saturating_sub(frames.start);
+    match render_frames(plan, renderer, sink, frames, stop, on_frame) {
+        Ok(done) => {
+            let interrupted = done < planned;
+            let outcome = if interrupted {
+                Outcome::Interrupted
+            } else {
+                Outcome::Complete
+            };
+            Ok(FlightReport {
+                frames: done,
+                interrupted,
+                output: sink.finish(outcome)?,
+            })
+        }
+        Err(e) => {
+            let _ = sink.finish(Outcome::Failed);
+            Err(e)
+        }
+    }
+}
+
+fn render_frames(
+    plan: &FramePlan<'_>,
+    renderer: &mut Renderer,
+    sink: &mut dyn FrameSink,
+    frames: Range<u64>,
+    stop: &AtomicBool,
+    on_frame: &mut dyn FnMut(u64),
+) -> Result<u64> {
+    let single = renderer.max_single_tile(plan.samples);
+    let pipelined = plan.width <= single && plan.height <= single;
+    let mut readout = sink.readout();
+    if !pipelined && matches!(readout.color, ColorFormat::Yuv(_)) {
+        // Too large to convert in one piece: the sink takes 8-bit RGB and converts it itself.
+        readout = Readout {
+            color: ColorFormat::Srgb8,
+            ..readout
+        };
+    }
+    let mut in_flight = VecDeque::new();
+    let mut done = 0;
+    let mut deliver = |k: u64, frame: Frame, done: &mut u64| -> Result<()> {
+        sink.push(k, frame)?;
+        *done += 1;
+        on_frame(*done);
+        Ok(())
+    };
+    for k in frames {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let scenes = plan.scenes(k);
+        let samples = as_samples(&scenes);
+        if pipelined {
+            in_flight.push_back((
+                k,
+                renderer.submit(&samples, plan.width, plan.height, readout)?,
+            ));
+            if in_flight.len() >= 2 {
+                let (k, pending) = in_flight.pop_front().expect("two in flight");
+                deliver(k, renderer.collect(pending)?, &mut done)?;
+            }
+        } else {
+            let frame = renderer.render_samples(&samples, plan.width, plan.height, readout)?;
+            deliver(k, frame, &mut done)?;
+        }
+    }
+    // Frames already on the GPU are finished even when stopping: they are nearly done.
+    while let Some((k, pending)) = in_flight.pop_front() {
+        deliver(k, renderer.collect(pending)?, &mut done)?;
+    }
+    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_spread_over_the_shutter_and_clamp_to_an_open_path() {
+        let file = crate::path::PathFile::parse(
+            "p.toml",
+            "[[key]]\ntime = 0\nposition = [3, 0, 0]\n[[key]]\ntime = 1\nposition = [2, 0, 0]\n",
+        )
+        .unwrap();
+        let path = CameraPath::new(file);
+        let plan = FramePlan {
+            path: &path,
+            fps: 10.0,
+            width: 8,
+            height: 8,
+            samples: 4,
+            shutter: 0.5,
+        };
+        let x = |scenes: &[(Scene, [f32; 2])]| -> Vec<f64> {
+            scenes.iter().map(|s| s.0.camera.position.x).collect()
+        };
+        // Frame 5 (t = 0.5): samples spread over 0.05 s either side, in time order.
+        let mid = x(&plan.scenes(5));
+        assert!(mid.windows(2).all(|w| w[1] < w[0]), "{mid:?}");
+        assert!(mid[0] > path.sample(0.5).camera.position.x);
+        // Frame 0: the samples before t = 0 clamp to the first key.
+        let first = x(&plan.scenes(0));
+        assert_eq!(first[0], path.sample(0.0).camera.position.x);
+        assert_eq!(first[1], first[0]);
+        let jitters: Vec<[f32; 2]> = plan.scenes(0).iter().map(|s| s.1).collect();
+        assert_ne!(jitters[0], jitters[1]);
+    }
+}

@@ -1,0 +1,159 @@
+//! The render pipelines: one bind group layout for every kind, and compiled pipelines cached by
+//! kind, arithmetic and a hash of the fractal's WGSL, so a frame costs a hash of the formula's
+//! text, and the whole shader is composed only when a new formula or arithmetic appears.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use crate::error::Result;
+use crate::fractal::Formula;
+use crate::gpu::GpuContext;
+use crate::gpu::shaders;
+
+/// How a plane view's pixels are iterated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PlaneArithmetic {
+    /// Directly at each pixel's point, in f32 or f64.
+    F32,
+    F64,
+    /// By perturbation of a full-precision reference orbit (see [`crate::deep`]), with f32
+    /// or f64 mantissas.
+    Perturbation {
+        f64: bool,
+    },
+}
+
+/// What a pipeline is compiled for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PipelineKey {
+    kind: &'static str,
+    /// None for volume kinds (ray marching).
+    arithmetic: Option<PlaneArithmetic>,
+    /// Hash of the fractal's WGSL (custom formulas and hybrids differ by text, not by kind).
+    formula: u64,
+}
+
+fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Storage { read_only },
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Uniform,
+            has_dynamic_offset: true,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+pub struct PipelineCache {
+    /// Bindings of every render pipeline: 0 frame uniform, 1 fractal uniform (both at a dynamic
+    /// offset per sample), 2 HDR frame, 3 aux channels, 5 evaluation counters, 6 and 7 the deep
+    /// zoom's reference orbit and BLA table.
+    pub layout: wgpu::BindGroupLayout,
+    pipeline_layout: wgpu::PipelineLayout,
+    pipelines: HashMap<PipelineKey, wgpu::ComputePipeline>,
+    /// The last pipeline that compiled, per kind and entry point.
+    last_good: HashMap<(&'static str, bool), wgpu::ComputePipeline>,
+    /// Why the newest shader text did not compile (the last good pipeline is in use).
+    pub shader_error: Option<String>,
+}
+
+impl PipelineCache {
+    pub fn new(device: &wgpu::Device) -> Self {
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("render"),
+            entries: &[
+                uniform_entry(0),
+                uniform_entry(1),
+                storage_entry(2, false),
+                storage_entry(3, false),
+                storage_entry(5, false),
+                storage_entry(6, true),
+                storage_entry(7, true),
+            ],
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("render"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        PipelineCache {
+            layout,
+            pipeline_layout,
+            pipelines: HashMap::new(),
+            last_good: HashMap::new(),
+            shader_error: None,
+        }
+    }
+
+    /// The pipeline for `fractal`, with the arithmetic of a plane view (None: ray marching),
+    /// compiled on first use.
+    pub fn get(
+        &mut self,
+        gpu: &GpuContext,
+        fractal: &dyn Formula,
+        arithmetic: Option<PlaneArithmetic>,
+    ) -> Result<wgpu::ComputePipeline> {
+        let compose = || match arithmetic {
+            Some(PlaneArithmetic::Perturbation { f64 }) => shaders::plane_deep_source(f64),
+            Some(a) => shaders::plane_source(fractal, a == PlaneArithmetic::F64),
+            None => shaders::render_source(fractal),
+        };
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        if cfg!(feature = "dev-shaders") {
+            // Shared modules may change on disk too: key by the whole composed text.
+            compose().hash(&mut hasher);
+        } else {
+            fractal.wgsl().hash(&mut hasher);
+        }
+        let key = PipelineKey {
+            kind: fractal.kind(),
+            arithmetic,
+            formula: hasher.finish(),
+        };
+        if let Some(p) = self.pipelines.get(&key) {
+            return Ok(p.clone());
+        }
+        let entry = if arithmetic.is_some() {
+            "plane_main"
+        } else {
+            "render_main"
+        };
+        let last_good_key = (fractal.kind(), arithmetic.is_some());
+        match gpu.compute_pipeline(
+            &format!("render {}", fractal.kind()),
+            &compose(),
+            entry,
+            Some(&self.pipeline_layout),
+        ) {
+            Ok(pipeline) => {
+                self.pipelines.insert(key, pipeline.clone());
+                self.last_good.insert(last_good_key, pipeline.clone());
+                self.shader_error = None;
+                Ok(pipeline)
+            }
+            // A shader edited live that does not compile: keep drawing with the last good one.
+            Err(e) => match self.last_good.get(&last_good_key) {
+                Some(p) => {
+                    self.shader_error = Some(e.to_string());
+                    Ok(p.clone())
+                }
+                None => Err(e),
+            },
+        }
+    }
+}

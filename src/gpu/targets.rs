@@ -1,0 +1,143 @@
+//! What a frame is rendered into, per tile size, and the ring of readback buffers that lets the
+//! next frame render while the previous one is copied back.
+
+/// Bytes per pixel of the HDR frame: a vec4<f32> sum of samples and their count.
+pub const HDR_BYTES: u64 = 16;
+/// Bytes per pixel of the auxiliary channels (two f32) and of the wide colour outputs (RGBA16).
+pub const AUX_BYTES: u64 = 8;
+pub const WIDE_BYTES: u64 = 8;
+
+/// The GPU side of one tile size.
+pub struct FrameTargets {
+    pub width: u32,
+    pub height: u32,
+    /// Linear HDR colour (shaders/output.wgsl `hdr`).
+    pub hdr: wgpu::Buffer,
+    /// Depth, or smooth count and distance estimate (shaders/output.wgsl `aux`).
+    pub aux: wgpu::Buffer,
+    /// The 8-bit sRGB frame: the window draws it, the YUV stage reads it.
+    pub srgb8: wgpu::Texture,
+    pub srgb8_view: wgpu::TextureView,
+    pub srgb8_sampled_view: wgpu::TextureView,
+    /// 16-bit sRGB or linear half-float colour.
+    pub wide: wgpu::Buffer,
+    /// Row pitch of the 8-bit frame's readback (rows aligned for texture copies).
+    pub srgb8_pitch: u32,
+}
+
+fn storage(device: &wgpu::Device, label: &str, size: u64) -> wgpu::Buffer {
+    device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size,
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        mapped_at_creation: false,
+    })
+}
+
+impl FrameTargets {
+    pub fn new(device: &wgpu::Device, width: u32, height: u32) -> Self {
+        let pixels = width as u64 * height as u64;
+        let srgb8 = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("sRGB frame"),
+            size: wgpu::Extent3d {
+                width,
+                height,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba8Unorm,
+            usage: wgpu::TextureUsages::STORAGE_BINDING
+                | wgpu::TextureUsages::TEXTURE_BINDING
+                | wgpu::TextureUsages::COPY_SRC,
+            view_formats: &[],
+        });
+        FrameTargets {
+            width,
+            height,
+            hdr: storage(device, "HDR frame", pixels * HDR_BYTES),
+            aux: storage(device, "aux channels", pixels * AUX_BYTES),
+            srgb8_view: srgb8.create_view(&Default::default()),
+            srgb8_sampled_view: srgb8.create_view(&Default::default()),
+            srgb8,
+            wide: storage(device, "wide colour", pixels * WIDE_BYTES),
+            srgb8_pitch: (width * 4).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT),
+        }
+    }
+
+    /// Records the copy of the 8-bit frame's first `width` x `height` pixels into `buffer`.
+    pub fn copy_srgb8(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        buffer: &wgpu::Buffer,
+        width: u32,
+        height: u32,
+    ) {
+        encoder.copy_texture_to_buffer(
+            self.srgb8.as_image_copy(),
+            wgpu::TexelCopyBufferInfo {
+                buffer,
+                layout: wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(self.srgb8_pitch),
+                    rows_per_image: None,
+                },
+            },
+            wgpu::Extent3d {
+                width,
+                height,
+                depth_or_array_layers: 1,
+            },
+        );
+    }
+}
+
+/// Which readback buffer of a slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Color = 0,
+    Aux = 1,
+}
+
+/// Mappable buffers, `RING` slots of one per channel, grown on demand.
+pub struct ReadbackRing {
+    slots: Vec<[Option<wgpu::Buffer>; 2]>,
+    next: usize,
+}
+
+impl ReadbackRing {
+    pub fn new(slots: usize) -> Self {
+        ReadbackRing {
+            slots: (0..slots).map(|_| [None, None]).collect(),
+            next: 0,
+        }
+    }
+
+    /// The next slot in turn.
+    pub fn next_slot(&mut self) -> usize {
+        let slot = self.next;
+        self.next = (self.next + 1) % self.slots.len();
+        slot
+    }
+
+    /// The slot's buffer for `channel`, at least `size` bytes.
+    pub fn buffer(
+        &mut self,
+        device: &wgpu::Device,
+        slot: usize,
+        channel: Channel,
+        size: u64,
+    ) -> &wgpu::Buffer {
+        let entry = &mut self.slots[slot][channel as usize];
+        if entry.as_ref().is_none_or(|b| b.size() < size) {
+            *entry = Some(device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("readback"),
+                size,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }));
+        }
+        entry.as_ref().expect("just made")
+    }
+}
