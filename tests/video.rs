@@ -150,6 +150,79 @@ fn round_trip_timing_and_pixels() {
     }
 }
 
+/// The same frames through three sinks: a lossless RGB video (FFV1, bgr0) decodes to exactly
+/// the PNG sequence's pixels, and the EXR sequence's linear colour encodes to them too.
+#[test]
+fn every_sink_holds_the_same_frames() {
+    if common::gpu().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let weave_path = weave();
+    let render = |output: &str, extra: &[&str]| {
+        let mut args = vec![
+            "render",
+            &weave_path,
+            "-o",
+            output,
+            "--size",
+            "64x36",
+            "--frames",
+            "2..5",
+            "--samples",
+            "2",
+        ];
+        args.extend_from_slice(extra);
+        let out = mandelfly(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let video = dir.path().join("lossless.mkv");
+    let pngs = dir.path().join("png");
+    let exrs = dir.path().join("exr");
+    render(
+        video.to_str().unwrap(),
+        &["--codec", "ffv1", "--pix-fmt", "bgr0"],
+    );
+    render(&format!("{}/", pngs.display()), &[]);
+    render(&format!("{}/", exrs.display()), &["--format", "exr"]);
+    let decoded = decode(&video);
+    assert_eq!(decoded.frames.len(), 3);
+    for (i, k) in (2..5).enumerate() {
+        let png = image::open(pngs.join(format!("frame_{k:05}.png")))
+            .unwrap()
+            .into_rgb8();
+        assert_eq!(png.as_raw(), &decoded.frames[i], "frame {k}: video vs PNG");
+        let image = exr::prelude::read_first_rgba_layer_from_file(
+            exrs.join(format!("frame_{k:05}.exr")),
+            |size, _| (size.width(), vec![0f32; size.width() * size.height() * 3]),
+            |(width, pixels), position, (r, g, b, _a): (f32, f32, f32, f32)| {
+                let i = (position.y() * *width + position.x()) * 3;
+                pixels[i..i + 3].copy_from_slice(&[r, g, b]);
+            },
+        )
+        .unwrap();
+        let linear = &image.layer_data.channel_data.pixels.1;
+        // The weave's look clamps: sRGB-encoding the linear values gives the 8-bit frame, to
+        // within the half floats' rounding.
+        for (value, byte) in linear.iter().zip(png.as_raw()) {
+            let c = value.clamp(0.0, 1.0);
+            let srgb = if c <= 0.0031308 {
+                12.92 * c
+            } else {
+                1.055 * c.powf(1.0 / 2.4) - 0.055
+            };
+            assert!(
+                (srgb * 255.0 - *byte as f32).abs() <= 1.5,
+                "frame {k}: EXR {value} vs PNG {byte}"
+            );
+        }
+    }
+}
+
 #[test]
 fn every_codec_present_writes_a_decodable_file() {
     if common::gpu().is_none() {

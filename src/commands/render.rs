@@ -3,7 +3,7 @@
 //! Ctrl-C or SIGTERM stops after the frames in hand; the output keeps every frame done so far.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -209,6 +209,8 @@ fn open_renderer(gpu: &GpuOptions, verbose: bool) -> Result<Renderer> {
 
 #[cfg(feature = "video")]
 mod video {
+    use std::path::Path;
+
     use super::*;
     use crate::cli::YuvArg;
     use crate::sink::segments::{self, Manifest, Shard, ShardSink};
