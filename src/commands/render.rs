@@ -6,7 +6,6 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -67,28 +66,39 @@ fn as_samples(scenes: &[(Scene, [f32; 2])]) -> Vec<Sample<'_>> {
 /// Progress on stderr: a bar on a terminal, a plain line every few seconds otherwise.
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
+    quiet: bool,
     total: u64,
     start: Instant,
     last_line: Instant,
+    recent: crate::report::RecentRate,
 }
 
 impl Progress {
     fn new(total: u64) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
+        let quiet = crate::report::quiet();
+        let bar = (std::io::stderr().is_terminal() && !quiet).then(|| {
             let bar = indicatif::ProgressBar::new(total);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
-                    "{bar:40} {pos}/{len} frames  {per_sec}  ETA {eta}",
+                    "{bar:40} {pos}/{len} frames  {elapsed}  {rate} fps  ETA {eta}",
                 )
-                .expect("valid template"),
+                .expect("valid template")
+                .with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = w.write_str(&crate::report::rate(state.per_sec()));
+                    },
+                ),
             );
             bar
         });
         Progress {
             bar,
+            quiet,
             total,
             start: Instant::now(),
             last_line: Instant::now(),
+            recent: crate::report::RecentRate::new(20.0),
         }
     }
 
@@ -97,13 +107,20 @@ impl Progress {
             bar.set_position(done);
             return;
         }
+        if self.quiet {
+            return;
+        }
+        let elapsed = self.start.elapsed().as_secs_f64();
+        let rate = self.recent.update(elapsed, done);
         if self.last_line.elapsed().as_secs_f64() >= 2.0 || done == self.total {
             self.last_line = Instant::now();
-            let rate = done as f64 / self.start.elapsed().as_secs_f64().max(1e-9);
+            use crate::report;
             eprintln!(
-                "frame {done}/{}  {rate:.2} fps  ETA {:.0} s",
+                "frame {done}/{}  {} elapsed  {} fps  ETA {}",
                 self.total,
-                (self.total - done) as f64 / rate.max(1e-9)
+                report::duration(elapsed),
+                report::rate(rate),
+                report::duration(self.total.saturating_sub(done) as f64 / rate.max(1e-9))
             );
         }
     }
@@ -115,13 +132,9 @@ impl Progress {
     }
 }
 
-/// Set by Ctrl-C / SIGTERM.
-fn stop_flag() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let handler_flag = flag.clone();
-    // Only one handler per process; a second render in the same process keeps the first.
-    let _ = ctrlc::set_handler(move || handler_flag.store(true, Ordering::SeqCst));
-    flag
+/// Set by Ctrl-C / SIGTERM (the handler is installed by `main` before any command starts).
+fn stop_flag() -> &'static AtomicBool {
+    crate::interrupt::cooperate()
 }
 
 pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
@@ -152,7 +165,7 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
     }
     let [w, h] = camera_path.file.output.size;
     let (width, height) = args.size.unwrap_or((w, h));
-    let count = camera_path.frame_count(fps);
+    let count = camera_path.checked_frame_count(fps)?;
     let frames = match &args.frames {
         Some(r) => r.resolve(count).map_err(Error::InvalidArgument)?,
         None => 0..count,
@@ -197,9 +210,10 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
     std::fs::create_dir_all(&output).map_err(|e| Error::io(&output, e))?;
     let mut renderer = open_renderer(gpu, verbose)?;
     let stop = stop_flag();
-    let done = render_sequence(&plan, &mut renderer, &output, frames.clone(), &stop)?;
+    let done = render_sequence(&plan, &mut renderer, &output, frames.clone(), stop)?;
     let summary = format!(
-        "{done} frames ({}..{}) of {count} in {} ({width}x{height}, {fps} fps)",
+        "{} ({}..{}) of {count} in {} ({width}x{height}, {fps} fps)",
+        crate::report::frames(done),
         frames.start,
         frames.start + done,
         output.display()
@@ -207,7 +221,7 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
     if done < frames.end - frames.start {
         return Err(Error::Interrupted(summary));
     }
-    println!("wrote {summary}");
+    crate::status!("wrote {summary}");
     Ok(())
 }
 
@@ -239,6 +253,8 @@ pub fn render_sequence(
     frames: std::ops::Range<u64>,
     stop: &AtomicBool,
 ) -> Result<u64> {
+    // Frames' temporary files abandoned by a killed run (none of a live one: see TempFile).
+    png::remove_stale(dir, ".frame_", png::PARTIAL_SUFFIX);
     let mut progress = Progress::new(frames.end - frames.start);
     let mut done = 0;
     for k in frames {
@@ -246,7 +262,7 @@ pub fn render_sequence(
             break;
         }
         let scenes = plan.scenes(k);
-        let file = AtomicFile::create(&dir.join(frame_file_name(k)))?;
+        let file = AtomicFile::create_in_sequence(&dir.join(frame_file_name(k)))?;
         let frame = renderer.render_samples(
             &as_samples(&scenes),
             plan.width,
@@ -364,9 +380,10 @@ pub mod video {
                 .to_string_lossy()
                 .into_owned(),
             segment_bytes: 0,
+            segment_sha256: String::new(),
         };
         if segments::is_complete(&dir, &manifest) {
-            println!(
+            crate::status!(
                 "shard {}/{} (frames {}..{}) is already complete in {}",
                 shard.index,
                 shard.count,
@@ -386,7 +403,7 @@ pub mod video {
             &mut renderer,
             &mut sink,
             frames.clone(),
-            &stop,
+            stop,
             readback,
         )?;
         if done < frames.end - frames.start {
@@ -405,8 +422,9 @@ pub mod video {
         manifest.segment_bytes = std::fs::metadata(&written.path)
             .map_err(|e| Error::io(&written.path, e))?
             .len();
+        manifest.segment_sha256 = segments::file_sha256(&written.path)?;
         segments::write_manifest(&dir, &manifest)?;
-        println!(
+        crate::status!(
             "wrote shard {}/{}: frames {}..{} of {total} in {}",
             shard.index,
             shard.count,
@@ -438,7 +456,7 @@ pub mod video {
             &mut renderer,
             &mut sink,
             frames.clone(),
-            &stop,
+            stop,
             readback,
         )?;
         let interrupted = done < frames.end - frames.start;
@@ -448,9 +466,9 @@ pub mod video {
             sink.finish()?
         };
         let summary = format!(
-            "{} holds {} frames ({}..{} of {count}; {}x{}, {} fps, {}, {})",
+            "{} holds {} ({}..{} of {count}; {}x{}, {} fps, {}, {})",
             written.path.display(),
-            written.frames,
+            crate::report::frames(written.frames),
             frames.start,
             frames.start + done,
             plan.width,
@@ -474,7 +492,7 @@ pub mod video {
                 "{summary}, finalised and playable"
             )));
         }
-        println!("wrote {summary}");
+        crate::status!("wrote {summary}");
         Ok(())
     }
 
