@@ -587,6 +587,21 @@ pub fn read_report(path: &std::path::Path) -> Result<Report> {
             e.column()
         ))
     })?;
+    // Figures the comparison divides by: each must be a positive time.
+    for c in &report.cases {
+        let figures = [c.wall_ms.median, c.wall_ms.p90, c.wall_ms.min]
+            .into_iter()
+            .chain(c.gpu_ms.iter().flat_map(|g| [g.median, g.p90, g.min]));
+        for v in figures {
+            if !(v > 0.0 && v.is_finite()) {
+                return Err(Error::InvalidArgument(format!(
+                    "{}: case \"{}\" has a time of {v} ms; times must be positive",
+                    path.display(),
+                    c.name.chars().take(60).collect::<String>()
+                )));
+            }
+        }
+    }
     if report.schema != SCHEMA || report.version != SCHEMA_VERSION {
         return Err(Error::InvalidArgument(format!(
             "{}: report schema {} version {}, this mandelfly reads {SCHEMA} version {SCHEMA_VERSION}",
@@ -679,6 +694,21 @@ mod tests {
         assert!(changes[2].slower_pct < 0.0 && !changes[2].regressed);
         // A looser threshold lets b pass.
         assert!(compare(&base, &now, 25.0).iter().all(|c| !c.regressed));
+    }
+
+    #[test]
+    fn baselines_with_impossible_times_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("b.json");
+        for (wall, gpu) in [(0.0, None), (-3.0, None), (1.0, Some(0.0))] {
+            let r = report(vec![case("a", 1.0, None), case("b", wall, gpu)]);
+            std::fs::write(&file, serde_json::to_string(&r).unwrap()).unwrap();
+            let e = read_report(&file).unwrap_err().to_string();
+            assert!(e.contains("b.json") && e.contains("\"b\""), "{e}");
+        }
+        let good = report(vec![case("a", 1.0, Some(0.5))]);
+        std::fs::write(&file, serde_json::to_string(&good).unwrap()).unwrap();
+        assert_eq!(read_report(&file).unwrap(), good);
     }
 
     #[test]

@@ -31,7 +31,9 @@ pub fn run(args: &BenchArgs, gpu: &GpuOptions) -> Result<()> {
         runs: args.runs,
     };
     let report = bench::run(&mut renderer, &options, &mut |case| {
-        eprintln!("bench: {case}")
+        if !crate::report::quiet() {
+            eprintln!("bench: {case}")
+        }
     })?;
     let json = serde_json::to_string_pretty(&report).expect("reports serialise");
     if args.json {
@@ -59,6 +61,14 @@ pub fn run(args: &BenchArgs, gpu: &GpuOptions) -> Result<()> {
         );
     }
     let changes = bench::compare(&baseline, &report, args.max_regression);
+    if changes.is_empty() {
+        return Err(Error::InvalidArgument(format!(
+            "{}: the baseline has none of this run's cases; nothing to compare",
+            args.baseline
+                .as_deref()
+                .map_or(String::new(), |p| p.display().to_string())
+        )));
+    }
     // With --json, stdout holds only the report.
     let mut lines = String::from("against the baseline:\n");
     for c in &changes {
