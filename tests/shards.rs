@@ -228,6 +228,22 @@ fn concat_names_each_problem() {
     std::fs::write(&seg, &bytes[..bytes.len() / 2]).unwrap();
     let msg = concat_error(&truncated);
     assert!(msg.contains("shard-0000-of-0003.mkv"), "{msg}");
+
+    // Overwritten in place, same size: the manifest's hash catches it.
+    let overwritten = tmp.path().join("overwritten");
+    copy_dir(&good, &overwritten);
+    let seg = overwritten.join("shard-0001-of-0003.mkv");
+    let mut bytes = std::fs::read(&seg).unwrap();
+    let n = bytes.len();
+    for b in &mut bytes[n / 2..n / 2 + 64] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&seg, &bytes).unwrap();
+    let msg = concat_error(&overwritten);
+    assert!(
+        msg.contains("shard-0001-of-0003.mkv") && msg.contains("SHA-256"),
+        "{msg}"
+    );
 }
 
 #[test]
