@@ -21,8 +21,16 @@ fn main() {
     mandelfly::interrupt::install();
     let cli = Cli::parse();
     if let Err(e) = commands::run(cli) {
-        // The same form as clap's own errors.
-        eprintln!("error: {e}");
+        // The same form as clap's own errors: "error:" in bold red on a terminal, unless
+        // NO_COLOR is set.
+        use std::io::IsTerminal;
+        let colour = std::io::stderr().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        if colour {
+            eprintln!("\x1b[1;31merror:\x1b[0m {e}");
+        } else {
+            eprintln!("error: {e}");
+        }
         let code = match e {
             // Bad input: the same exit code clap uses for bad arguments.
             Error::Source(_) | Error::InvalidArgument(_) => 2,

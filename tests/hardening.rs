@@ -411,3 +411,53 @@ fn still_is_named_after_its_scene_and_never_overwrites_silently() {
         ["aa.png", "seahorse.png", "seahorse.toml"]
     );
 }
+
+#[test]
+fn a_render_interrupted_at_once_leaves_no_temporary_file() {
+    if common::gpu().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_mandelfly"))
+        .args(["render", &common::weave(), "-o", "v.mp4", "--size", "64x36"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // As soon as its temporary file exists.
+    for _ in 0..1000 {
+        if names(dir.path()).iter().any(|n| n.ends_with(".writing")) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    // A playable partial file if frames were done, never a temporary one.
+    let left = names(dir.path());
+    assert!(
+        left.is_empty() || left == ["v.partial.mp4"],
+        "{left:?}: {}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn info_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run_in(dir.path(), &["info", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let kinds = v["fractal_kinds"].as_array().unwrap();
+    assert!(
+        kinds
+            .iter()
+            .any(|k| k["name"] == "mandelbulb" && k["parameters"]["power"] == 8.0)
+    );
+    assert!(v["adapters"].is_array());
+}

@@ -460,6 +460,13 @@ pub mod video {
             readback,
         )?;
         let interrupted = done < frames.end - frames.start;
+        if interrupted && done == 0 {
+            // Nothing worth keeping: dropping the sink removes its file.
+            drop(sink);
+            return Err(Error::Interrupted(
+                "before the first frame; nothing was written".into(),
+            ));
+        }
         let written = if interrupted {
             sink.finish_interrupted()?
         } else {
