@@ -350,6 +350,9 @@ fn video_case(
 }
 
 /// Runs the suite.
+/// How many times [`run`] calls `progress`: the peak rates, then each case (for "n/N").
+pub const STEPS: usize = 1 + 4 + 2 + 4 + 1 + if cfg!(feature = "video") { 1 } else { 0 };
+
 pub fn run(
     renderer: &mut Renderer,
     options: &Options,

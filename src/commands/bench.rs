@@ -30,9 +30,11 @@ pub fn run(args: &BenchArgs, gpu: &GpuOptions) -> Result<()> {
         quick: args.quick,
         runs: args.runs,
     };
+    let mut step = 0;
     let report = bench::run(&mut renderer, &options, &mut |case| {
+        step += 1;
         if !crate::report::quiet() {
-            eprintln!("bench: {case}")
+            eprintln!("bench: {step}/{} {case}", bench::STEPS.max(step))
         }
     })?;
     let json = serde_json::to_string_pretty(&report).expect("reports serialise");
