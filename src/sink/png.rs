@@ -61,6 +61,8 @@ impl TempFile {
                 .suffix(suffix)
                 .tempfile_in(dir)
                 .map_err(|e| Error::io(dest, e))?;
+            // Advisory on Unix; elsewhere (Windows) a lock would stop FFmpeg writing the file.
+            #[cfg(unix)]
             let _ = temp.as_file().try_lock();
             if same_file(temp.as_file(), temp.path()) {
                 crate::interrupt::register(temp.path());
@@ -178,9 +180,13 @@ pub fn remove_stale(dir: &Path, prefix: &str, suffix: &str) {
         let Ok(file) = std::fs::File::open(&path) else {
             continue;
         };
+        // Without advisory locks a live writer cannot be told from a dead one: keep all.
+        #[cfg(unix)]
         if file.try_lock().is_ok() {
             let _ = std::fs::remove_file(&path);
         }
+        #[cfg(not(unix))]
+        drop(file);
     }
 }
 
