@@ -670,6 +670,18 @@ impl Document<'_> {
                 fractal::ParseFailure::Toml(e) => self.toml_error(e, section.span().start),
                 fractal::ParseFailure::Param(e) => self.key_error(section, e.key, e.message),
                 fractal::ParseFailure::Source(e) => e,
+                fractal::ParseFailure::NestedParam {
+                    table: sub,
+                    key,
+                    message,
+                } => {
+                    let offset = table
+                        .get(sub)
+                        .and_then(|t| t.get_ref().as_table())
+                        .and_then(|t| t.get(key.as_str()))
+                        .map_or(section.span().start, |v| v.span().start);
+                    self.error(offset, message)
+                }
             })?;
         formula
             .validate()

@@ -461,3 +461,47 @@ fn info_as_json() {
     );
     assert!(v["adapters"].is_array());
 }
+
+#[test]
+fn formula_problems_are_located_where_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let de =
+        "fn fractal_de(p: vec3<f32>) -> vec2<f32> { return vec2<f32>(length(p) - 1.0, 0.0); }\n";
+    std::fs::write(dir.path().join("f.wgsl"), de).unwrap();
+    // A WGSL keyword as parameter name: the TOML line, not the WGSL file.
+    std::fs::write(
+        dir.path().join("k.toml"),
+        "[fractal]\nkind = \"custom\"\nformula = \"f.wgsl\"\n[fractal.params]\nloop = 1.0\n",
+    )
+    .unwrap();
+    refused(
+        &run_in(dir.path(), &["still", "k.toml", "-o", "k.png"]),
+        &["k.toml:5:8", "keyword"],
+    );
+    // A huge private array: refused where declared, before any GPU sees it.
+    std::fs::write(
+        dir.path().join("big.wgsl"),
+        format!("var<private> big: array<f32, 100000000>;\n{de}"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("b.toml"),
+        "[fractal]\nkind = \"custom\"\nformula = \"big.wgsl\"\n",
+    )
+    .unwrap();
+    refused(
+        &run_in(dir.path(), &["still", "b.toml", "-o", "b.png"]),
+        &["big.wgsl:1:", "400000000 bytes"],
+    );
+    // An empty file: located in it, saying what is missing.
+    std::fs::write(dir.path().join("empty.wgsl"), "").unwrap();
+    std::fs::write(
+        dir.path().join("e.toml"),
+        "[fractal]\nkind = \"custom\"\nformula = \"empty.wgsl\"\n",
+    )
+    .unwrap();
+    refused(
+        &run_in(dir.path(), &["still", "e.toml", "-o", "e.png"]),
+        &["empty.wgsl:1:1", "must define `fn fractal_de"],
+    );
+}

@@ -98,23 +98,25 @@ impl Custom {
                 .as_float()
                 .or_else(|| value.as_integer().map(|i| i as f64));
             if valid_name && !usable_param_name(name) {
-                return Err(ParseFailure::Param(ParamError {
-                    key: "params",
+                return Err(ParseFailure::NestedParam {
+                    table: "params",
+                    key: name.clone(),
                     message: format!(
                         "params.{name}: `{name}` is a WGSL keyword or reserved word; name the \
                          parameter otherwise"
                     ),
-                }));
+                });
             }
             match (valid_name, number) {
                 (true, Some(v)) if v.is_finite() => params.push((name.clone(), v)),
                 _ => {
-                    return Err(ParseFailure::Param(ParamError {
-                        key: "params",
+                    return Err(ParseFailure::NestedParam {
+                        table: "params",
+                        key: name.clone(),
                         message: format!(
                             "params.{name}: user parameters need a WGSL-style name and a finite number"
                         ),
-                    }));
+                    });
                 }
             }
         }
