@@ -579,6 +579,22 @@ pub fn compare(baseline: &Report, current: &Report, max_regression_pct: f64) -> 
         .collect()
 }
 
+/// [`compare`], refusing a baseline that shares no case with the run: an empty comparison
+/// would pass whatever happened.
+pub fn compare_all(
+    baseline: &Report,
+    current: &Report,
+    max_regression_pct: f64,
+) -> Result<Vec<Change>> {
+    let changes = compare(baseline, current, max_regression_pct);
+    if changes.is_empty() {
+        return Err(Error::InvalidArgument(
+            "the baseline has none of this run's cases; nothing to compare".into(),
+        ));
+    }
+    Ok(changes)
+}
+
 /// Reads and checks a report written by `--json`.
 pub fn read_report(path: &std::path::Path) -> Result<Report> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -697,6 +713,15 @@ mod tests {
         assert!(changes[2].slower_pct < 0.0 && !changes[2].regressed);
         // A looser threshold lets b pass.
         assert!(compare(&base, &now, 25.0).iter().all(|c| !c.regressed));
+    }
+
+    #[test]
+    fn a_baseline_sharing_no_case_is_refused() {
+        let run = report(vec![case("a", 1.0, None)]);
+        let other = report(vec![case("b", 1.0, None)]);
+        let e = compare_all(&other, &run, 10.0).unwrap_err().to_string();
+        assert!(e.contains("none of this run's cases"), "{e}");
+        assert_eq!(compare_all(&run, &run, 10.0).unwrap().len(), 1);
     }
 
     #[test]

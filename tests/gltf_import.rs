@@ -718,3 +718,27 @@ fn a_keyframed_cubic_export_is_reproduced_at_every_frame() {
         );
     }
 }
+
+/// A buffer URI naming a FIFO would block a reader forever: it is refused at once.
+#[cfg(unix)]
+#[test]
+fn a_buffer_that_is_not_a_regular_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut gltf = GltfBuilder::default();
+    let key_times = gltf.accessor("SCALAR", &[0.0, 1.0]);
+    let translations = gltf.accessor("VEC3", &[0.0, 1.0, 5.0, 0.0, 2.0, 5.0]);
+    let json = gltf.json(
+        r#"{"name":"Camera","camera":0}"#,
+        PERSPECTIVE_CAMERA,
+        &animation(&[(0, "translation", key_times, translations, "LINEAR")]),
+        Some("fifo.bin"),
+    );
+    let status = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("fifo.bin"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let path = write_file(dir.path(), "fifo.gltf", json.as_bytes());
+    let message = import(&path).unwrap_err().to_string();
+    assert!(message.contains("not a regular file"), "{message}");
+}

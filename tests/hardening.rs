@@ -505,3 +505,16 @@ fn formula_problems_are_located_where_they_are() {
         &["empty.wgsl:1:1", "must define `fn fractal_de"],
     );
 }
+
+#[test]
+fn no_runtime_dir_noise() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_mandelfly"))
+        .args(["info"])
+        .env_remove("XDG_RUNTIME_DIR")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let msg = stderr(&o);
+    assert!(!msg.contains("XDG_RUNTIME_DIR"), "{msg}");
+}

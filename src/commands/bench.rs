@@ -62,15 +62,10 @@ pub fn run(args: &BenchArgs, gpu: &GpuOptions) -> Result<()> {
             if report.quick { " (--quick)" } else { "" },
         );
     }
-    let changes = bench::compare(&baseline, &report, args.max_regression);
-    if changes.is_empty() {
-        return Err(Error::InvalidArgument(format!(
-            "{}: the baseline has none of this run's cases; nothing to compare",
-            args.baseline
-                .as_deref()
-                .map_or(String::new(), |p| p.display().to_string())
-        )));
-    }
+    let changes = bench::compare_all(&baseline, &report, args.max_regression).map_err(|e| {
+        let file = args.baseline.as_deref().unwrap_or(std::path::Path::new(""));
+        Error::InvalidArgument(format!("{}: {e}", file.display()))
+    })?;
     // With --json, stdout holds only the report.
     let mut lines = String::from("against the baseline:\n");
     for c in &changes {
