@@ -355,6 +355,9 @@ fn video_case(
 }
 
 /// Runs the suite.
+/// How many times [`run`] calls `progress`: the peak rates, then each case (for "n/N").
+pub const STEPS: usize = 1 + 4 + 2 + 4 + 1 + if cfg!(feature = "video") { 1 } else { 0 };
+
 pub fn run(
     renderer: &mut Renderer,
     options: &Options,
@@ -581,6 +584,22 @@ pub fn compare(baseline: &Report, current: &Report, max_regression_pct: f64) -> 
         .collect()
 }
 
+/// [`compare`], refusing a baseline that shares no case with the run: an empty comparison
+/// would pass whatever happened.
+pub fn compare_all(
+    baseline: &Report,
+    current: &Report,
+    max_regression_pct: f64,
+) -> Result<Vec<Change>> {
+    let changes = compare(baseline, current, max_regression_pct);
+    if changes.is_empty() {
+        return Err(Error::InvalidArgument(
+            "the baseline has none of this run's cases; nothing to compare".into(),
+        ));
+    }
+    Ok(changes)
+}
+
 /// Reads and checks a report written by `--json`.
 pub fn read_report(path: &std::path::Path) -> Result<Report> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -592,6 +611,21 @@ pub fn read_report(path: &std::path::Path) -> Result<Report> {
             e.column()
         ))
     })?;
+    // Figures the comparison divides by: each must be a positive time.
+    for c in &report.cases {
+        let figures = [c.wall_ms.median, c.wall_ms.p90, c.wall_ms.min]
+            .into_iter()
+            .chain(c.gpu_ms.iter().flat_map(|g| [g.median, g.p90, g.min]));
+        for v in figures {
+            if !(v > 0.0 && v.is_finite()) {
+                return Err(Error::InvalidArgument(format!(
+                    "{}: case \"{}\" has a time of {v} ms; times must be positive",
+                    path.display(),
+                    c.name.chars().take(60).collect::<String>()
+                )));
+            }
+        }
+    }
     if report.schema != SCHEMA || report.version != SCHEMA_VERSION {
         return Err(Error::InvalidArgument(format!(
             "{}: report schema {} version {}, this mandelfly reads {SCHEMA} version {SCHEMA_VERSION}",
@@ -684,6 +718,30 @@ mod tests {
         assert!(changes[2].slower_pct < 0.0 && !changes[2].regressed);
         // A looser threshold lets b pass.
         assert!(compare(&base, &now, 25.0).iter().all(|c| !c.regressed));
+    }
+
+    #[test]
+    fn a_baseline_sharing_no_case_is_refused() {
+        let run = report(vec![case("a", 1.0, None)]);
+        let other = report(vec![case("b", 1.0, None)]);
+        let e = compare_all(&other, &run, 10.0).unwrap_err().to_string();
+        assert!(e.contains("none of this run's cases"), "{e}");
+        assert_eq!(compare_all(&run, &run, 10.0).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn baselines_with_impossible_times_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("b.json");
+        for (wall, gpu) in [(0.0, None), (-3.0, None), (1.0, Some(0.0))] {
+            let r = report(vec![case("a", 1.0, None), case("b", wall, gpu)]);
+            std::fs::write(&file, serde_json::to_string(&r).unwrap()).unwrap();
+            let e = read_report(&file).unwrap_err().to_string();
+            assert!(e.contains("b.json") && e.contains("\"b\""), "{e}");
+        }
+        let good = report(vec![case("a", 1.0, Some(0.5))]);
+        std::fs::write(&file, serde_json::to_string(&good).unwrap()).unwrap();
+        assert_eq!(read_report(&file).unwrap(), good);
     }
 
     #[test]

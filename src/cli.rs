@@ -9,7 +9,8 @@ use glam::DVec3;
 #[command(
     name = "mandelfly",
     version,
-    about = "Fly a camera through fractals on the GPU"
+    about = "Fly a camera through fractals on the GPU",
+    after_help = "Examples:\n  mandelfly still                         the reference view to mandelbulb.png\n  mandelfly still seahorse.toml           a scene to seahorse.png\n  mandelfly render paths/dive.toml -o dive.mp4\n  mandelfly path check paths/dive.toml\n  mandelfly completions bash > /etc/bash_completion.d/mandelfly\n\nExit codes: 0 success, 2 bad input, 130 interrupted, 1 anything else."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -19,32 +20,67 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Use the first GPU adapter whose name contains this text (see `mandelfly info`).
     #[arg(long, global = true, value_name = "NAME")]
     pub adapter: Option<String>,
     /// Report the adapter, timings and other details on stderr.
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, conflicts_with = "quiet")]
     pub verbose: bool,
+    /// Print only errors and the data asked for: no progress, no "wrote ..." lines.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Render one still image of a scene (or of a path at --time) to PNG; the reference view by
     /// default.
+    #[command(
+        after_help = "Examples:\n  mandelfly still                                 the reference view to mandelbulb.png\n  mandelfly still seahorse.toml --size 1920x1080  to seahorse.png\n  mandelfly still flight.toml --time 3.5 -o t.png\n  mandelfly still --pass depth --depth-max 5 -o depth.png"
+    )]
     Still(StillArgs),
     /// Render a path (the built-in flight by default) to a video or a PNG sequence.
+    #[command(
+        after_help = "Examples:\n  mandelfly render                                the built-in flight to mandelfly.mp4\n  mandelfly render paths/dive.toml -o dive.mp4 --size 1920x1080 --samples 4\n  mandelfly render flight.toml -o frames/ --frames 0..100\n  mandelfly render flight.toml --codec ffv1 -o master.mkv\n  mandelfly render flight.toml --shard 0/8 -o /shared/segments/"
+    )]
     Render(RenderArgs),
     /// Open the live window: fly, tune, record keyframes, play them back.
+    #[command(
+        after_help = "Examples:\n  mandelfly explore\n  mandelfly explore paths/dive.toml -o edited.toml"
+    )]
     Explore(ExploreArgs),
     /// Tools for path files: check, sample, preview, import from glTF.
     #[command(subcommand)]
     Path(PathCommand),
     /// List the GPU adapters, backends and features wgpu sees, and which one mandelfly uses.
-    Info,
+    #[command(
+        after_help = "Examples:\n  mandelfly info\n  mandelfly info --json | jq '.adapters[].name'"
+    )]
+    Info {
+        /// Print JSON (adapters, the one in use, fractal kinds and parameters, codecs).
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the benchmark suite: a table, or JSON for CI, optionally against a baseline.
+    #[command(
+        after_help = "Examples:\n  mandelfly bench\n  mandelfly bench --quick --json -o report.json\n  mandelfly bench --baseline report.json --max-regression 15"
+    )]
     Bench(BenchArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    #[command(
+        after_help = "Examples:\n  mandelfly completions bash > ~/.local/share/bash-completion/completions/mandelfly\n  mandelfly completions zsh > ~/.zfunc/_mandelfly\n  mandelfly completions fish > ~/.config/fish/completions/mandelfly.fish"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout.
+    #[command(after_help = "Examples:\n  mandelfly man > mandelfly.1 && man ./mandelfly.1")]
+    Man,
     /// Join the segments that `render --shard` wrote into one video, without re-encoding.
+    #[command(after_help = "Examples:\n  mandelfly concat /shared/segments/ -o flight.mp4")]
     Concat {
         /// The directory holding shard-*.mkv and shard-*.json.
         dir: PathBuf,
@@ -57,14 +93,28 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum PathCommand {
     /// Validate a path and summarise it: duration, frames, keys, length, closest approach.
+    #[command(
+        after_help = "Examples:\n  mandelfly path check paths/dive.toml\n  mandelfly path check flight.toml --json --strict"
+    )]
     Check {
+        /// The path file (TOML with [[key]] tables).
         path: PathBuf,
         /// Frame rate for the frame count (default: the file's [output] fps).
         #[arg(long)]
         fps: Option<f64>,
+        /// Print the summary as JSON, warnings included as data.
+        #[arg(long)]
+        json: bool,
+        /// Exit with status 1 when there are warnings.
+        #[arg(long)]
+        strict: bool,
     },
     /// Print one CSV row per frame: time, position, forward, up, fov and animated parameters.
+    #[command(
+        after_help = "Examples:\n  mandelfly path sample paths/dive.toml --fps 10 | head\n  mandelfly path sample flight.toml -o flight.csv"
+    )]
     Sample {
+        /// The path file.
         path: PathBuf,
         /// Frame rate (default: the file's [output] fps).
         #[arg(long)]
@@ -74,8 +124,13 @@ pub enum PathCommand {
         output: Option<PathBuf>,
     },
     /// Draw the flight from above and from the side over the fractal, keys marked.
+    #[command(
+        after_help = "Examples:\n  mandelfly path preview paths/dive.toml -o dive-preview.png"
+    )]
     Preview {
+        /// The path file.
         path: PathBuf,
+        /// The PNG to write.
         #[arg(short, long, default_value = "preview.png")]
         output: PathBuf,
         /// Size of the whole picture (two square panels side by side).
@@ -83,8 +138,11 @@ pub enum PathCommand {
         size: (u32, u32),
     },
     /// Convert a camera animation from glTF (.glb/.gltf, e.g. exported by Blender) to a path.
+    #[command(after_help = "Examples:\n  mandelfly path import-gltf camera.glb -o flight.toml")]
     ImportGltf {
+        /// The glTF file (.glb, or .gltf with embedded or adjacent buffers).
         file: PathBuf,
+        /// The path file to write.
         #[arg(short, long)]
         output: PathBuf,
     },
@@ -124,8 +182,9 @@ pub struct RenderArgs {
     /// prores (prores_ks) or ffv1.
     #[arg(long, default_value = "h264")]
     pub codec: String,
-    /// Constant rate factor (quality; lower is better): h264/hevc default 18, vp9 31, av1 30.
-    #[arg(long)]
+    /// Constant rate factor (quality; lower is better): h264/hevc 0-51, default 18; vp9 0-63,
+    /// default 31; av1 0-63, default 30.
+    #[arg(long, conflicts_with = "bitrate")]
     pub crf: Option<u32>,
     /// Encoder speed preset: x264/x265 names (ultrafast ... veryslow, default medium), vp9
     /// cpu-used (0-8, default 4), av1 0-13 (default 8), prores profile (0-5).
@@ -162,6 +221,9 @@ pub enum YuvArg {
     Cpu,
 }
 
+/// Most shards of one flight (segment names have four digits).
+pub const MAX_SHARDS: u32 = 9999;
+
 /// Parses `I/N` (shard I of N, I from 0).
 pub fn parse_shard(s: &str) -> Result<(u32, u32), String> {
     let (i, n) = s
@@ -177,6 +239,10 @@ pub fn parse_shard(s: &str) -> Result<(u32, u32), String> {
         return Err(format!(
             "shard {i}/{n}: I counts from 0 and must be less than N"
         ));
+    }
+    let max = MAX_SHARDS;
+    if n > max {
+        return Err(format!("shard {i}/{n}: at most {max} shards"));
     }
     Ok((i, n))
 }
@@ -295,14 +361,22 @@ pub struct StillArgs {
     /// Scene file (TOML). Without it, the reference view.
     pub scene: Option<PathBuf>,
     /// Output image: .png, or .exr for OpenEXR (linear half-float RGBA with data channels:
-    /// Z for 3D kinds, N and DE for plane kinds). Default: <kind>.png, or <kind>-depth.png for
-    /// the depth pass.
+    /// Z for 3D kinds, N and DE for plane kinds). Default: named after the scene file
+    /// (seahorse.toml -> seahorse.png), or <kind>.png without one; -depth.png for the depth
+    /// pass.
     #[arg(short, long, value_name = "OUT.png|OUT.exr")]
     pub output: Option<PathBuf>,
     /// Image format (default: by the output's extension, else png): png (8-bit sRGB), png16
     /// (16-bit sRGB) or exr.
     #[arg(long, value_enum)]
     pub format: Option<ImageFormat>,
+    /// Replace an existing output file that differs from the new image.
+    #[arg(long)]
+    pub force: bool,
+    /// Samples per pixel (anti-aliasing), jittered over the pixel and averaged in linear
+    /// light; colour pass only.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub samples: u32,
     /// Image size, up to 16384x16384 (default 1280x720, or a path's [output] size).
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
     pub size: Option<(u32, u32)>,

@@ -52,6 +52,9 @@ pub enum Error {
     /// A benchmark figure got slower than the baseline allows.
     #[error("performance regression: {0}")]
     Regression(String),
+    /// `--strict` and there were warnings (printed already).
+    #[error("{0}")]
+    Warnings(String),
     /// Stopped by Ctrl-C or SIGTERM; the message says what was kept.
     #[error("interrupted: {0}")]
     Interrupted(String),

@@ -75,7 +75,8 @@ pub struct FlightReport {
 }
 
 /// Renders `frames` of the plan into `sink` and finishes it. `on_frame(done)` is called after
-/// each frame the sink took; `stop` is polled before each frame.
+/// each frame the sink took; `stop` is polled before each frame. A flight stopped before its
+/// first frame finishes the sink as failed: it leaves nothing.
 pub fn fly(
     plan: &FramePlan<'_>,
     renderer: &mut Renderer,
@@ -88,10 +89,11 @@ pub fn fly(
     match render_frames(plan, renderer, sink, frames, stop, on_frame) {
         Ok(done) => {
             let interrupted = done < planned;
-            let outcome = if interrupted {
-                Outcome::Interrupted
-            } else {
-                Outcome::Complete
+            let outcome = match (interrupted, done) {
+                (false, _) => Outcome::Complete,
+                // Stopped before the first frame: nothing worth keeping.
+                (true, 0) => Outcome::Failed,
+                (true, _) => Outcome::Interrupted,
             };
             Ok(FlightReport {
                 frames: done,

@@ -84,6 +84,9 @@ fn time_color(u: f64) -> [u8; 3] {
     [c.x as u8, c.y as u8, c.z as u8]
 }
 
+/// The smallest preview (width, height): two panels of at least 16 pixels.
+pub const MIN_SIZE: (u32, u32) = (32, 16);
+
 /// Draws the preview; returns RGB8 pixels of `width` x `height`.
 pub fn draw(
     path: &CameraPath,
@@ -153,7 +156,8 @@ pub fn draw(
         scene.look.light_direction = (towards_viewer + ay * 0.6 + ax * 0.3).to_array();
         let frame = renderer.render(&scene, panel_size, panel_size, Passes::COLOR)?;
         for y in 0..panel_size.min(height) {
-            for x in 0..panel_size {
+            // Clipped to the canvas whatever the size.
+            for x in 0..panel_size.min(width.saturating_sub(panel.origin_px)) {
                 let src = ((y * panel_size + x) * 4) as usize;
                 let dst = ((y * width + panel.origin_px + x) * 3) as usize;
                 canvas.rgb[dst..dst + 3].copy_from_slice(&frame.color[src..src + 3]);

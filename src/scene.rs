@@ -437,6 +437,22 @@ impl CameraSection {
 
 const SECTIONS: &[&str] = &["fractal", "camera", "look"];
 
+/// The fixed-length arrays of `[fractal]`, `[camera]` and `[look]`, by key.
+const ARRAY_LENGTHS: &[(&str, usize)] = &[
+    ("position", 3),
+    ("look_at", 3),
+    ("up", 3),
+    ("center", 2),
+    ("background", 3),
+    ("light_direction", 3),
+    ("albedo", 3),
+    ("trap_color", 3),
+    ("interior", 3),
+    ("julia", 2),
+    ("c", 4),
+    ("box_size", 3),
+];
+
 impl Scene {
     /// The reference view of DESIGN.md with the default look.
     pub fn reference() -> Self {
@@ -469,6 +485,11 @@ impl Scene {
         doc: &Document<'_>,
         root: &DeTable<'_>,
     ) -> Result<Self, SourceError> {
+        for name in SECTIONS {
+            if let Some(section) = root.get(*name) {
+                doc.check_array_lengths(section)?;
+            }
+        }
         let fractal = doc.parse_fractal(root.get("fractal"))?;
 
         let (camera, plane) = match root.get("camera") {
@@ -574,6 +595,44 @@ impl Document<'_> {
         Ok(())
     }
 
+    /// Fixed-length arrays must have exactly their length: serde reads the first N numbers of
+    /// a longer array and would drop the rest silently.
+    pub(crate) fn check_array_lengths(
+        &self,
+        section: &Spanned<DeValue<'_>>,
+    ) -> Result<(), SourceError> {
+        let Some(table) = section.get_ref().as_table() else {
+            return Ok(());
+        };
+        let check = |name: &str, value: &Spanned<DeValue<'_>>, n: usize| {
+            let Some(items) = value.get_ref().as_array() else {
+                return Ok(());
+            };
+            if items.len() == n {
+                return Ok(());
+            }
+            let at = items.get(n).map_or(value.span().start, |v| v.span().start);
+            Err(self.error(
+                at,
+                format!("`{name}` takes {n} numbers, got {}", items.len()),
+            ))
+        };
+        for (key, value) in table.iter() {
+            let name: &str = key.get_ref().as_ref();
+            if let Some(&(_, n)) = ARRAY_LENGTHS.iter().find(|(k, _)| *k == name) {
+                check(name, value, n)?;
+            }
+            if name == "gradient"
+                && let Some(stops) = value.get_ref().as_array()
+            {
+                for stop in stops.iter() {
+                    check("gradient` stop `[position, r, g, b]", stop, 4)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn error(&self, offset: usize, message: impl Into<String>) -> SourceError {
         SourceError::at(self.file, self.src, offset, message)
     }
@@ -614,10 +673,13 @@ impl Document<'_> {
                     return Err(self.error(kind.span().start, "`kind` must be a string"));
                 };
                 fractal::find_kind(name).ok_or_else(|| {
+                    // Quoted in part: a message is no place for a megabyte of input.
+                    let shown: String = name.chars().take(40).collect();
+                    let more = if shown.len() < name.len() { "..." } else { "" };
                     self.error(
                         kind.span().start,
                         format!(
-                            "unknown fractal kind \"{name}\", expected one of: {}",
+                            "unknown fractal kind \"{shown}{more}\", expected one of: {}",
                             fractal::kind_names().join(", ")
                         ),
                     )
@@ -633,6 +695,18 @@ impl Document<'_> {
                 fractal::ParseFailure::Toml(e) => self.toml_error(e, section.span().start),
                 fractal::ParseFailure::Param(e) => self.key_error(section, e.key, e.message),
                 fractal::ParseFailure::Source(e) => e,
+                fractal::ParseFailure::NestedParam {
+                    table: sub,
+                    key,
+                    message,
+                } => {
+                    let offset = table
+                        .get(sub)
+                        .and_then(|t| t.get_ref().as_table())
+                        .and_then(|t| t.get(key.as_str()))
+                        .map_or(section.span().start, |v| v.span().start);
+                    self.error(offset, message)
+                }
             })?;
         formula
             .validate()
@@ -701,6 +775,36 @@ shadows = false
         let e = err("[camera]\nup = [0, 0, 0]\n");
         assert_eq!(e.line, 2, "{e}");
         assert!(e.message.contains("up"), "{e}");
+    }
+
+    #[test]
+    fn arrays_of_the_wrong_length_are_errors() {
+        for (src, at) in [
+            ("[camera]\nposition = [2, -2, 1.4, 99]\n", (2, 25)),
+            ("[camera]\nup = [0, 0, 1, 0, 0]\n", (2, 16)),
+            ("[look]\nbackground = [0.1, 0.1, 0.1, 1]\n", (2, 30)),
+            ("[look]\ngradient = [[0, 1, 1, 1, 1]]\n", (2, 26)),
+            (
+                "[fractal]\nkind = \"mandelbrot\"\n[camera]\ncenter = [0, 0, 0]\n",
+                (4, 17),
+            ),
+            (
+                "[fractal]\nkind = \"mandelbrot\"\njulia = [0.1, 0.2, 0.3]\n",
+                (3, 20),
+            ),
+            ("[camera]\nposition = [2, -2]\n", (2, 12)),
+        ] {
+            let e = err(src);
+            assert_eq!((e.line, e.column), at, "{src}: {e}");
+            assert!(e.message.contains("numbers"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_huge_kind_is_not_echoed_whole() {
+        let e = err(&format!("[fractal]\nkind = \"{}\"\n", "x".repeat(1 << 20)));
+        assert!(e.message.len() < 1000, "{} bytes", e.message.len());
+        assert!(e.message.contains("xxx..."), "{}", &e.message[..100]);
     }
 
     #[test]

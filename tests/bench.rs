@@ -34,6 +34,14 @@ fn quick_run_gives_a_complete_report_and_baselines_judge_it() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Progress counts the steps: the last is n/n.
+    let progress = String::from_utf8_lossy(&out.stderr);
+    let n = mandelfly::bench::STEPS;
+    assert!(
+        progress.contains(&format!("bench: 1/{n} "))
+            && progress.contains(&format!("bench: {n}/{n} ")),
+        "{progress}"
+    );
     // stdout is exactly the report, and so is the file.
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let from_file: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();

@@ -228,6 +228,22 @@ fn concat_names_each_problem() {
     std::fs::write(&seg, &bytes[..bytes.len() / 2]).unwrap();
     let msg = concat_error(&truncated);
     assert!(msg.contains("shard-0000-of-0003.mkv"), "{msg}");
+
+    // Overwritten in place, same size: the manifest's hash catches it.
+    let overwritten = tmp.path().join("overwritten");
+    copy_dir(&good, &overwritten);
+    let seg = overwritten.join("shard-0001-of-0003.mkv");
+    let mut bytes = std::fs::read(&seg).unwrap();
+    let n = bytes.len();
+    for b in &mut bytes[n / 2..n / 2 + 64] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&seg, &bytes).unwrap();
+    let msg = concat_error(&overwritten);
+    assert!(
+        msg.contains("shard-0001-of-0003.mkv") && msg.contains("SHA-256"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -282,4 +298,76 @@ fn a_killed_shard_is_not_taken_and_a_rerun_completes() {
     let (frames, duration) = decode(&joined);
     assert_eq!(frames.len(), 1600);
     assert!((duration - 16.0).abs() < 1e-6, "{duration}");
+}
+
+#[test]
+fn a_shard_run_twice_at_once_and_two_concats_never_share_a_file() {
+    if common::gpu().is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("segments");
+    for i in [0, 2] {
+        let out = shard(i, &dir, &["--codec", "ffv1"]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // A retried pod while the first is still alive: both run shard 1 together.
+    let twins: Vec<_> = (0..2)
+        .map(|_| shard(1, &dir, &["--codec", "ffv1"]).spawn().unwrap())
+        .collect();
+    let outs: Vec<_> = twins
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    // One completes the shard; the other completes it too or says another process did.
+    assert!(outs.iter().any(|o| o.status.success()));
+    for o in &outs {
+        let msg = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            o.status.success() || msg.contains("another process"),
+            "{msg}"
+        );
+    }
+    let temps = |d: &Path| -> Vec<String> {
+        std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect()
+    };
+    assert!(temps(&dir).is_empty(), "{:?}", temps(&dir));
+    // Two concats to one file at once: each its own temporary file, one whole video.
+    let joined = tmp.path().join("joined.mkv");
+    let concats: Vec<_> = (0..2)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_mandelfly"))
+                .args([
+                    "concat",
+                    dir.to_str().unwrap(),
+                    "-o",
+                    joined.to_str().unwrap(),
+                ])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outs: Vec<_> = concats
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    assert!(
+        outs.iter().any(|o| o.status.success()),
+        "{}",
+        String::from_utf8_lossy(&outs[0].stderr)
+    );
+    assert!(temps(tmp.path()).is_empty(), "{:?}", temps(tmp.path()));
+    let (frames, _) = decode(&joined);
+    // weave.toml: a 16 s loop at 4 fps.
+    assert_eq!(frames.len(), 64);
 }

@@ -30,8 +30,12 @@ pub fn run(args: &BenchArgs, gpu: &GpuOptions) -> Result<()> {
         quick: args.quick,
         runs: args.runs,
     };
+    let mut step = 0;
     let report = bench::run(&mut renderer, &options, &mut |case| {
-        eprintln!("bench: {case}")
+        step += 1;
+        if !crate::report::quiet() {
+            eprintln!("bench: {step}/{} {case}", bench::STEPS.max(step))
+        }
     })?;
     let json = serde_json::to_string_pretty(&report).expect("reports serialise");
     if args.json {
@@ -58,7 +62,10 @@ pub fn run(args: &BenchArgs, gpu: &GpuOptions) -> Result<()> {
             if report.quick { " (--quick)" } else { "" },
         );
     }
-    let changes = bench::compare(&baseline, &report, args.max_regression);
+    let changes = bench::compare_all(&baseline, &report, args.max_regression).map_err(|e| {
+        let file = args.baseline.as_deref().unwrap_or(std::path::Path::new(""));
+        Error::InvalidArgument(format!("{}: {e}", file.display()))
+    })?;
     // With --json, stdout holds only the report.
     let mut lines = String::from("against the baseline:\n");
     for c in &changes {

@@ -14,9 +14,21 @@ pub fn run(cli: Cli) -> Result<()> {
     let gpu = GpuOptions {
         adapter: cli.global.adapter.clone(),
     };
+    crate::report::set_quiet(cli.global.quiet);
     match &cli.command {
         Command::Still(args) => still::run(args, &gpu, cli.global.verbose),
-        Command::Info => info::run(&gpu, cli.global.verbose),
+        Command::Info { json } => info::run(&gpu, cli.global.verbose, *json),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut command, "mandelfly", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(command)
+                .render(&mut std::io::stdout())
+                .map_err(|e| crate::error::Error::io("<stdout>", e))
+        }
         Command::Render(args) => render::run(args, &gpu, cli.global.verbose),
         Command::Explore(args) => explore(args, gpu),
         Command::Bench(args) => bench::run(args, &gpu),
@@ -61,7 +73,7 @@ fn concat(dir: &std::path::Path, output: &std::path::Path) -> Result<()> {
     {
         let (packets, manifests) = crate::sink::segments::concat(dir, output)?;
         let total = manifests.last().map_or(0, |m| m.end_frame);
-        println!(
+        crate::status!(
             "wrote {}: {} segments, {packets} frames of {total}, no re-encoding",
             output.display(),
             manifests.len()

@@ -11,66 +11,99 @@ use crate::sink::png::AtomicFile;
 
 pub fn run(command: &PathCommand, gpu: &GpuOptions) -> Result<()> {
     match command {
-        PathCommand::Check { path, fps } => {
+        PathCommand::Check {
+            path,
+            fps,
+            json,
+            strict,
+        } => {
             let camera_path = CameraPath::load(path)?;
             let fps = checked_fps(fps.unwrap_or(camera_path.file.output.fps))?;
+            camera_path.checked_frame_count(fps)?;
             let s = path::check::summarise(&camera_path, fps);
             let f = &camera_path.file;
-            println!("path: {}", path.display());
-            println!(
-                "keys: {}, timing: {}, loop: {}",
-                s.keys,
-                match f.timing {
-                    path::file::Timing::Keys => "keys",
-                    path::file::Timing::ConstantSpeed => "constant-speed",
-                    path::file::Timing::ScaleAware => "scale-aware",
-                },
-                if f.looped { "yes" } else { "no" }
-            );
-            println!(
-                "duration: {:.3} s, {} frames at {fps} fps ({}x{})",
-                s.duration, s.frames, f.output.size[0], f.output.size[1]
-            );
-            if f.base.fractal.is_plane() {
-                let (a, b) = (
-                    camera_path.sample(0.0).plane,
-                    camera_path.sample(s.duration).plane,
-                );
-                println!("zoom: {:e} to {:e} (view height)", a.zoom, b.zoom);
-            } else {
-                println!("length: {:.4} units", s.length);
+            let timing = match f.timing {
+                path::file::Timing::Keys => "keys",
+                path::file::Timing::ConstantSpeed => "constant-speed",
+                path::file::Timing::ScaleAware => "scale-aware",
+            };
+            if *json {
+                let mut report = serde_json::json!({
+                    "path": path.display().to_string(),
+                    "keys": s.keys,
+                    "timing": timing,
+                    "loop": f.looped,
+                    "duration": s.duration,
+                    "frames": s.frames,
+                    "fps": fps,
+                    "size": f.output.size,
+                    "animated": s.animated,
+                    "warnings": s.warnings,
+                });
+                if f.base.fractal.is_plane() {
+                    let (a, b) = (
+                        camera_path.sample(0.0).plane,
+                        camera_path.sample(s.duration).plane,
+                    );
+                    report["zoom"] =
+                        serde_json::json!([format!("{:e}", a.zoom), format!("{:e}", b.zoom)]);
+                } else {
+                    report["length"] = s.length.into();
+                    report["closest_approach"] =
+                        serde_json::json!({"distance": s.closest.0, "time": s.closest.1});
+                }
                 println!(
-                    "closest approach to the surface: {:.6} at t = {:.2} s",
-                    s.closest.0, s.closest.1
+                    "{}",
+                    serde_json::to_string_pretty(&report).expect("JSON values serialise")
                 );
+            } else {
+                print_check(path, &camera_path, &s, fps, timing);
             }
-            if !s.animated.is_empty() {
-                println!("animated parameters: {}", s.animated.join(", "));
-            }
-            for w in &s.warnings {
-                println!("warning: {w}");
+            if *strict && !s.warnings.is_empty() {
+                return Err(Error::Warnings(format!(
+                    "{}: {} (--strict)",
+                    path.display(),
+                    if s.warnings.len() == 1 {
+                        "1 warning".to_string()
+                    } else {
+                        format!("{} warnings", s.warnings.len())
+                    }
+                )));
             }
             Ok(())
         }
         PathCommand::Sample { path, fps, output } => {
             let camera_path = CameraPath::load(path)?;
             let fps = checked_fps(fps.unwrap_or(camera_path.file.output.fps))?;
-            let csv = sample_csv(&camera_path, fps);
+            camera_path.checked_frame_count(fps)?;
+            // Row by row: memory stays flat however many frames.
             match output {
-                None => std::io::stdout()
-                    .write_all(csv.as_bytes())
-                    .map_err(|e| Error::io("<stdout>", e)),
-                Some(out) => AtomicFile::create(out)?
-                    .commit(|w| w.write_all(csv.as_bytes()).map_err(|e| Error::io(out, e))),
+                None => {
+                    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                    write_sample_csv(&camera_path, fps, &mut out)
+                        .and_then(|()| out.flush())
+                        .map_err(|e| Error::io("<stdout>", e))
+                }
+                Some(out) => AtomicFile::create(out)?.commit(|w| {
+                    write_sample_csv(&camera_path, fps, w).map_err(|e| Error::io(out, e))
+                }),
             }
         }
         PathCommand::Preview { path, output, size } => {
+            let (min_w, min_h) = crate::preview::MIN_SIZE;
+            if size.0 < min_w || size.1 < min_h {
+                return Err(Error::InvalidArgument(format!(
+                    "--size {}x{}: a preview needs at least {min_w}x{min_h} (two panels side \
+                     by side)",
+                    size.0, size.1
+                )));
+            }
             let camera_path = CameraPath::load(path)?;
             let file = AtomicFile::create(output)?;
             let mut renderer = Renderer::new(GpuContext::new(gpu)?);
             let rgb = crate::preview::draw(&camera_path, &mut renderer, size.0, size.1)?;
             crate::sink::png::write_rgb(file, size.0, size.1, &rgb)?;
-            println!("wrote {}", output.display());
+            crate::status!("wrote {}", output.display());
             Ok(())
         }
         PathCommand::ImportGltf { file, output } => {
@@ -86,7 +119,7 @@ pub fn run(command: &PathCommand, gpu: &GpuOptions) -> Result<()> {
                 w.write_all(text.as_bytes())
                     .map_err(|e| Error::io(output, e))
             })?;
-            println!(
+            crate::status!(
                 "wrote {} ({} keys from camera \"{}\")",
                 output.display(),
                 camera.keys.len(),
@@ -94,6 +127,49 @@ pub fn run(command: &PathCommand, gpu: &GpuOptions) -> Result<()> {
             );
             Ok(())
         }
+    }
+}
+
+/// The human-readable summary of `path check`.
+fn print_check(
+    path: &std::path::Path,
+    camera_path: &CameraPath,
+    s: &path::check::Summary,
+    fps: f64,
+    timing: &str,
+) {
+    let f = &camera_path.file;
+    println!("path: {}", path.display());
+    println!(
+        "keys: {}, timing: {timing}, loop: {}",
+        s.keys,
+        if f.looped { "yes" } else { "no" }
+    );
+    println!(
+        "duration: {:.3} s, {} at {fps} fps ({}x{})",
+        s.duration,
+        crate::report::frames(s.frames),
+        f.output.size[0],
+        f.output.size[1]
+    );
+    if f.base.fractal.is_plane() {
+        let (a, b) = (
+            camera_path.sample(0.0).plane,
+            camera_path.sample(s.duration).plane,
+        );
+        println!("zoom: {:e} to {:e} (view height)", a.zoom, b.zoom);
+    } else {
+        println!("length: {:.4} units", s.length);
+        println!(
+            "closest approach to the surface: {:.6} at t = {:.2} s",
+            s.closest.0, s.closest.1
+        );
+    }
+    if !s.animated.is_empty() {
+        println!("animated parameters: {}", s.animated.join(", "));
+    }
+    for w in &s.warnings {
+        println!("warning: {w}");
     }
 }
 
@@ -109,19 +185,19 @@ fn checked_fps(fps: f64) -> Result<f64> {
 
 /// One row per frame: time, position, forward and up (unit vectors, roll applied), fov, then
 /// each animated parameter. For a plane kind: time, centre, zoom and rotation instead.
-pub fn sample_csv(path: &CameraPath, fps: f64) -> String {
+pub fn write_sample_csv(path: &CameraPath, fps: f64, out: &mut dyn Write) -> std::io::Result<()> {
     let params = path.animated_params();
     let plane = path.file.base.fractal.is_plane();
-    let mut out = String::from(if plane {
+    let mut header = String::from(if plane {
         "time,cx,cy,zoom,rotation"
     } else {
         "time,px,py,pz,fx,fy,fz,ux,uy,uz,fov"
     });
     for p in &params {
-        out.push(',');
-        out.push_str(p);
+        header.push(',');
+        header.push_str(p);
     }
-    out.push('\n');
+    writeln!(out, "{header}")?;
     for k in 0..path.frame_count(fps) {
         let t = k as f64 / fps;
         let scene = path.sample(t);
@@ -162,8 +238,7 @@ pub fn sample_csv(path: &CameraPath, fps: f64) -> String {
             cells.clear();
         }
         cells.extend(row.iter().map(|v| format!("{v}")));
-        out.push_str(&cells.join(","));
-        out.push('\n');
+        writeln!(out, "{}", cells.join(","))?;
     }
-    out
+    Ok(())
 }

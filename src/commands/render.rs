@@ -4,8 +4,7 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use crate::cli::{ImageFormat, RenderArgs};
@@ -21,28 +20,39 @@ use crate::sink::png::{PngDepth, PngSequence};
 /// Progress on stderr: a bar on a terminal, a plain line every few seconds otherwise.
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
+    quiet: bool,
     total: u64,
     start: Instant,
     last_line: Instant,
+    recent: crate::report::RecentRate,
 }
 
 impl Progress {
     fn new(total: u64) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
+        let quiet = crate::report::quiet();
+        let bar = (std::io::stderr().is_terminal() && !quiet).then(|| {
             let bar = indicatif::ProgressBar::new(total);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
-                    "{bar:40} {pos}/{len} frames  {per_sec}  ETA {eta}",
+                    "{bar:40} {pos}/{len} frames  {elapsed}  {rate} fps  ETA {eta}",
                 )
-                .expect("valid template"),
+                .expect("valid template")
+                .with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = w.write_str(&crate::report::rate(state.per_sec()));
+                    },
+                ),
             );
             bar
         });
         Progress {
             bar,
+            quiet,
             total,
             start: Instant::now(),
             last_line: Instant::now(),
+            recent: crate::report::RecentRate::new(20.0),
         }
     }
 
@@ -51,13 +61,20 @@ impl Progress {
             bar.set_position(done);
             return;
         }
+        if self.quiet {
+            return;
+        }
+        let elapsed = self.start.elapsed().as_secs_f64();
+        let rate = self.recent.update(elapsed, done);
         if self.last_line.elapsed().as_secs_f64() >= 2.0 || done == self.total {
             self.last_line = Instant::now();
-            let rate = done as f64 / self.start.elapsed().as_secs_f64().max(1e-9);
+            use crate::report;
             eprintln!(
-                "frame {done}/{}  {rate:.2} fps  ETA {:.0} s",
+                "frame {done}/{}  {} elapsed  {} fps  ETA {}",
                 self.total,
-                (self.total - done) as f64 / rate.max(1e-9)
+                report::duration(elapsed),
+                report::rate(rate),
+                report::duration(self.total.saturating_sub(done) as f64 / rate.max(1e-9))
             );
         }
     }
@@ -69,13 +86,9 @@ impl Progress {
     }
 }
 
-/// Set by Ctrl-C / SIGTERM.
-fn stop_flag() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let handler_flag = flag.clone();
-    // Only one handler per process; a second render in the same process keeps the first.
-    let _ = ctrlc::set_handler(move || handler_flag.store(true, Ordering::SeqCst));
-    flag
+/// Set by Ctrl-C / SIGTERM (the handler is installed by `main` before any command starts).
+fn stop_flag() -> &'static AtomicBool {
+    crate::interrupt::cooperate()
 }
 
 pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
@@ -106,7 +119,7 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
     }
     let [w, h] = camera_path.file.output.size;
     let (width, height) = args.size.unwrap_or((w, h));
-    let count = camera_path.frame_count(fps);
+    let count = camera_path.checked_frame_count(fps)?;
     let frames = match &args.frames {
         Some(r) => r.resolve(count).map_err(Error::InvalidArgument)?,
         None => 0..count,
@@ -159,8 +172,8 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
     let mut renderer = open_renderer(gpu, verbose)?;
     let report = fly(&plan, &mut renderer, sink.as_mut(), frames.clone())?;
     let summary = format!(
-        "{} frames ({}..{}) of {count} in {} ({width}x{height}, {fps} fps)",
-        report.frames,
+        "{} ({}..{}) of {count} in {} ({width}x{height}, {fps} fps)",
+        crate::report::frames(report.frames),
         frames.start,
         frames.start + report.frames,
         output.display()
@@ -168,7 +181,7 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
     if report.interrupted {
         return Err(Error::Interrupted(summary));
     }
-    println!("wrote {summary}");
+    crate::status!("wrote {summary}");
     Ok(())
 }
 
@@ -181,7 +194,7 @@ fn fly(
 ) -> Result<FlightReport> {
     let mut progress = Progress::new(frames.end.saturating_sub(frames.start));
     let stop = stop_flag();
-    let report = flight::fly(plan, renderer, sink, frames, &stop, &mut |done| {
+    let report = flight::fly(plan, renderer, sink, frames, stop, &mut |done| {
         progress.frame_done(done)
     });
     progress.finish();
@@ -285,7 +298,7 @@ mod video {
         );
         let manifest = Manifest::planned(&dir, shard, total, render_hash, &settings);
         if segments::is_complete(&dir, &manifest) {
-            println!(
+            crate::status!(
                 "shard {}/{} (frames {}..{}) is already complete in {}",
                 shard.index,
                 shard.count,
@@ -312,7 +325,7 @@ mod video {
                 frames.end - frames.start
             )));
         }
-        println!(
+        crate::status!(
             "wrote shard {}/{}: frames {}..{} of {total} in {}",
             shard.index,
             shard.count,
@@ -339,10 +352,15 @@ mod video {
         let mut renderer = open_renderer(gpu, verbose)?;
         let start = Instant::now();
         let report = fly(plan, &mut renderer, &mut sink, frames.clone())?;
+        if report.interrupted && report.frames == 0 {
+            return Err(Error::Interrupted(
+                "before the first frame; nothing was written".into(),
+            ));
+        }
         let summary = format!(
-            "{} holds {} frames ({}..{} of {}; {}x{}, {} fps, {}, {})",
+            "{} holds {} ({}..{} of {}; {}x{}, {} fps, {}, {})",
             report.output.path.display(),
-            report.output.frames,
+            crate::report::frames(report.output.frames),
             frames.start,
             frames.start + report.frames,
             plan.frame_count(),
@@ -368,7 +386,7 @@ mod video {
                 "{summary}, finalised and playable"
             )));
         }
-        println!("wrote {summary}");
+        crate::status!("wrote {summary}");
         Ok(())
     }
 }

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use crate::cli::{ImageFormat, PassArg, StillArgs};
 use crate::error::{Error, Result};
-use crate::frame::{ColorFormat, Readout};
+use crate::frame::{ColorFormat, Readout, Sample, sample_jitter};
 use crate::gpu::renderer::Renderer;
 use crate::gpu::{GpuContext, GpuOptions};
 use crate::path::{SceneSource, load_scene_or_path};
@@ -30,6 +30,15 @@ pub fn run(args: &StillArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
             }
         },
     };
+    if scene.fractal.is_plane()
+        && (args.camera_pos.is_some() || args.look_at.is_some() || args.fov.is_some())
+    {
+        return Err(Error::InvalidArgument(format!(
+            "--camera-pos, --look-at and --fov set a 3D camera, but {} is a plane kind: set \
+             its view with [camera] center, zoom and rotation",
+            scene.fractal.kind()
+        )));
+    }
     if let Some(p) = args.camera_pos {
         scene.camera.position = p;
     }
@@ -45,12 +54,30 @@ pub fn run(args: &StillArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
         .map_err(|e| Error::InvalidArgument(format!("camera: {}", e.message)))?;
 
     let output = args.output.clone().unwrap_or_else(|| {
-        let kind = scene.fractal.kind();
+        // Named after the scene file (seahorse.toml -> seahorse.png), else after the kind.
+        let stem = args
+            .scene
+            .as_ref()
+            .and_then(|f| f.file_stem())
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| scene.fractal.kind().to_string());
         PathBuf::from(match args.pass {
-            PassArg::Color => format!("{kind}.png"),
-            PassArg::Depth => format!("{kind}-depth.png"),
+            PassArg::Color => format!("{stem}.png"),
+            PassArg::Depth => format!("{stem}-depth.png"),
         })
     });
+    let max = crate::frame::MAX_SAMPLES;
+    if args.samples == 0 || args.samples > max {
+        return Err(Error::InvalidArgument(format!(
+            "--samples must be 1 to {max}, got {}",
+            args.samples
+        )));
+    }
+    if args.samples > 1 && args.pass == PassArg::Depth {
+        return Err(Error::InvalidArgument(
+            "--samples applies to the colour pass; the depth pass is one sample per pixel".into(),
+        ));
+    }
     let extension = output
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase());
@@ -99,7 +126,13 @@ pub fn run(args: &StillArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
         (PassArg::Color, ImageFormat::Exr) => exr::READOUT,
     };
     let start = Instant::now();
-    let frame = renderer.render(&scene, width, height, readout)?;
+    let samples: Vec<Sample<'_>> = (0..args.samples)
+        .map(|i| Sample {
+            scene: &scene,
+            jitter: sample_jitter(i, args.samples),
+        })
+        .collect();
+    let frame = renderer.render_samples(&samples, width, height, readout)?;
     if verbose {
         eprintln!(
             "frame {width}x{height}: {:.1} ms wall (including shader compilation), GPU time {}",
@@ -113,15 +146,18 @@ pub fn run(args: &StillArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
             eprintln!("{}", renderer.deep_stats());
         }
     }
-    match args.pass {
+    let bytes = match args.pass {
         PassArg::Color => match format {
-            ImageFormat::Png => png::write_color(file, width, height, &frame.color)?,
-            ImageFormat::Png16 => png::write_color16(file, width, height, &frame.color16)?,
-            ImageFormat::Exr => exr::write(
-                file,
-                &frame,
-                DataChannels::for_plane(scene.fractal.is_plane()),
-            )?,
+            ImageFormat::Png => png::encode_color(&output, width, height, &frame.color)?,
+            ImageFormat::Png16 => png::encode_color16(&output, width, height, &frame.color16)?,
+            ImageFormat::Exr => {
+                exr::encode(&frame, DataChannels::for_plane(scene.fractal.is_plane())).map_err(
+                    |message| Error::Encode {
+                        path: output.clone(),
+                        message,
+                    },
+                )?
+            }
         },
         PassArg::Depth => {
             let depth_max = args.depth_max.unwrap_or_else(|| {
@@ -129,10 +165,27 @@ pub fn run(args: &StillArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
                 let radius = scene.fractal.volume().map_or(2.0, |v| v.bounding_radius());
                 scene.camera.position.length() + radius
             });
-            png::write_depth(file, width, height, &frame.depth, depth_max)?;
-            println!("depth scale: grey = round(65535 * distance / {depth_max}), 0 = no surface");
+            crate::status!(
+                "depth scale: grey = round(65535 * distance / {depth_max}), 0 = no surface"
+            );
+            png::encode_depth(&output, width, height, &frame.depth, depth_max)?
         }
+    };
+    // Never silently replace a different image (a re-run that gives the same one is fine).
+    if !args.force
+        && let Ok(existing) = std::fs::read(&output)
+    {
+        if existing == bytes {
+            crate::status!("{} is unchanged ({width}x{height})", output.display());
+            return Ok(());
+        }
+        return Err(Error::InvalidArgument(format!(
+            "{} exists and differs from this image; pass --force to replace it, or -o to \
+             write elsewhere",
+            output.display()
+        )));
     }
-    println!("wrote {} ({width}x{height})", output.display());
+    file.commit(|w| w.write_all(&bytes).map_err(|e| Error::io(&output, e)))?;
+    crate::status!("wrote {} ({width}x{height})", output.display());
     Ok(())
 }

@@ -51,8 +51,15 @@ const MAX_SAMPLES: u32 = 64;
 const SETTLE: f64 = 0.25;
 
 pub fn run(options: ExploreOptions) -> Result<()> {
-    let event_loop = EventLoop::new()
-        .map_err(|e| Error::Gpu(format!("cannot open a window (no display?): {e}")))?;
+    let event_loop = EventLoop::new().map_err(|e| {
+        // winit's OS errors start with its own source location: of no use to a user.
+        let text = e.to_string();
+        let reason = match text.strip_prefix("os error at ") {
+            Some(rest) => rest.split_once(": ").map_or(rest, |(_, r)| r).to_string(),
+            None => text,
+        };
+        Error::Gpu(format!("cannot open a window (no display?): {reason}"))
+    })?;
     let mut app = App::new(options);
     event_loop
         .run_app(&mut app)

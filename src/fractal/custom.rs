@@ -99,15 +99,26 @@ impl Custom {
             let number = value
                 .as_float()
                 .or_else(|| value.as_integer().map(|i| i as f64));
+            if valid_name && !usable_param_name(name) {
+                return Err(ParseFailure::NestedParam {
+                    table: "params",
+                    key: name.clone(),
+                    message: format!(
+                        "params.{name}: `{name}` is a WGSL keyword or reserved word; name the \
+                         parameter otherwise"
+                    ),
+                });
+            }
             match (valid_name, number) {
                 (true, Some(v)) if v.is_finite() => params.push((name.clone(), v)),
                 _ => {
-                    return Err(ParseFailure::Param(ParamError {
-                        key: "params",
+                    return Err(ParseFailure::NestedParam {
+                        table: "params",
+                        key: name.clone(),
                         message: format!(
                             "params.{name}: user parameters need a WGSL-style name and a finite number"
                         ),
-                    }));
+                    });
                 }
             }
         }
@@ -135,14 +146,25 @@ impl Custom {
         let full = format!("{prelude}{}{probe}", self.source);
         let file = self.formula.display().to_string();
         let prelude_lines = prelude.lines().count();
+        let user_lines = self.source.lines().count();
         let located = |message: String, span: Option<naga::Span>| {
             let (line, column) = span.map(|s| s.location(&full)).map_or((1, 1), |l| {
                 (l.line_number as usize, l.line_position as usize)
             });
-            let (line, column) = if line > prelude_lines {
-                (line - prelude_lines, column)
+            let (line, column, message) = if line > prelude_lines + user_lines {
+                // In the call mandelfly adds: the user's file lacks the function or its shape.
+                (
+                    1,
+                    1,
+                    format!(
+                        "the formula must define `fn fractal_de(p: vec3<f32>) -> vec2<f32>` \
+                         (distance estimate, orbit trap): {message}"
+                    ),
+                )
+            } else if line > prelude_lines {
+                (line - prelude_lines, column, message)
             } else {
-                (1, 1)
+                (1, 1, message)
             };
             SourceError {
                 file: file.clone(),
@@ -164,8 +186,92 @@ impl Custom {
             let span = e.spans().next().map(|(span, _)| *span);
             located(format!("{}", e.as_inner()), span)
         })?;
-        Ok(())
+        check_resources(&module).map_err(|(message, span)| located(message, Some(span)))
     }
+}
+
+/// Most bytes of per-invocation memory one variable may take: a GPU gives each invocation
+/// little, and a huge array makes drivers allocate it for every invocation at once.
+pub const MAX_VARIABLE_BYTES: u64 = 16 * 1024;
+
+/// What naga can see of resource abuse in a validated formula: huge private, workgroup or
+/// function arrays, bindings or entry points of its own. The error comes with its span.
+fn check_resources(module: &naga::Module) -> Result<(), (String, naga::Span)> {
+    let gctx = module.to_ctx();
+    let bytes = |ty: naga::Handle<naga::Type>| {
+        module.types[ty]
+            .inner
+            .try_size(gctx)
+            .map_or(u64::MAX, u64::from)
+    };
+    let too_big = |what: &str, name: &Option<String>, size: u64| {
+        format!(
+            "{what} `{}` takes {} bytes; at most {MAX_VARIABLE_BYTES} bytes per variable",
+            name.as_deref().unwrap_or("?"),
+            if size == u64::MAX {
+                "too many".to_string()
+            } else {
+                size.to_string()
+            }
+        )
+    };
+    for (handle, var) in module.global_variables.iter() {
+        let span = module.global_variables.get_span(handle);
+        match var.space {
+            naga::AddressSpace::Private | naga::AddressSpace::WorkGroup => {
+                let size = bytes(var.ty);
+                if size > MAX_VARIABLE_BYTES {
+                    return Err((too_big("variable", &var.name, size), span));
+                }
+            }
+            // The parameter block mandelfly declares.
+            naga::AddressSpace::Uniform if var.name.as_deref() == Some("fractal") => {}
+            _ => {
+                return Err((
+                    format!(
+                        "`{}`: a formula declares no buffers, textures or bindings of its own; \
+                         its inputs are the [fractal.params] in `fractal`",
+                        var.name.as_deref().unwrap_or("?")
+                    ),
+                    span,
+                ));
+            }
+        }
+    }
+    let functions = module
+        .functions
+        .iter()
+        .map(|(_, f)| f)
+        .chain(module.entry_points.iter().map(|e| &e.function));
+    for function in functions {
+        for (handle, local) in function.local_variables.iter() {
+            let size = bytes(local.ty);
+            if size > MAX_VARIABLE_BYTES {
+                let span = function.local_variables.get_span(handle);
+                return Err((too_big("local variable", &local.name, size), span));
+            }
+        }
+    }
+    if let Some(entry) = module
+        .entry_points
+        .iter()
+        .find(|e| e.name != "mandelfly_check")
+    {
+        return Err((
+            format!(
+                "`{}`: a formula defines functions, not entry points (@compute, @vertex, \
+                 @fragment)",
+                entry.name
+            ),
+            naga::Span::default(),
+        ));
+    }
+    Ok(())
+}
+
+/// Can `name` be a field of the parameter block? (Not a WGSL keyword or reserved word.)
+fn usable_param_name(name: &str) -> bool {
+    naga::front::wgsl::parse_str(&format!("struct S {{ {name}: f32, }}")).is_ok()
 }
 
 impl Formula for Custom {
@@ -262,5 +368,50 @@ mod tests {
         let e = broken.compile_check().unwrap_err();
         assert_eq!((e.line, e.column), (3, 25), "{e}");
         assert!(e.message.contains("y"), "{e}");
+    }
+
+    fn check(source: &str) -> Result<(), SourceError> {
+        let mut c = Custom::example();
+        c.source = source.into();
+        c.compile_check()
+    }
+
+    #[test]
+    fn huge_arrays_and_own_bindings_are_refused_where_written() {
+        let de =
+            "fn fractal_de(p: vec3<f32>) -> vec2<f32> {\n    return vec2<f32>(big[0], 0.0);\n}\n";
+        let e = check(&format!("var<private> big: array<f32, 100000000>;\n{de}")).unwrap_err();
+        assert_eq!(e.line, 1, "{e}");
+        assert!(e.message.contains("400000000 bytes"), "{e}");
+        let e = check(&format!("var<workgroup> big: array<f32, 100000>;\n{de}")).unwrap_err();
+        assert!(e.message.contains("`big`"), "{e}");
+        let local = "fn fractal_de(p: vec3<f32>) -> vec2<f32> {\n    var big: array<f32, 1000000>;\n    big[1] = p.x;\n    return vec2<f32>(big[1], 0.0);\n}\n";
+        let e = check(local).unwrap_err();
+        assert!(e.message.contains("local variable `big`"), "{e}");
+        let binding = format!("@group(0) @binding(7) var<storage, read> big: array<f32>;\n{de}");
+        let e = check(&binding).unwrap_err();
+        assert!(e.message.contains("bindings"), "{e}");
+        // A small private table is fine.
+        check(&format!("var<private> big: array<f32, 64>;\n{de}")).unwrap();
+    }
+
+    #[test]
+    fn a_missing_function_is_named_within_the_users_file() {
+        for source in [
+            "",
+            "// nothing here\n",
+            "fn fractal_de(p: vec3<f32>) -> f32 { return 1.0; }\n",
+        ] {
+            let e = check(source).unwrap_err();
+            assert_eq!((e.line, e.column), (1, 1), "{e}");
+            assert!(e.message.contains("must define `fn fractal_de"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_keyword_as_parameter_name_is_a_parameter_error() {
+        assert!(usable_param_name("twist"));
+        assert!(!usable_param_name("loop"));
+        assert!(!usable_param_name("fn"));
     }
 }

@@ -149,6 +149,13 @@ pub enum ParseFailure {
     Param(ParamError),
     /// A problem in another file the table names (a custom formula's WGSL).
     Source(SourceError),
+    /// A value that cannot be used, located at `key` of the sub-table `table` (a custom
+    /// formula's `[fractal.params]`).
+    NestedParam {
+        table: &'static str,
+        key: String,
+        message: String,
+    },
 }
 
 impl From<toml::de::Error> for ParseFailure {

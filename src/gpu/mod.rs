@@ -88,6 +88,7 @@ impl GpuContext {
             .clone()
             .or_else(|| std::env::var("MANDELFLY_ADAPTER").ok())
             .filter(|s| !s.is_empty());
+        let chosen_by_name = wanted.is_some();
         let adapter = match wanted {
             Some(name) => {
                 let adapters =
@@ -117,6 +118,20 @@ impl GpuContext {
             .map_err(|e| Error::NoAdapter(format!("{e}. {NO_ADAPTER_HINT}")))?,
         };
 
+        // wgpu falls back to OpenGL silently; that costs speed and features, so say so unless
+        // the user chose it.
+        let info = adapter.get_info();
+        if info.backend == wgpu::Backend::Gl
+            && !chosen_by_name
+            && std::env::var_os("WGPU_BACKEND").is_none()
+            && !crate::report::quiet()
+        {
+            eprintln!(
+                "warning: no Vulkan, Metal or DX12 adapter: using OpenGL ({}), which is slower \
+                 and lacks f64 for deep zooms",
+                info.name
+            );
+        }
         let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
         let mut required_features = wgpu::Features::empty();
         if timestamps {

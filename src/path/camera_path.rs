@@ -312,6 +312,19 @@ impl CameraPath {
         }
     }
 
+    /// [`CameraPath::frame_count`], refused beyond [`super::MAX_FRAMES`].
+    pub fn checked_frame_count(&self, fps: f64) -> crate::error::Result<u64> {
+        let count = self.frame_count(fps);
+        if count > super::MAX_FRAMES {
+            return Err(crate::error::Error::InvalidArgument(format!(
+                "{} s at {fps} fps is {count} frames; at most {} frames are allowed",
+                self.duration,
+                super::MAX_FRAMES
+            )));
+        }
+        Ok(count)
+    }
+
     /// Names of the animated fractal and look parameters, in first-keyed order.
     pub fn animated_params(&self) -> Vec<&str> {
         self.params.iter().map(|p| p.name.as_str()).collect()
@@ -341,7 +354,8 @@ impl CameraPath {
                 _ => return t,
             }
         } else {
-            let i = times.partition_point(|&v| v <= t);
+            // Within 1..n even for a t no comparison orders (NaN).
+            let i = times.partition_point(|&v| v <= t).clamp(1, n - 1);
             (times[i - 1], times[i], i)
         };
         let u = (t - a) / (b - a);

@@ -17,10 +17,14 @@ pub struct Summary {
     pub warnings: Vec<String>,
 }
 
-/// Samples the path finely (at least 20 samples a second, at least 2000 in all).
+/// Most samples of a check: a long path is sampled less finely rather than slowly.
+const MAX_SAMPLES: usize = 1_000_000;
+
+/// Samples the path finely (at least 20 samples a second, at least 2000 in all, at most
+/// [`MAX_SAMPLES`]).
 pub fn summarise(path: &CameraPath, fps: f64) -> Summary {
     let duration = path.duration();
-    let samples = ((duration * 20.0).ceil() as usize).max(2000);
+    let samples = ((duration * 20.0).ceil() as usize).clamp(2000, MAX_SAMPLES);
     let fractal = &path.file.base.fractal;
     let mut length = 0.0;
     let mut closest = (f64::INFINITY, 0.0);

@@ -105,6 +105,19 @@ const CAMERA_KEYS: &[&str] = &[
     "ease",
 ];
 
+/// Camera keys of 3D kinds and of plane kinds.
+const KEYS_3D: &[&str] = &[
+    "position",
+    "look_at",
+    "orientation",
+    "yaw",
+    "pitch",
+    "up",
+    "roll",
+    "fov",
+];
+const KEYS_PLANE: &[&str] = &["center", "zoom", "rotation"];
+
 /// The rotation for yaw (about +Z, positive turns left) then pitch (positive looks up), in
 /// degrees; yaw = pitch = 0 looks along +Y.
 pub fn yaw_pitch(yaw: f64, pitch: f64) -> DQuat {
@@ -223,9 +236,22 @@ impl PathFile {
         if keys[0].time < 0.0 {
             return Err(doc.error(keys[0].offset, "key times must not be negative"));
         }
+        let max = super::MAX_DURATION;
+        if let Some(k) = keys.iter().find(|k| k.time > max) {
+            return Err(doc.error(
+                k.offset,
+                format!("key time {} is beyond the longest path, {max:e} s", k.time),
+            ));
+        }
         let last = keys[keys.len() - 1].time;
         if let Some(d) = duration {
             let v = root.get("duration").expect("present");
+            if d > max {
+                return Err(doc.error(
+                    v.span().start,
+                    format!("duration {d} is beyond the longest path, {max:e} s"),
+                ));
+            }
             let ok = if looped { d > last } else { d >= last };
             if !ok || !d.is_finite() {
                 return Err(doc.error(
@@ -334,9 +360,30 @@ fn parse_key(
     let fractal_param_names: Vec<String> = base.fractal.params().into_iter().map(|p| p.0).collect();
     let fractal_params: Vec<&str> = fractal_param_names.iter().map(String::as_str).collect();
     let look_params: Vec<&str> = base.look.params().iter().map(|p| p.0).collect();
+    let plane = base.fractal.is_plane();
     for (name, value) in table.iter() {
         let name_str: &str = name.get_ref().as_ref();
         let at = value.span().start;
+        // The keys of the other kind of view would be ignored: they are mistakes.
+        let (wrong, takes) = if plane {
+            (KEYS_3D, KEYS_PLANE)
+        } else {
+            (KEYS_PLANE, KEYS_3D)
+        };
+        // (Unless a parameter of the kind has that name: the Menger sponge's `rotation`.)
+        if wrong.contains(&name_str)
+            && !fractal_params.contains(&name_str)
+            && !look_params.contains(&name_str)
+        {
+            return Err(doc.error(
+                name.span().start,
+                format!(
+                    "`{name_str}` is not a key of a {} path (its camera keys: {})",
+                    if plane { "plane" } else { "3D" },
+                    takes.join(", ")
+                ),
+            ));
+        }
         match name_str {
             "time" => {}
             "position" => key.position = Some(DVec3::from_array(vector(doc, value, name_str)?)),
@@ -471,6 +518,26 @@ mod tests {
 
     fn err(src: &str) -> SourceError {
         PathFile::parse("p.toml", src).expect_err("should fail")
+    }
+
+    #[test]
+    fn keys_of_the_other_kind_of_view_are_errors() {
+        let e = err("[fractal]\nkind = \"mandelbrot\"\n[[key]]\ntime = 0\nposition = [1, 2, 3]\n");
+        assert_eq!((e.line, e.column), (5, 1), "{e}");
+        assert!(e.message.contains("not a key of a plane path"), "{e}");
+        let e = err("[[key]]\ntime = 0\nzoom = 2\n");
+        assert_eq!((e.line, e.column), (3, 1), "{e}");
+        assert!(e.message.contains("not a key of a 3D path"), "{e}");
+    }
+
+    #[test]
+    fn times_beyond_the_longest_path_are_errors() {
+        let e = err("duration = 1e300\n[[key]]\ntime = 0\n[[key]]\ntime = 1\n");
+        assert_eq!(e.line, 1, "{e}");
+        assert!(e.message.contains("longest path"), "{e}");
+        let e = err("loop = true\n[[key]]\ntime = 0\n[[key]]\ntime = 1e308\n");
+        assert_eq!(e.line, 4, "{e}");
+        assert!(e.message.contains("longest path"), "{e}");
     }
 
     #[test]

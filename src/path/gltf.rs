@@ -197,6 +197,46 @@ impl NodeProperty {
     }
 }
 
+/// How closely an imported path follows a glTF cubic spline: position in scene units and
+/// direction of view (forward and up) in degrees, checked at quarter points between keys.
+pub const FOLLOW_DISTANCE: f64 = 2e-4;
+pub const FOLLOW_DEGREES: f64 = 0.05;
+/// Rounds of adding keys, and the most keys an import makes.
+const REFINE_ROUNDS: usize = 16;
+const MAX_IMPORTED_KEYS: usize = 100_000;
+
+/// The midpoints of the key intervals where the path through `camera`'s keys strays from
+/// `pose_at` (the glTF curve) by more than [`FOLLOW_DISTANCE`] or [`FOLLOW_DEGREES`].
+fn stray_segments(
+    camera: &ImportedCamera,
+    pose_at: &dyn Fn(f64) -> Result<(DVec3, DQuat)>,
+) -> Result<Vec<f64>> {
+    let text = to_path_toml(camera, "import");
+    let Ok(file) = crate::path::PathFile::parse("import", &text) else {
+        return Ok(Vec::new());
+    };
+    let path = crate::path::CameraPath::new(file);
+    let mut strays = Vec::new();
+    for pair in camera.keys.windows(2) {
+        let (a, b) = (pair[0].time, pair[1].time);
+        for share in [0.25, 0.5, 0.75] {
+            let t = a + (b - a) * share;
+            let (position, orientation) = pose_at(t)?;
+            let seen = path.sample(t).camera;
+            let basis = seen.basis();
+            let degrees = |u: DVec3, v: DVec3| u.angle_between(v).to_degrees();
+            if seen.position.distance(position) > FOLLOW_DISTANCE
+                || degrees(basis.forward, orientation * DVec3::Y) > FOLLOW_DEGREES
+                || degrees(basis.up, orientation * DVec3::Z) > FOLLOW_DEGREES
+            {
+                strays.push(0.5 * (a + b));
+                break;
+            }
+        }
+    }
+    Ok(strays)
+}
+
 /// One animation channel on a node of the camera's chain, with its data read.
 struct Track {
     node: usize,
@@ -534,32 +574,62 @@ impl GltfFile<'_> {
             .iter()
             .map(|&node| StaticTransform::of(&self.root.nodes[node]))
             .collect();
-        let mut keys: Vec<ImportedKey> = Vec::with_capacity(times.len());
-        for time in times {
+        let pose_at = |time: f64| -> Result<(DVec3, DQuat)> {
             let mut world = DMat4::IDENTITY;
             for (&node, fixed) in chain.iter().zip(&static_transforms) {
                 world *= local_transform(node, fixed, &tracks, time);
             }
-            let (position, mut orientation) = camera_pose(&world).ok_or_else(|| {
+            camera_pose(&world).ok_or_else(|| {
                 self.invalid(format_args!(
                     "camera {name:?} has a degenerate transform (zero scale?) at time {time}"
                 ))
-            })?;
-            // q and -q are the same rotation; keep neighbours in one hemisphere so the path's
-            // interpolator takes the short way between them.
-            if let Some(previous) = keys.last() {
-                if previous.orientation.dot(orientation) < 0.0 {
+            })
+        };
+        let keys_at = |times: &[f64]| -> Result<Vec<ImportedKey>> {
+            let mut keys: Vec<ImportedKey> = Vec::with_capacity(times.len());
+            for &time in times {
+                let (position, mut orientation) = pose_at(time)?;
+                // q and -q are the same rotation; keep neighbours in one hemisphere so the
+                // path's interpolator takes the short way between them.
+                if let Some(previous) = keys.last()
+                    && previous.orientation.dot(orientation) < 0.0
+                {
                     orientation = -orientation;
                 }
+                keys.push(ImportedKey {
+                    time,
+                    position,
+                    orientation,
+                });
             }
-            keys.push(ImportedKey {
-                time,
-                position,
-                orientation,
-            });
-        }
+            Ok(keys)
+        };
+        let mut times = times;
+        let mut keys = keys_at(&times)?;
         if keys.is_empty() {
             return Err(self.invalid(format_args!("camera {name:?} has no animation keys")));
+        }
+        if tracks
+            .iter()
+            .any(|t| t.interpolation == Interpolation::CubicSpline)
+        {
+            // A cubic spline is not the path's own curve through its keys: add keys where the
+            // path strays from the glTF curve until it follows it everywhere.
+            for _ in 0..REFINE_ROUNDS {
+                let camera = ImportedCamera {
+                    name: name.clone(),
+                    fov,
+                    keys,
+                };
+                let strays = stray_segments(&camera, &pose_at)?;
+                keys = camera.keys;
+                if strays.is_empty() || times.len() + strays.len() > MAX_IMPORTED_KEYS {
+                    break;
+                }
+                times.extend(strays);
+                times.sort_by(f64::total_cmp);
+                keys = keys_at(&times)?;
+            }
         }
         Ok(ImportedCamera { name, fov, keys })
     }
@@ -844,6 +914,12 @@ impl GltfFile<'_> {
         let relative = String::from_utf8(percent_decode(uri))
             .map_err(|_| format!("URI {uri:?} is not UTF-8"))?;
         let file: PathBuf = self.path.parent().unwrap_or(Path::new("")).join(relative);
+        // Reading a FIFO or a device would block or never end.
+        let meta =
+            std::fs::metadata(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        if !meta.is_file() {
+            return Err(format!("{} is not a regular file", file.display()));
+        }
         std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))
     }
 }

@@ -15,6 +15,12 @@ use std::path::Path as FsPath;
 use crate::error::{Error, Result};
 use crate::scene::Scene;
 
+/// Longest time a path may reach, in seconds (key times and `duration`): about 11.6 days.
+pub const MAX_DURATION: f64 = 1e6;
+
+/// Most frames one render, `path check` or `path sample` covers: about 3.9 days at 30 fps.
+pub const MAX_FRAMES: u64 = 10_000_000;
+
 /// What a scene-or-path argument holds.
 #[derive(Debug, Clone)]
 pub enum SceneSource {

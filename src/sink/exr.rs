@@ -108,9 +108,10 @@ pub struct ExrSequence {
 }
 
 impl ExrSequence {
-    /// Creates the folder if needed.
+    /// Creates the folder if needed, and tidies the temporary files a killed run left there.
     pub fn create(dir: &Path, data: DataChannels) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        crate::sink::png::remove_stale(dir, ".frame_", crate::sink::png::PARTIAL_SUFFIX);
         Ok(ExrSequence {
             dir: dir.to_path_buf(),
             data,
@@ -125,7 +126,7 @@ impl FrameSink for ExrSequence {
     }
 
     fn push(&mut self, index: u64, frame: Frame) -> Result<()> {
-        let file = AtomicFile::create(&self.dir.join(frame_file_name(index, "exr")))?;
+        let file = AtomicFile::create_in_sequence(&self.dir.join(frame_file_name(index, "exr")))?;
         write(file, &frame, self.data)?;
         self.written += 1;
         Ok(())

@@ -13,10 +13,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::sink::png::AtomicFile;
-use crate::sink::video::{VideoCodec, VideoSettings};
+use crate::sink::png::{AtomicFile, TempFile};
+use crate::sink::video::{VideoCodec, VideoSettings, WRITING_SUFFIX};
 
-pub const MANIFEST_VERSION: u32 = 1;
+/// 2 added `segment_sha256`.
+pub const MANIFEST_VERSION: u32 = 2;
+
+pub use crate::cli::MAX_SHARDS;
 
 /// The I-th of N shards (I counts from 0, as JOB_COMPLETION_INDEX and SLURM_ARRAY_TASK_ID do).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +71,30 @@ impl EncoderConfig {
     }
 }
 
+impl EncoderConfig {
+    /// The codec, checked: a manifest is input like any other.
+    pub fn video_codec(&self) -> Result<VideoCodec> {
+        VideoCodec::parse(&self.codec).ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "unknown codec \"{}\" (this mandelfly writes: {})",
+                self.codec,
+                VideoCodec::ALL.map(|c| c.name()).join(", ")
+            ))
+        })
+    }
+
+    /// The frame rate, checked as `--fps` is.
+    pub fn fps_value(&self) -> Result<f64> {
+        match self.fps.parse::<f64>() {
+            Ok(fps) if fps > 0.0 && fps <= 1000.0 => Ok(fps),
+            _ => Err(Error::InvalidArgument(format!(
+                "fps \"{}\" is not a frame rate in (0, 1000]",
+                self.fps
+            ))),
+        }
+    }
+}
+
 /// `shard-IIII-of-NNNN.json` beside each segment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -84,6 +111,80 @@ pub struct Manifest {
     pub encoder: EncoderConfig,
     pub segment: String,
     pub segment_bytes: u64,
+    /// SHA-256 of the segment's bytes: a segment overwritten in place is caught.
+    pub segment_sha256: String,
+}
+
+impl Manifest {
+    /// The checks a manifest must pass before anything is read or allocated from it.
+    fn validate(&self) -> Result<(), String> {
+        if self.version != MANIFEST_VERSION {
+            return Err(format!(
+                "manifest version {}, this mandelfly reads {MANIFEST_VERSION}: render the \
+                 shard again",
+                self.version
+            ));
+        }
+        if !(1..=MAX_SHARDS).contains(&self.shards) || self.shard >= self.shards {
+            return Err(format!(
+                "shard {} of {}: shards must be 1 to {MAX_SHARDS} and the index below them",
+                self.shard, self.shards
+            ));
+        }
+        let max = crate::path::MAX_FRAMES;
+        if !(self.first_frame < self.end_frame
+            && self.end_frame <= self.total_frames
+            && self.total_frames <= max)
+        {
+            return Err(format!(
+                "frames {}..{} of {}: not a range within the flight (at most {max} frames)",
+                self.first_frame, self.end_frame, self.total_frames
+            ));
+        }
+        let expected = format!(
+            "{}.mkv",
+            Shard {
+                index: self.shard,
+                count: self.shards
+            }
+            .stem()
+        );
+        if self.segment != expected {
+            return Err(format!(
+                "segment \"{}\": shard {} of {} is {expected}",
+                self.segment.chars().take(80).collect::<String>(),
+                self.shard,
+                self.shards
+            ));
+        }
+        self.encoder.video_codec().map_err(|e| e.to_string())?;
+        self.encoder.fps_value().map_err(|e| e.to_string())?;
+        let max_side = crate::frame::MAX_SIDE;
+        if !(1..=max_side).contains(&self.encoder.width)
+            || !(1..=max_side).contains(&self.encoder.height)
+        {
+            return Err(format!(
+                "size {}x{}: each side must be 1 to {max_side}",
+                self.encoder.width, self.encoder.height
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// SHA-256 of a file, in hex.
+pub fn file_sha256(path: &Path) -> Result<String> {
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut h = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let n = std::io::Read::read(&mut file, &mut buffer).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buffer[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// The hash that says two shards render the same flight the same way.
@@ -109,14 +210,18 @@ pub fn manifest_path(dir: &Path, shard: Shard) -> PathBuf {
 
 fn read_manifest(path: &Path) -> Result<Manifest> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| {
+    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| {
         Error::InvalidArgument(format!(
             "{}:{}:{}: not a segment manifest: {e}",
             path.display(),
             e.line(),
             e.column()
         ))
-    })
+    })?;
+    manifest
+        .validate()
+        .map_err(|e| Error::InvalidArgument(format!("{}: {e}", path.display())))?;
+    Ok(manifest)
 }
 
 /// Is this shard already done, exactly as `expected` describes it?
@@ -128,9 +233,8 @@ pub fn is_complete(dir: &Path, expected: &Manifest) -> bool {
     let Ok(m) = read_manifest(&manifest_path(dir, shard)) else {
         return false;
     };
-    let size = std::fs::metadata(dir.join(&m.segment))
-        .map(|md| md.len())
-        .ok();
+    let segment = dir.join(&m.segment);
+    let size = std::fs::metadata(&segment).map(|md| md.len()).ok();
     m.render_hash == expected.render_hash
         && m.encoder == expected.encoder
         && (m.first_frame, m.end_frame, m.total_frames)
@@ -140,6 +244,7 @@ pub fn is_complete(dir: &Path, expected: &Manifest) -> bool {
                 expected.total_frames,
             )
         && size == Some(m.segment_bytes)
+        && file_sha256(&segment).is_ok_and(|h| h == m.segment_sha256)
 }
 
 /// Records a finished segment.
@@ -180,9 +285,6 @@ pub fn check_set(dir: &Path) -> Result<Vec<Manifest>> {
     let (first_name, first) = &manifests[0];
     let mut problems = Vec::new();
     for (name, m) in &manifests {
-        if m.version != MANIFEST_VERSION {
-            problems.push(format!("{name}: manifest version {}", m.version));
-        }
         if m.render_hash != first.render_hash {
             problems.push(format!(
                 "{name}: rendered from a different path or settings than {first_name}"
@@ -200,8 +302,17 @@ pub fn check_set(dir: &Path) -> Result<Vec<Manifest>> {
                 m.shards, m.total_frames, first.shards, first.total_frames
             ));
         }
-        match std::fs::metadata(dir.join(&m.segment)) {
-            Ok(md) if md.len() == m.segment_bytes => {}
+        let segment = dir.join(&m.segment);
+        match std::fs::metadata(&segment) {
+            Ok(md) if md.len() == m.segment_bytes => match file_sha256(&segment) {
+                Ok(h) if h == m.segment_sha256 => {}
+                Ok(_) => problems.push(format!(
+                    "{}: its content is not what {name} records (SHA-256 differs): \
+                     overwritten or damaged; render that shard again",
+                    m.segment
+                )),
+                Err(e) => problems.push(e.to_string()),
+            },
             Ok(md) => problems.push(format!(
                 "{}: {} bytes, its manifest {name} says {}",
                 m.segment,
@@ -270,7 +381,7 @@ pub fn concat(dir: &Path, output: &Path) -> Result<(u64, Vec<Manifest>)> {
             output.display()
         ))
     })?;
-    let codec = VideoCodec::parse(&manifests[0].encoder.codec).expect("a known codec");
+    let codec = manifests[0].encoder.video_codec()?;
     if !codecs.contains(&codec) {
         return Err(Error::InvalidArgument(format!(
             "{}: the {format_name} container cannot hold {}",
@@ -284,14 +395,12 @@ pub fn concat(dir: &Path, output: &Path) -> Result<(u64, Vec<Manifest>)> {
     };
     ffmpeg::init().map_err(|e| fail("cannot initialise FFmpeg", e))?;
     ffmpeg::log::set_level(ffmpeg::log::Level::Error);
-    let temp = output.with_file_name(format!(
-        ".{}.writing",
-        output.file_name().unwrap_or_default().to_string_lossy()
-    ));
+    // Unique per process, removed unless complete (see TempFile).
+    let temp = TempFile::create(output, WRITING_SUFFIX, true)?;
     let result = (|| -> Result<u64> {
-        let mut out = ffmpeg::format::output_as(&temp, format_name)
+        let mut out = ffmpeg::format::output_as(temp.path(), format_name)
             .map_err(|e| Error::io(output, std::io::Error::other(format!("cannot create: {e}"))))?;
-        let fps: f64 = manifests[0].encoder.fps.parse().unwrap_or(30.0);
+        let fps = manifests[0].encoder.fps_value()?;
         let rate = ffmpeg::Rational::from(fps).reduce();
         let frame_tb = rate.invert();
         {
@@ -359,16 +468,9 @@ pub fn concat(dir: &Path, output: &Path) -> Result<(u64, Vec<Manifest>)> {
             .map_err(|e| fail("cannot finish the file", e))?;
         Ok(packets)
     })();
-    match result {
-        Ok(packets) => {
-            std::fs::rename(&temp, output).map_err(|e| Error::io(output, e))?;
-            Ok((packets, manifests))
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&temp);
-            Err(e)
-        }
-    }
+    let packets = result?;
+    temp.persist()?;
+    Ok((packets, manifests))
 }
 
 impl Manifest {
@@ -398,6 +500,7 @@ impl Manifest {
                 .to_string_lossy()
                 .into_owned(),
             segment_bytes: 0,
+            segment_sha256: String::new(),
         }
     }
 }
@@ -446,6 +549,7 @@ impl crate::sink::FrameSink for ShardSink {
             self.manifest.segment_bytes = std::fs::metadata(&finished.path)
                 .map_err(|e| Error::io(&finished.path, e))?
                 .len();
+            self.manifest.segment_sha256 = file_sha256(&finished.path)?;
             write_manifest(&self.dir, &self.manifest)?;
         }
         Ok(finished)
@@ -473,6 +577,95 @@ mod tests {
         assert!(parse_shard("3/3").is_err());
         assert!(parse_shard("0/0").is_err());
         assert_eq!(parse_shard("2/5"), Ok((2, 5)));
+    }
+
+    fn manifest() -> Manifest {
+        Manifest {
+            version: MANIFEST_VERSION,
+            mandelfly_version: "0".into(),
+            shard: 0,
+            shards: 1,
+            first_frame: 0,
+            end_frame: 2,
+            total_frames: 2,
+            render_hash: "h".into(),
+            encoder: EncoderConfig::of(&VideoSettings {
+                width: 64,
+                height: 36,
+                fps: 10.0,
+                codec: VideoCodec::Ffv1,
+                crf: None,
+                preset: None,
+                bitrate: None,
+                pixel_format: None,
+                no_b_frames: true,
+            }),
+            segment: "shard-0000-of-0001.mkv".into(),
+            segment_bytes: 3,
+            segment_sha256: String::new(),
+        }
+    }
+
+    /// Writes a manifest changed by `edit` (and a 3-byte segment), returns concat's error.
+    fn concat_error(edit: impl Fn(&mut serde_json::Value)) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("shard-0000-of-0001.mkv"), b"abc").unwrap();
+        let mut m = manifest();
+        m.segment_sha256 = file_sha256(&dir.path().join("shard-0000-of-0001.mkv")).unwrap();
+        let mut json = serde_json::to_value(&m).unwrap();
+        edit(&mut json);
+        std::fs::write(
+            dir.path().join("shard-0000-of-0001.json"),
+            serde_json::to_string(&json).unwrap(),
+        )
+        .unwrap();
+        let out = dir.path().join("out.mkv");
+        let e = concat(dir.path(), &out).unwrap_err();
+        assert!(matches!(e, Error::InvalidArgument(_)), "{e}");
+        assert!(!out.exists());
+        e.to_string()
+    }
+
+    #[test]
+    fn concat_does_not_trust_its_manifests() {
+        use serde_json::json;
+        for (edit, expected) in [
+            (
+                json!({"encoder": {"codec": "bogus"}}),
+                "unknown codec \"bogus\"",
+            ),
+            (json!({"encoder": {"fps": "0"}}), "fps \"0\""),
+            (json!({"encoder": {"fps": "abc"}}), "fps \"abc\""),
+            (json!({"shards": 100000000}), "shards must be 1 to 9999"),
+            (json!({"shards": 0}), "shards must be 1 to 9999"),
+            (json!({"shard": 1}), "shards must be 1 to 9999"),
+            (json!({"end_frame": 0}), "not a range"),
+            (
+                json!({"total_frames": 1u64 << 60, "end_frame": 1u64 << 60}),
+                "not a range",
+            ),
+            (
+                json!({"segment": "../../etc/passwd"}),
+                "shard 0 of 1 is shard-0000-of-0001.mkv",
+            ),
+            (json!({"encoder": {"width": 0}}), "size 0x36"),
+            (json!({"version": 1}), "render the shard again"),
+            (json!({"segment_sha256": "00"}), "SHA-256 differs"),
+        ] {
+            let e = concat_error(|v| merge(v, &edit));
+            assert!(e.contains(expected), "{edit}: {e}");
+        }
+    }
+
+    fn merge(into: &mut serde_json::Value, from: &serde_json::Value) {
+        match (into, from) {
+            (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
+                for (k, v) in b {
+                    merge(a.entry(k.clone()).or_insert(serde_json::Value::Null), v);
+                }
+            }
+            (a, b) => *a = b.clone(),
+        }
     }
 
     #[test]

@@ -14,7 +14,11 @@ use ffmpeg_next as ffmpeg;
 use crate::error::{Error, Result};
 use crate::frame::{ColorFormat, Frame, Readout};
 use crate::gpu::yuv::YuvLayout;
+use crate::sink::png::TempFile;
 use crate::sink::{Finished, FrameSink, Outcome};
+
+/// The suffix of a video's temporary file (`.NAME.XXXXXX.writing` beside the destination).
+pub const WRITING_SUFFIX: &str = ".writing";
 
 /// A frame for the encoder: RGBA8 for swscale to convert, or planes already converted.
 pub enum FrameData {
@@ -81,11 +85,42 @@ impl VideoCodec {
         }
     }
 
-    fn has_crf(self) -> bool {
-        matches!(
-            self,
-            VideoCodec::H264 | VideoCodec::Hevc | VideoCodec::Vp9 | VideoCodec::Av1
-        )
+    /// The largest `--crf` the encoder takes, for the codecs that have one.
+    fn max_crf(self) -> Option<u32> {
+        match self {
+            VideoCodec::H264 | VideoCodec::Hevc => Some(51),
+            VideoCodec::Vp9 | VideoCodec::Av1 => Some(63),
+            VideoCodec::Prores | VideoCodec::Ffv1 => None,
+        }
+    }
+
+    /// Is `preset` one the encoder takes? Returns what it takes otherwise.
+    fn check_preset(self, preset: &str) -> Result<(), &'static str> {
+        let number_in =
+            |lo: i32, hi: i32| preset.parse::<i32>().is_ok_and(|v| (lo..=hi).contains(&v));
+        let ok = match self {
+            VideoCodec::H264 | VideoCodec::Hevc => X26X_PRESETS.contains(&preset),
+            VideoCodec::Vp9 => number_in(-8, 8),
+            VideoCodec::Av1 => number_in(0, 13),
+            VideoCodec::Prores => {
+                number_in(0, 5)
+                    || ["proxy", "lt", "standard", "hq", "4444", "4444xq"].contains(&preset)
+            }
+            VideoCodec::Ffv1 => false,
+        };
+        if ok {
+            return Ok(());
+        }
+        Err(match self {
+            VideoCodec::H264 | VideoCodec::Hevc => {
+                "ultrafast, superfast, veryfast, faster, fast, medium, slow, slower, veryslow, \
+                 placebo"
+            }
+            VideoCodec::Vp9 => "a cpu-used number from -8 to 8",
+            VideoCodec::Av1 => "a number from 0 (slowest) to 13 (fastest)",
+            VideoCodec::Prores => "a profile 0-5 or proxy, lt, standard, hq, 4444, 4444xq",
+            VideoCodec::Ffv1 => "none (ffv1 has no presets)",
+        })
     }
 }
 
@@ -124,7 +159,58 @@ pub struct VideoSettings {
     pub no_b_frames: bool,
 }
 
+/// x264's and x265's speed presets.
+const X26X_PRESETS: &[&str] = &[
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+];
+
 impl VideoSettings {
+    /// `--crf`, `--bitrate` and `--preset` checked against the codec, naming the option: the
+    /// encoder itself would only say "Invalid argument".
+    pub fn check_encoder_options(&self) -> Result<()> {
+        let codec = self.codec.name();
+        if let Some(crf) = self.crf {
+            match self.codec.max_crf() {
+                None => {
+                    return Err(Error::InvalidArgument(format!(
+                        "--crf does not apply to {codec} (use --bitrate or the defaults)"
+                    )));
+                }
+                Some(max) if crf > max => {
+                    return Err(Error::InvalidArgument(format!(
+                        "--crf {crf} is out of range for {codec}: 0 to {max} (lower is better)"
+                    )));
+                }
+                Some(_) => {}
+            }
+            if self.bitrate.is_some() {
+                return Err(Error::InvalidArgument(
+                    "--crf (constant quality) and --bitrate (a target rate) exclude each other: \
+                     give one"
+                        .into(),
+                ));
+            }
+        }
+        if let Some(preset) = &self.preset
+            && let Err(takes) = self.codec.check_preset(preset)
+        {
+            return Err(Error::InvalidArgument(format!(
+                "--preset \"{}\" is not a {codec} preset; it takes: {takes}",
+                preset.chars().take(40).collect::<String>()
+            )));
+        }
+        Ok(())
+    }
+
     pub fn pixel_format_name(&self) -> &str {
         self.pixel_format
             .as_deref()
@@ -176,7 +262,8 @@ pub struct Written {
 pub struct VideoSink {
     tx: Option<SyncSender<FrameData>>,
     thread: Option<JoinHandle<Result<u64>>>,
-    temp: PathBuf,
+    /// Until finished; dropping it removes the file.
+    temp: Option<TempFile>,
     dest: PathBuf,
     frame_bytes: usize,
     /// Frames come as Y'CbCr planes converted on the GPU (else RGBA, converted by swscale).
@@ -205,12 +292,7 @@ impl VideoSink {
                     .join(", ")
             )));
         }
-        if settings.crf.is_some() && !settings.codec.has_crf() {
-            return Err(Error::InvalidArgument(format!(
-                "--crf does not apply to {} (use --bitrate or the defaults)",
-                settings.codec.name()
-            )));
-        }
+        settings.check_encoder_options()?;
         if !(settings.fps > 0.0 && settings.fps <= 1000.0) {
             return Err(Error::InvalidArgument(format!(
                 "fps must be in (0, 1000], got {}",
@@ -275,13 +357,12 @@ impl VideoSink {
                 settings.width, settings.height
             )));
         }
-        let temp = dest.with_file_name(format!(
-            ".{}.writing",
-            dest.file_name().unwrap_or_default().to_string_lossy()
-        ));
+        // Unique per process: two renders to one destination (or a retried shard beside a
+        // live one) never write into the same file.
+        let temp = TempFile::create(dest, WRITING_SUFFIX, true)?;
         let (tx, rx) = sync_channel::<FrameData>(QUEUE);
         let (ready_tx, ready_rx) = sync_channel::<Result<()>>(1);
-        let thread_temp = temp.clone();
+        let thread_temp = temp.path().to_path_buf();
         let thread_dest = dest.to_path_buf();
         let thread_settings = settings.clone();
         let thread = std::thread::Builder::new()
@@ -311,13 +392,12 @@ impl VideoSink {
             .unwrap_or_else(|_| Err(Error::Gpu("the encoder thread stopped".into())));
         if let Err(e) = opened {
             let _ = thread.join();
-            let _ = std::fs::remove_file(&temp);
             return Err(e);
         }
         Ok(VideoSink {
             tx: Some(tx),
             thread: Some(thread),
-            temp,
+            temp: Some(temp),
             dest: dest.to_path_buf(),
             frame_bytes: settings.width as usize * settings.height as usize * 4,
             gpu_yuv: settings.gpu_yuv_layout(),
@@ -371,33 +451,40 @@ impl VideoSink {
         self.end(Outcome::Interrupted)
     }
 
-    /// Ends the file as the outcome says: in place, kept at [`partial_path`], or removed.
+    /// Ends the file as the outcome says: in place, kept at [`partial_path`], or removed
+    /// (dropping the temporary file removes it).
     fn end(&mut self, outcome: Outcome) -> Result<Written> {
         if outcome == Outcome::Failed {
             if self.thread.is_some() {
                 let _ = self.join();
             }
-            let _ = std::fs::remove_file(&self.temp);
+            self.temp = None;
             return Ok(Written {
                 path: self.dest.clone(),
                 frames: 0,
             });
         }
-        let frames = self.close()?;
+        let frames = self.join()?;
+        let temp = self.temp.take().ok_or_else(|| self.stopped())?;
         let path = match outcome {
-            Outcome::Interrupted => partial_path(&self.dest),
-            _ => self.dest.clone(),
+            Outcome::Interrupted => {
+                let partial = partial_path(&self.dest);
+                temp.persist_as(&partial)?;
+                partial
+            }
+            _ => {
+                temp.persist()?;
+                self.dest.clone()
+            }
         };
-        std::fs::rename(&self.temp, &path).map_err(|e| Error::io(&path, e))?;
         Ok(Written { path, frames })
     }
 
-    fn close(&mut self) -> Result<u64> {
-        let result = self.join();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&self.temp);
+    fn stopped(&self) -> Error {
+        Error::Encode {
+            path: self.dest.clone(),
+            message: "the encoder stopped".into(),
         }
-        result
     }
 }
 
@@ -430,12 +517,10 @@ impl FrameSink for VideoSink {
 }
 
 impl Drop for VideoSink {
-    /// Dropped without finishing (an error elsewhere): leave nothing behind.
+    /// Dropped without finishing (an error anywhere): the encoder stops, and dropping the
+    /// temporary file removes it: nothing is left behind.
     fn drop(&mut self) {
-        if self.thread.is_some() {
-            let _ = self.join();
-            let _ = std::fs::remove_file(&self.temp);
-        }
+        let _ = self.join();
     }
 }
 
@@ -533,9 +618,23 @@ impl Encoder {
             }
             VideoCodec::Ffv1 => {}
         }
-        let encoder = video
-            .open_with(options)
-            .map_err(|e| fail("cannot open the encoder with these settings", e))?;
+        let encoder = video.open_with(options).map_err(|e| {
+            let what = format!(
+                "{} refused these settings (--pix-fmt {}{}{}{}, {}x{}, {} fps)",
+                s.codec.encoder_name(),
+                s.pixel_format_name(),
+                s.crf.map_or(String::new(), |c| format!(", --crf {c}")),
+                s.preset
+                    .as_ref()
+                    .map_or(String::new(), |p| format!(", --preset {p}")),
+                s.bitrate
+                    .map_or(String::new(), |b| format!(", --bitrate {b}")),
+                s.width,
+                s.height,
+                s.fps
+            );
+            fail(&what, e)
+        })?;
         {
             let mut stream = output
                 .add_stream(codec)
@@ -670,5 +769,100 @@ impl Encoder {
                 .map_err(|e| self.error("cannot write to the file", e))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(codec: VideoCodec) -> VideoSettings {
+        VideoSettings {
+            width: 64,
+            height: 36,
+            fps: 10.0,
+            codec,
+            crf: None,
+            preset: None,
+            bitrate: None,
+            pixel_format: None,
+            no_b_frames: false,
+        }
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn encoder_options_are_checked_by_name() {
+        let refused = |s: VideoSettings, expected: &str| {
+            let e = s.check_encoder_options().unwrap_err().to_string();
+            assert!(e.contains(expected), "{e}");
+        };
+        let mut s = settings(VideoCodec::H264);
+        s.crf = Some(100);
+        refused(s.clone(), "--crf 100 is out of range for h264: 0 to 51");
+        s.crf = Some(18);
+        s.bitrate = Some(1_000_000);
+        refused(s, "exclude each other");
+        let mut s = settings(VideoCodec::Hevc);
+        s.crf = Some(52);
+        refused(s, "0 to 51");
+        let mut s = settings(VideoCodec::H264);
+        s.preset = Some("bogus".into());
+        refused(s.clone(), "--preset \"bogus\" is not a h264 preset");
+        s.preset = Some("veryfast".into());
+        s.check_encoder_options().unwrap();
+        let mut s = settings(VideoCodec::Av1);
+        s.preset = Some("14".into());
+        refused(s, "0 (slowest) to 13");
+        let mut s = settings(VideoCodec::Ffv1);
+        s.preset = Some("1".into());
+        refused(s, "ffv1 has no presets");
+        let mut s = settings(VideoCodec::Prores);
+        s.crf = Some(10);
+        refused(s, "does not apply to prores");
+    }
+
+    #[test]
+    fn two_videos_to_one_file_never_share_a_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("v.mkv");
+        let s = settings(VideoCodec::Ffv1);
+        let frame = || FrameData::Rgba(vec![128; 64 * 36 * 4]);
+        let mut a = VideoSink::create(&dest, &s).unwrap();
+        let mut b = VideoSink::create(&dest, &s).unwrap();
+        a.push_data(frame()).unwrap();
+        b.push_data(frame()).unwrap();
+        b.push_data(frame()).unwrap();
+        assert_eq!(a.finish().unwrap().frames, 1);
+        // The second finds the first's complete file in place and leaves it.
+        let e = b.finish().unwrap_err().to_string();
+        assert!(e.contains("another process"), "{e}");
+        assert_eq!(names(dir.path()), ["v.mkv"]);
+    }
+
+    #[test]
+    fn a_video_not_finished_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("v.mkv");
+        let mut sink = VideoSink::create(&dest, &settings(VideoCodec::Ffv1)).unwrap();
+        sink.push_data(FrameData::Rgba(vec![0; 64 * 36 * 4]))
+            .unwrap();
+        assert_eq!(names(dir.path()).len(), 1);
+        drop(sink);
+        assert!(names(dir.path()).is_empty());
+        // A directory is refused before anything is rendered.
+        let out = dir.path().join("d.mp4");
+        std::fs::create_dir(&out).unwrap();
+        let e = VideoSink::create(&out, &settings(VideoCodec::H264))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("d.mp4") && e.contains("directory"), "{e}");
     }
 }
