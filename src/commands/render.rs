@@ -168,7 +168,7 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
     #[cfg(feature = "video")]
     if let Some((index, count)) = args.shard {
         let shard = crate::sink::segments::Shard { index, count };
-        return video::run_shard(args, &plan, shard, gpu, verbose);
+        return video::run_shard(args, &plan, shard, gpu);
     }
     #[cfg(not(feature = "video"))]
     if args.shard.is_some() {
@@ -195,7 +195,7 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
         )));
     }
     std::fs::create_dir_all(&output).map_err(|e| Error::io(&output, e))?;
-    let mut renderer = open_renderer(gpu, verbose)?;
+    let mut renderer = open_renderer(gpu)?;
     let stop = stop_flag();
     let done = render_sequence(&plan, &mut renderer, &output, frames.clone(), &stop)?;
     let summary = format!(
@@ -219,14 +219,13 @@ fn default_output() -> PathBuf {
     })
 }
 
-fn open_renderer(gpu: &GpuOptions, verbose: bool) -> Result<Renderer> {
+fn open_renderer(gpu: &GpuOptions) -> Result<Renderer> {
     let context = GpuContext::new(gpu)?;
-    if verbose {
-        eprintln!(
-            "adapter: {}",
-            crate::commands::describe_adapter(&context.adapter_info())
-        );
-    }
+    // Always, once: a silent fallback to a software driver shows in a farm's logs.
+    eprintln!(
+        "adapter: {}",
+        crate::commands::describe_adapter(&context.adapter_info())
+    );
     Ok(Renderer::new(context))
 }
 
@@ -308,7 +307,6 @@ pub mod video {
         plan: &FramePlan<'_>,
         shard: Shard,
         gpu: &GpuOptions,
-        verbose: bool,
     ) -> Result<()> {
         let dir = args.output.clone().ok_or_else(|| {
             Error::InvalidArgument("--shard needs -o DIR/ (shared by every shard)".into())
@@ -364,6 +362,7 @@ pub mod video {
                 .to_string_lossy()
                 .into_owned(),
             segment_bytes: 0,
+            adapter: None,
         };
         if segments::is_complete(&dir, &manifest) {
             println!(
@@ -376,9 +375,11 @@ pub mod video {
             );
             return Ok(());
         }
+        // The adapter first: a missing one fails before any file is made.
+        let mut renderer = open_renderer(gpu)?;
+        manifest.adapter = Some(renderer.gpu().adapter_info().name);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let mut sink = VideoSink::create(&segment, &settings)?;
-        let mut renderer = open_renderer(gpu, verbose)?;
         let stop = stop_flag();
         let readback = readback_for(args, &settings);
         let done = render_into(
@@ -406,6 +407,9 @@ pub mod video {
             .map_err(|e| Error::io(&written.path, e))?
             .len();
         segments::write_manifest(&dir, &manifest)?;
+        for leftover in segments::remove_leftovers(&dir, shard) {
+            println!("removed {}, left by an earlier run", leftover.display());
+        }
         println!(
             "wrote shard {}/{}: frames {}..{} of {total} in {}",
             shard.index,
@@ -429,7 +433,7 @@ pub mod video {
         let settings = settings(args, plan)?;
         let codec = settings.codec;
         let mut sink = VideoSink::create(output, &settings)?;
-        let mut renderer = open_renderer(gpu, verbose)?;
+        let mut renderer = open_renderer(gpu)?;
         let stop = stop_flag();
         let start = Instant::now();
         let readback = readback_for(args, &settings);

@@ -6,6 +6,8 @@
 //! written (atomically) only after that, so a segment without a manifest is never trusted. A
 //! re-run skips a shard whose manifest and segment are complete and match.
 
+pub mod status;
+
 use std::path::{Path, PathBuf};
 
 use ffmpeg_next as ffmpeg;
@@ -84,6 +86,10 @@ pub struct Manifest {
     pub encoder: EncoderConfig,
     pub segment: String,
     pub segment_bytes: u64,
+    /// The GPU adapter that rendered the segment (identical pixels are promised only on one
+    /// adapter); absent in manifests written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adapter: Option<String>,
 }
 
 /// The hash that says two shards render the same flight the same way.
@@ -107,7 +113,7 @@ pub fn manifest_path(dir: &Path, shard: Shard) -> PathBuf {
     dir.join(format!("{}.json", shard.stem()))
 }
 
-fn read_manifest(path: &Path) -> Result<Manifest> {
+pub(crate) fn read_manifest(path: &Path) -> Result<Manifest> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     serde_json::from_str(&text).map_err(|e| {
         Error::InvalidArgument(format!(
@@ -152,6 +158,67 @@ pub fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<()> {
     let json = serde_json::to_string_pretty(manifest).expect("manifests serialise");
     AtomicFile::create(&path)?
         .commit(|w| std::io::Write::write_all(w, json.as_bytes()).map_err(|e| Error::io(&path, e)))
+}
+
+/// What a run of `shard` may have left beside its segment: the finalised part of an
+/// interrupted run (`shard-I-of-N.partial.mkv`) and the temporary files of killed ones
+/// (`.shard-I-of-N.mkv…writing`). Sorted by name.
+pub fn leftovers(dir: &Path, shard: Shard) -> Vec<PathBuf> {
+    let segment = format!("{}.mkv", shard.stem());
+    let partial = format!("{}.partial.", shard.stem());
+    let temp = format!(".{segment}");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(&partial) || (name.starts_with(&temp) && name.ends_with(".writing"))
+        })
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    found
+}
+
+/// Removes a shard's [`leftovers`] once it is complete; returns what it removed.
+pub fn remove_leftovers(dir: &Path, shard: Shard) -> Vec<PathBuf> {
+    leftovers(dir, shard)
+        .into_iter()
+        .filter(|p| std::fs::remove_file(p).is_ok())
+        .collect()
+}
+
+/// A warning when the segments came from more than one adapter: they join, but frames from
+/// different GPUs or drivers may differ slightly at the seams.
+pub fn adapter_warning(manifests: &[Manifest]) -> Option<String> {
+    let mut by_adapter: Vec<(String, Vec<u32>)> = Vec::new();
+    for m in manifests {
+        let name = m.adapter.clone().unwrap_or_else(|| "unrecorded".into());
+        match by_adapter.iter_mut().find(|(a, _)| *a == name) {
+            Some((_, shards)) => shards.push(m.shard),
+            None => by_adapter.push((name, vec![m.shard])),
+        }
+    }
+    if by_adapter.len() < 2 {
+        return None;
+    }
+    let list: Vec<String> = by_adapter
+        .iter()
+        .map(|(a, shards)| {
+            let shards: Vec<String> = shards.iter().map(u32::to_string).collect();
+            format!(
+                "{a} (shard{} {})",
+                if shards.len() > 1 { "s" } else { "" },
+                shards.join(", ")
+            )
+        })
+        .collect();
+    Some(format!(
+        "the segments were rendered on different adapters: {}; identical pixels are promised \
+         only on one adapter, so frames may differ slightly where they meet",
+        list.join("; ")
+    ))
 }
 
 /// Finds the manifests in `dir` and checks that they describe one whole flight: same hash and
