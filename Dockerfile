@@ -12,7 +12,7 @@ RUN cargo build --release --locked && install -m 755 target/release/mandelfly /u
 
 FROM debian:12-slim
 COPY deploy/install-runtime.sh /usr/local/share/mandelfly/install-runtime.sh
-RUN /usr/local/share/mandelfly/install-runtime.sh
+RUN /usr/local/share/mandelfly/install-runtime.sh && rm -rf /var/lib/apt/lists/*
 COPY --from=build /usr/local/bin/mandelfly /usr/local/bin/mandelfly
 # `graphics` makes the NVIDIA container runtime mount its Vulkan driver (`compute` alone gives
 # only CUDA); without a visible GPU, wgpu falls back to lavapipe, and every render logs which.

@@ -3,7 +3,8 @@
 # build the image, and the test suite runs it with --check on its own Debian 12 machine, so a
 # renamed package or a new library the binary links cannot slip past the image recipe.
 #
-# usage: deploy/install-runtime.sh                  install (idempotently), as root, on Debian 12
+# usage: deploy/install-runtime.sh                  install (idempotently), as root, on Debian 12;
+#               MANDELFLY_NVIDIA_ICD=FILE writes the NVIDIA driver description there instead
 #        deploy/install-runtime.sh --check BINARY   change nothing; check that every package is
 #               installed here and that every shared library BINARY loads comes from one of
 #               them, their dependencies, or Debian's base system
@@ -14,7 +15,7 @@ set -euo pipefail
 PACKAGES=(libavcodec59 libavformat59 libavutil57 libswscale6 libvulkan1 mesa-vulkan-drivers)
 # Where the NVIDIA container runtime (NVIDIA_DRIVER_CAPABILITIES with `graphics`) puts NVIDIA's
 # Vulkan driver description; written here in case the runtime mounts the library but not this.
-NVIDIA_ICD=/etc/vulkan/icd.d/nvidia_icd.json
+NVIDIA_ICD=${MANDELFLY_NVIDIA_ICD:-/etc/vulkan/icd.d/nvidia_icd.json}
 
 die() { echo "install-runtime.sh: $*" >&2; exit 1; }
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
@@ -26,7 +27,6 @@ case "${1:-}" in
     if [ ${#missing[@]} -gt 0 ]; then
       apt-get update -qq
       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
-      rm -rf /var/lib/apt/lists/*
     fi
     if [ ! -e "$NVIDIA_ICD" ]; then
       mkdir -p "$(dirname "$NVIDIA_ICD")"

@@ -113,6 +113,21 @@ fn the_container_install_script_covers_what_the_binary_loads() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
+    // The install itself, run here: nothing to install after scripts/setup.sh, and NVIDIA's
+    // driver description (written to a private file here, not /etc) is valid JSON; twice, to
+    // show it is idempotent.
+    let tmp = tempfile::tempdir().unwrap();
+    let icd = tmp.path().join("nvidia_icd.json");
+    for _ in 0..2 {
+        let out = Command::new(&script)
+            .env("MANDELFLY_NVIDIA_ICD", &icd)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(!text(&out).contains("apt-get"), "{}", text(&out));
+    }
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&icd).unwrap()).unwrap();
+    assert_eq!(json["ICD"]["library_path"], "libGLX_nvidia.so.0", "{json}");
     // A program needing a library the image would lack is caught (Xvfb: the window tests').
     if Path::new("/usr/bin/Xvfb").exists() {
         let out = Command::new(&script)
@@ -129,7 +144,7 @@ fn the_container_install_script_covers_what_the_binary_loads() {
     // The Dockerfile installs with that script and asks NVIDIA's runtime for the Vulkan driver.
     let docker = std::fs::read_to_string(repo("Dockerfile")).unwrap();
     assert!(docker.contains("FROM debian:12-slim"), "{docker}");
-    assert!(docker.contains("RUN /usr/local/share/mandelfly/install-runtime.sh\n"));
+    assert!(docker.contains("RUN /usr/local/share/mandelfly/install-runtime.sh "));
     assert!(docker.contains("COPY deploy/install-runtime.sh "));
     let caps = docker
         .lines()
