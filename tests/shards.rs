@@ -397,9 +397,11 @@ fn a_missing_adapter_fails_before_anything_is_written() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("segments");
     let video = tmp.path().join("v.mp4");
+    let frames = tmp.path().join("frames");
     for args in [
         vec!["--shard", "0/4", "-o", dir.to_str().unwrap()],
         vec!["-o", video.to_str().unwrap()],
+        vec!["-o", frames.to_str().unwrap()],
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_mandelfly"))
             .arg("render")

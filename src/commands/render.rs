@@ -194,8 +194,8 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
             }
         )));
     }
-    std::fs::create_dir_all(&output).map_err(|e| Error::io(&output, e))?;
     let mut renderer = open_renderer(gpu)?;
+    std::fs::create_dir_all(&output).map_err(|e| Error::io(&output, e))?;
     let stop = stop_flag();
     let done = render_sequence(&plan, &mut renderer, &output, frames.clone(), &stop)?;
     let summary = format!(
