@@ -129,8 +129,10 @@ if [ ${#indexes[@]} -gt 0 ]; then
       out = out (out == "" ? "" : ",") (s == p ? s : s "-" p); s = $i; p = $i }
     print out }')
   [ -z "$THROTTLE" ] || array="$array%$THROTTLE"
+  # A log per attempt: a resubmission is a new job (%A); a task Slurm requeues (node failure)
+  # appends to its log rather than truncating it.
   shard_opts=(--job-name=mandelfly-shards "--array=$array" "--cpus-per-task=$CPUS"
-    "--output=$DIR/logs/shards-%A_%a.log")
+    "--output=$DIR/logs/shards-%A_%a.log" --open-mode=append)
   [ -z "$GRES" ] || shard_opts+=("--gres=$GRES")
   [ -z "$MEM" ] || shard_opts+=("--mem=$MEM")
   [ -z "$TIME" ] || shard_opts+=("--time=$TIME")
@@ -140,7 +142,7 @@ if [ ${#indexes[@]} -gt 0 ]; then
     --wrap="$render_cmd--shard \$SLURM_ARRAY_TASK_ID/$SHARDS")
 fi
 
-concat_opts=(--job-name=mandelfly-concat "--output=$DIR/logs/concat-%j.log")
+concat_opts=(--job-name=mandelfly-concat "--output=$DIR/logs/concat-%j.log" --open-mode=append)
 # A failed shard cancels the concat job rather than leaving it waiting forever.
 [ -z "$render_job" ] || concat_opts+=("--dependency=afterok:$render_job" --kill-on-invalid-dep=yes)
 concat_cmd=$(printf '%q ' "$MANDELFLY_BIN" concat "$SEGMENTS/" -o "$OUTPUT")

@@ -187,7 +187,7 @@ fn the_slurm_script_takes_options_and_refuses_bad_ones() {
     assert!(t.contains("--cpus-per-task=1 "), "{t}");
     assert!(!t.contains("--gres") && !t.contains("--time"), "{t}");
     assert!(t.contains("--kill-on-invalid-dep=yes"), "{t}");
-    assert!(t.contains("shards-%A_%a.log"), "{t}");
+    assert!(t.contains("shards-%A_%a.log --open-mode=append"), "{t}");
     assert!(t.contains("/flight.mp4"), "{t}");
     assert!(!dir.exists(), "a dry run creates nothing");
 
