@@ -345,7 +345,7 @@ fn status_names_each_shard_and_a_rerun_clears_what_a_stopped_run_left() {
     assert!(report.contains("re-run: 1, 3"), "{report}");
     assert!(report.contains("stale"), "{report}");
 
-    // A successful re-run removes what the stopped runs left.
+    // A successful re-run leaves no partial or temporary file of its own.
     let out = small_shard(1, &dir, &[]);
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("removed"),

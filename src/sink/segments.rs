@@ -181,12 +181,20 @@ pub fn leftovers(dir: &Path, shard: Shard) -> Vec<PathBuf> {
     found
 }
 
-/// Removes a shard's [`leftovers`] once it is complete; returns what it removed.
+/// Once a shard is complete, removes what interrupted runs of it kept (`.partial.` files);
+/// returns what it removed. Temporary files are not touched: a killed run's is reused by the
+/// next run, and another process may still be writing one.
 pub fn remove_leftovers(dir: &Path, shard: Shard) -> Vec<PathBuf> {
+    let partial = format!("{}.partial.", shard.stem());
     leftovers(dir, shard)
         .into_iter()
-        .filter(|p| std::fs::remove_file(p).is_ok())
+        .filter(|p| file_name_starts(p, &partial) && std::fs::remove_file(p).is_ok())
         .collect()
+}
+
+fn file_name_starts(path: &Path, prefix: &str) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
 }
 
 /// A warning when the segments came from more than one adapter: they join, but frames from

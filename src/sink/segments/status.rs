@@ -213,7 +213,7 @@ pub fn status(dir: &Path) -> Result<Status> {
                     files.insert(0, segment);
                 }
                 entry.detail = format!(
-                    "no manifest (still being written, or left by a run that stopped): {}",
+                    "no manifest (being written, or left by a run that stopped): {}",
                     files.join(", ")
                 );
             }
