@@ -170,6 +170,9 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
         let shard = crate::sink::segments::Shard { index, count };
         return video::run_shard(args, &plan, shard, gpu);
     }
+    // Only the video paths report more with --verbose.
+    #[cfg(not(feature = "video"))]
+    let _ = verbose;
     #[cfg(not(feature = "video"))]
     if args.shard.is_some() {
         return Err(Error::InvalidArgument(
