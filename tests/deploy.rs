@@ -3,6 +3,8 @@
 //! machine and the binary; the Slurm script's options and refusals (dry runs). The Slurm script
 //! on a real cluster is tests/slurm.rs.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -263,4 +265,80 @@ fn the_slurm_script_takes_options_and_refuses_bad_ones() {
     let t = text(&out);
     assert!(t.contains("every shard has a manifest"), "{t}");
     assert!(!t.contains("--dependency"), "{t}");
+}
+
+#[cfg(feature = "video")]
+/// The Jobs' containers as JSON: `[[command..., args...], env]` for the shard and concat Jobs.
+fn containers() -> serde_json::Value {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, json, yaml\n\
+             out = []\n\
+             for p in sys.argv[1:]:\n\
+             \x20   c = next(yaml.safe_load_all(open(p)))['spec']['template']['spec']['containers'][0]\n\
+             \x20   out.append([c['command'] + c.get('args', []), {e['name']: e['value'] for e in c.get('env', [])}])\n\
+             print(json.dumps(out))",
+        ])
+        .args([MANIFESTS[1], MANIFESTS[2]].map(repo))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[cfg(feature = "video")]
+#[test]
+fn the_kubernetes_containers_render_and_join_as_written() {
+    if common::gpu().is_none() {
+        return;
+    }
+    // The containers' commands as written, with /work a local folder and the flight scaled down
+    // (size, frame rate, shard count) so that it runs here.
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    std::fs::copy(repo("paths/weave.toml"), work.join("flight.toml")).unwrap();
+    let local = |s: &str| {
+        s.replace("/work/", &format!("{}/", work.display()))
+            .replace(
+                "--size 3840x2160 --samples 16 --shutter 0.5",
+                "--size 64x36 --fps 1",
+            )
+    };
+    let jobs = containers();
+    let (shard_cmd, shard_env) = (&jobs[0][0], &jobs[0][1]);
+    assert_eq!(shard_cmd[0], "/bin/sh");
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_mandelfly")).parent().unwrap();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
+    assert!(shard_env["MANDELFLY_ADAPTER"].is_string());
+    for index in 0..4 {
+        let args: Vec<String> = shard_cmd.as_array().unwrap()[1..]
+            .iter()
+            .map(|a| local(a.as_str().unwrap()))
+            .collect();
+        let out = Command::new("/bin/sh")
+            .args(&args)
+            .env("PATH", &path)
+            .env("JOB_COMPLETION_INDEX", index.to_string())
+            .env("SHARDS", "4")
+            .env_remove("MANDELFLY_ADAPTER")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let concat: Vec<String> = jobs[1][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| local(a.as_str().unwrap()))
+        .collect();
+    let out = Command::new(&concat[0])
+        .args(&concat[1..])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let (frames, _) = common::decode(&work.join("flight.mp4"));
+    assert_eq!(frames.len(), 16);
 }
