@@ -95,7 +95,10 @@ case "$codec" in
 esac
 [ -n "$OUTPUT" ] || OUTPUT="$DIR/flight.$ext"
 OUTPUT=$(realpath -m "$OUTPUT")
-[ "$DRY_RUN" = 1 ] || mkdir -p "$SEGMENTS" "$DIR/logs"
+if [ "$DRY_RUN" = 0 ]; then
+  command -v sbatch >/dev/null || { echo "slurm-job-array.sh: no sbatch here: run this on a Slurm submit node" >&2; exit 1; }
+  mkdir -p "$SEGMENTS" "$DIR/logs"
+fi
 
 # Which shards to submit: all, or with --resume those whose manifest is not there yet.
 indexes=()

@@ -470,6 +470,48 @@ mod tests {
     }
 
     #[test]
+    fn mixed_adapters_are_named_with_their_shards() {
+        let manifest = |shard, adapter: Option<&str>| Manifest {
+            version: MANIFEST_VERSION,
+            mandelfly_version: "0".into(),
+            shard,
+            shards: 3,
+            first_frame: 0,
+            end_frame: 1,
+            total_frames: 3,
+            render_hash: String::new(),
+            encoder: EncoderConfig {
+                codec: "ffv1".into(),
+                encoder: "ffv1".into(),
+                pixel_format: "yuv444p".into(),
+                crf: None,
+                preset: None,
+                bitrate: None,
+                width: 1,
+                height: 1,
+                fps: "1".into(),
+            },
+            segment: String::new(),
+            segment_bytes: 0,
+            adapter: adapter.map(String::from),
+        };
+        let same = [manifest(0, Some("A")), manifest(1, Some("A"))];
+        assert_eq!(adapter_warning(&same), None);
+        let mixed = [
+            manifest(0, Some("A")),
+            manifest(1, Some("B")),
+            manifest(2, Some("A")),
+        ];
+        let w = adapter_warning(&mixed).unwrap();
+        assert!(w.contains("A (shards 0, 2); B (shard 1)"), "{w}");
+        // Manifests from before the adapter was recorded parse, and count as one more kind.
+        let old: Manifest =
+            serde_json::from_str(&serde_json::to_string(&manifest(0, None)).unwrap()).unwrap();
+        assert_eq!(old.adapter, None);
+        assert!(adapter_warning(&[old, manifest(1, Some("A"))]).is_some());
+    }
+
+    #[test]
     fn the_hash_sees_every_setting() {
         let a = render_hash("x", &[("size", "1x1".into())]);
         assert_eq!(a, render_hash("x", &[("size", "1x1".into())]));
