@@ -88,6 +88,22 @@ pub enum Command {
         #[arg(short, long, value_name = "OUT.mp4")]
         output: PathBuf,
     },
+    /// Tools for sharded renders: which shards are done and which to run again.
+    #[command(subcommand)]
+    Shards(ShardsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShardsCommand {
+    /// Which shards in DIR are done, missing, partial or stale, the frames each covers, and
+    /// which to run again.
+    Status {
+        /// The directory `render --shard I/N -o DIR/` writes into.
+        dir: PathBuf,
+        /// Print the report as JSON (schema in the README).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

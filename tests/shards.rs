@@ -5,43 +5,10 @@
 
 mod common;
 
-use common::{mandelfly, weave};
+use common::{decode, mandelfly, weave};
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-
-use ffmpeg_next as ffmpeg;
-
-/// Every decoded frame (raw planes) with its presentation time in seconds.
-fn decode(path: &Path) -> (Vec<(f64, Vec<u8>)>, f64) {
-    ffmpeg::init().unwrap();
-    let mut input = ffmpeg::format::input(path).unwrap();
-    let stream = input.streams().best(ffmpeg::media::Type::Video).unwrap();
-    let (index, tb) = (stream.index(), f64::from(stream.time_base()));
-    let ctx = ffmpeg::codec::context::Context::from_parameters(stream.parameters()).unwrap();
-    let mut decoder = ctx.decoder().video().unwrap();
-    let mut frames = Vec::new();
-    let take = |decoder: &mut ffmpeg::decoder::Video, frames: &mut Vec<(f64, Vec<u8>)>| {
-        let mut f = ffmpeg::frame::Video::empty();
-        while decoder.receive_frame(&mut f).is_ok() {
-            let mut bytes = Vec::new();
-            for plane in 0..f.planes() {
-                bytes.extend_from_slice(f.data(plane));
-            }
-            frames.push((f.timestamp().unwrap_or(0) as f64 * tb, bytes));
-        }
-    };
-    for (s, packet) in input.packets() {
-        if s.index() == index {
-            decoder.send_packet(&packet).unwrap();
-            take(&mut decoder, &mut frames);
-        }
-    }
-    decoder.send_eof().unwrap();
-    take(&mut decoder, &mut frames);
-    let duration = input.duration() as f64 / f64::from(ffmpeg::ffi::AV_TIME_BASE);
-    (frames, duration)
-}
 
 const COMMON: [&str; 4] = ["--size", "64x36", "--fps", "4"];
 
@@ -228,7 +195,6 @@ fn concat_names_each_problem() {
     std::fs::write(&seg, &bytes[..bytes.len() / 2]).unwrap();
     let msg = concat_error(&truncated);
     assert!(msg.contains("shard-0000-of-0003.mkv"), "{msg}");
-
     // Overwritten in place, same size: the manifest's hash catches it.
     let overwritten = tmp.path().join("overwritten");
     copy_dir(&good, &overwritten);
@@ -283,6 +249,17 @@ fn a_killed_shard_is_not_taken_and_a_rerun_completes() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The re-run removed the temporary file the killed run left.
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| n.starts_with("shard-") && !n.contains("partial")),
+        "{names:?}"
+    );
     let joined = tmp.path().join("joined.mp4");
     let out = mandelfly(&[
         "concat",
@@ -298,6 +275,171 @@ fn a_killed_shard_is_not_taken_and_a_rerun_completes() {
     let (frames, duration) = decode(&joined);
     assert_eq!(frames.len(), 1600);
     assert!((duration - 16.0).abs() < 1e-6, "{duration}");
+}
+
+/// Shard `i` of 4 of a 16-frame flight (one frame per second of the loop).
+fn small_shard(i: u32, dir: &Path, extra: &[&str]) -> std::process::Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_mandelfly"))
+        .arg("render")
+        .arg(weave())
+        .args(["--size", "64x36", "--fps", "1", "--codec", "ffv1"])
+        .args(["--shard", &format!("{i}/4"), "-o", dir.to_str().unwrap()])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn status_json(dir: &Path) -> serde_json::Value {
+    let out = mandelfly(&["shards", "status", dir.to_str().unwrap(), "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn status_names_each_shard_and_a_rerun_clears_what_a_stopped_run_left() {
+    if common::gpu().is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("segments");
+    small_shard(0, &dir, &[]);
+    small_shard(2, &dir, &[]);
+    // Shard 1 stopped twice: once interrupted (a finalised partial file), once killed (the
+    // temporary file). Shard 3 was rendered with other settings.
+    std::fs::write(dir.join("shard-0001-of-0004.partial.mkv"), b"partial").unwrap();
+    std::fs::write(dir.join(".shard-0001-of-0004.mkv.writing"), b"temp").unwrap();
+    small_shard(3, &dir, &["--samples", "2"]);
+
+    let status = status_json(&dir);
+    assert_eq!(status["shards"], 4);
+    assert_eq!(status["total_frames"], 16);
+    assert_eq!(status["done"], 2);
+    assert_eq!(status["complete"], false);
+    assert_eq!(status["rerun"], serde_json::json!([1, 3]));
+    let states: Vec<&str> = status["shard"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["done", "partial", "done", "stale"], "{status}");
+    let one = &status["shard"][1];
+    assert_eq!(
+        (&one["first_frame"], &one["end_frame"]),
+        (&4.into(), &8.into())
+    );
+    assert!(
+        one["detail"]
+            .as_str()
+            .unwrap()
+            .contains("shard-0001-of-0004.partial.mkv"),
+        "{one}"
+    );
+    // The adapter that rendered a shard is in its manifest and in the report.
+    let adapter = status["shard"][0]["adapter"].as_str().unwrap().to_string();
+    assert!(!adapter.is_empty());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("shard-0000-of-0004.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["adapter"].as_str(), Some(adapter.as_str()));
+
+    let out = mandelfly(&["shards", "status", dir.to_str().unwrap()]);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(report.contains("2 of 4 shards done"), "{report}");
+    assert!(report.contains("re-run: 1, 3"), "{report}");
+    assert!(report.contains("stale"), "{report}");
+
+    // A successful re-run leaves no partial or temporary file of its own.
+    let out = small_shard(1, &dir, &[]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("removed"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(!dir.join("shard-0001-of-0004.partial.mkv").exists());
+    assert!(!dir.join(".shard-0001-of-0004.mkv.writing").exists());
+    small_shard(3, &dir, &[]);
+    let status = status_json(&dir);
+    assert_eq!(status["complete"], true, "{status}");
+    assert_eq!(status["rerun"], serde_json::json!([]));
+
+    // Shards from different adapters join, with a warning.
+    let path = dir.join("shard-0002-of-0004.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace(&adapter, "Another GPU")).unwrap();
+    let joined = tmp.path().join("joined.mkv");
+    let out = mandelfly(&[
+        "concat",
+        dir.to_str().unwrap(),
+        "-o",
+        joined.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("different adapters"), "{stderr}");
+    assert!(stderr.contains("Another GPU (shard 2)"), "{stderr}");
+
+    // Nothing to report on: a clear error.
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let out = mandelfly(&["shards", "status", empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no shard files"));
+    let out = mandelfly(&[
+        "shards",
+        "status",
+        tmp.path().join("nowhere").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+}
+
+#[test]
+fn a_missing_adapter_fails_before_anything_is_written() {
+    if common::gpu().is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("segments");
+    let video = tmp.path().join("v.mp4");
+    let frames = tmp.path().join("frames");
+    for args in [
+        vec!["--shard", "0/4", "-o", dir.to_str().unwrap()],
+        vec!["-o", video.to_str().unwrap()],
+        vec!["-o", frames.to_str().unwrap()],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_mandelfly"))
+            .arg("render")
+            .arg(weave())
+            .args(["--size", "64x36", "--fps", "1"])
+            .args(&args)
+            .env("MANDELFLY_ADAPTER", "NoSuchAdapter")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("no adapter name contains \"NoSuchAdapter\"; available: "),
+            "{stderr}"
+        );
+    }
+    assert!(!dir.exists());
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+
+    // Found: every render says which adapter, once.
+    let out = small_shard(0, &dir, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("adapter: ").count(), 1, "{stderr}");
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod path;
 pub mod render;
 mod still;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ShardsCommand};
 use crate::error::Result;
 use crate::gpu::GpuOptions;
 
@@ -33,6 +33,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Explore(args) => explore(args, gpu),
         Command::Bench(args) => bench::run(args, &gpu),
         Command::Concat { dir, output } => concat(dir, output),
+        Command::Shards(ShardsCommand::Status { dir, json }) => shards_status(dir, *json),
         Command::Path(command) => path::run(command, &gpu),
     }
 }
@@ -72,6 +73,9 @@ fn concat(dir: &std::path::Path, output: &std::path::Path) -> Result<()> {
     #[cfg(feature = "video")]
     {
         let (packets, manifests) = crate::sink::segments::concat(dir, output)?;
+        if let Some(warning) = crate::sink::segments::adapter_warning(&manifests) {
+            eprintln!("mandelfly: warning: {warning}");
+        }
         let total = manifests.last().map_or(0, |m| m.end_frame);
         crate::status!(
             "wrote {}: {} segments, {packets} frames of {total}, no re-encoding",
@@ -85,6 +89,29 @@ fn concat(dir: &std::path::Path, output: &std::path::Path) -> Result<()> {
         let _ = (dir, output);
         Err(crate::error::Error::InvalidArgument(
             "concat joins video segments: this build has no `video` feature".into(),
+        ))
+    }
+}
+
+fn shards_status(dir: &std::path::Path, json: bool) -> Result<()> {
+    #[cfg(feature = "video")]
+    {
+        let status = crate::sink::segments::status::status(dir)?;
+        let report = if json {
+            serde_json::to_string_pretty(&status).expect("a status serialises") + "\n"
+        } else {
+            status.to_text()
+        };
+        // Not print!: a closed pipe (`| head`) is an error to report, not a panic.
+        std::io::Write::write_all(&mut std::io::stdout(), report.as_bytes())
+            .map_err(|e| crate::error::Error::io("<stdout>", e))?;
+        Ok(())
+    }
+    #[cfg(not(feature = "video"))]
+    {
+        let _ = (dir, json);
+        Err(crate::error::Error::InvalidArgument(
+            "shards status reads video segments: this build has no `video` feature".into(),
         ))
     }
 }

@@ -135,8 +135,11 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
     #[cfg(feature = "video")]
     if let Some((index, count)) = args.shard {
         let shard = crate::sink::segments::Shard { index, count };
-        return video::run_shard(args, &plan, shard, gpu, verbose);
+        return video::run_shard(args, &plan, shard, gpu);
     }
+    // Only the video paths report more with --verbose.
+    #[cfg(not(feature = "video"))]
+    let _ = verbose;
     #[cfg(not(feature = "video"))]
     if args.shard.is_some() {
         return Err(Error::InvalidArgument(
@@ -161,6 +164,8 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
             }
         )));
     }
+    // The adapter first: a missing one fails before any file is made.
+    let mut renderer = open_renderer(gpu)?;
     let mut sink: Box<dyn FrameSink> = match args.format {
         ImageFormat::Png => Box::new(PngSequence::create(&output, PngDepth::Eight)?),
         ImageFormat::Png16 => Box::new(PngSequence::create(&output, PngDepth::Sixteen)?),
@@ -169,7 +174,6 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
             DataChannels::for_plane(camera_path.file.base.fractal.is_plane()),
         )?),
     };
-    let mut renderer = open_renderer(gpu, verbose)?;
     let report = fly(&plan, &mut renderer, sink.as_mut(), frames.clone())?;
     let summary = format!(
         "{} ({}..{}) of {count} in {} ({width}x{height}, {fps} fps)",
@@ -209,9 +213,11 @@ fn default_output() -> PathBuf {
     })
 }
 
-fn open_renderer(gpu: &GpuOptions, verbose: bool) -> Result<Renderer> {
+fn open_renderer(gpu: &GpuOptions) -> Result<Renderer> {
     let context = GpuContext::new(gpu)?;
-    if verbose {
+    // Always, once (unless --quiet): a silent fallback to a software driver shows in a farm's
+    // logs.
+    if !crate::report::quiet() {
         eprintln!(
             "adapter: {}",
             crate::commands::describe_adapter(&context.adapter_info())
@@ -257,7 +263,6 @@ mod video {
         plan: &FramePlan<'_>,
         shard: Shard,
         gpu: &GpuOptions,
-        verbose: bool,
     ) -> Result<()> {
         let dir = args.output.clone().ok_or_else(|| {
             Error::InvalidArgument("--shard needs -o DIR/ (shared by every shard)".into())
@@ -296,7 +301,7 @@ mod video {
                 ("yuv", format!("{:?}", args.yuv)),
             ],
         );
-        let manifest = Manifest::planned(&dir, shard, total, render_hash, &settings);
+        let mut manifest = Manifest::planned(&dir, shard, total, render_hash, &settings);
         if segments::is_complete(&dir, &manifest) {
             crate::status!(
                 "shard {}/{} (frames {}..{}) is already complete in {}",
@@ -308,11 +313,13 @@ mod video {
             );
             return Ok(());
         }
+        // The adapter first: a missing one fails before any file is made.
+        let mut renderer = open_renderer(gpu)?;
+        manifest.adapter = Some(renderer.gpu().adapter_info().name);
         let mut sink = ShardSink::create(&dir, manifest, &settings)?;
         if args.yuv == YuvArg::Cpu {
             sink.convert_on_cpu();
         }
-        let mut renderer = open_renderer(gpu, verbose)?;
         let report = fly(plan, &mut renderer, &mut sink, frames.clone())?;
         if report.interrupted {
             return Err(Error::Interrupted(format!(
@@ -324,6 +331,9 @@ mod video {
                 report.output.frames,
                 frames.end - frames.start
             )));
+        }
+        for leftover in segments::remove_leftovers(&dir, shard) {
+            crate::status!("removed {}, left by an earlier run", leftover.display());
         }
         crate::status!(
             "wrote shard {}/{}: frames {}..{} of {total} in {}",
@@ -345,11 +355,12 @@ mod video {
         verbose: bool,
     ) -> Result<()> {
         let settings = settings(args, plan)?;
+        // The adapter first: a missing one fails before any file is made.
+        let mut renderer = open_renderer(gpu)?;
         let mut sink = VideoSink::create(output, &settings)?;
         if args.yuv == YuvArg::Cpu {
             sink.convert_on_cpu();
         }
-        let mut renderer = open_renderer(gpu, verbose)?;
         let start = Instant::now();
         let report = fly(plan, &mut renderer, &mut sink, frames.clone())?;
         if report.interrupted && report.frames == 0 {

@@ -111,12 +111,11 @@ pub fn run(args: &StillArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
     let file = AtomicFile::create(&output)?;
 
     let context = GpuContext::new(gpu)?;
-    if verbose {
-        eprintln!(
-            "adapter: {}",
-            crate::commands::describe_adapter(&context.adapter_info())
-        );
-    }
+    // Always, once: a silent fallback to a software driver shows in a farm's logs.
+    eprintln!(
+        "adapter: {}",
+        crate::commands::describe_adapter(&context.adapter_info())
+    );
     let mut renderer = Renderer::new(context);
     let (width, height) = args.size.unwrap_or(default_size);
     let readout = match (args.pass, format) {

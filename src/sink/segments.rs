@@ -6,6 +6,8 @@
 //! written (atomically) only after that, so a segment without a manifest is never trusted. A
 //! re-run skips a shard whose manifest and segment are complete and match.
 
+pub mod status;
+
 use std::path::{Path, PathBuf};
 
 use ffmpeg_next as ffmpeg;
@@ -113,6 +115,10 @@ pub struct Manifest {
     pub segment_bytes: u64,
     /// SHA-256 of the segment's bytes: a segment overwritten in place is caught.
     pub segment_sha256: String,
+    /// The GPU adapter that rendered the segment (identical pixels are promised only on one
+    /// adapter); absent in manifests written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adapter: Option<String>,
 }
 
 impl Manifest {
@@ -208,7 +214,7 @@ pub fn manifest_path(dir: &Path, shard: Shard) -> PathBuf {
     dir.join(format!("{}.json", shard.stem()))
 }
 
-fn read_manifest(path: &Path) -> Result<Manifest> {
+pub(crate) fn read_manifest(path: &Path) -> Result<Manifest> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let manifest: Manifest = serde_json::from_str(&text).map_err(|e| {
         Error::InvalidArgument(format!(
@@ -257,6 +263,75 @@ pub fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<()> {
     let json = serde_json::to_string_pretty(manifest).expect("manifests serialise");
     AtomicFile::create(&path)?
         .commit(|w| std::io::Write::write_all(w, json.as_bytes()).map_err(|e| Error::io(&path, e)))
+}
+
+/// What a run of `shard` may have left beside its segment: the finalised part of an
+/// interrupted run (`shard-I-of-N.partial.mkv`) and the temporary files of killed ones
+/// (`.shard-I-of-N.mkv…writing`). Sorted by name.
+pub fn leftovers(dir: &Path, shard: Shard) -> Vec<PathBuf> {
+    let segment = format!("{}.mkv", shard.stem());
+    let partial = format!("{}.partial.", shard.stem());
+    let temp = format!(".{segment}");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(&partial) || (name.starts_with(&temp) && name.ends_with(".writing"))
+        })
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    found
+}
+
+/// Once a shard is complete, removes what interrupted runs of it kept (`.partial.` files);
+/// returns what it removed. Temporary files are not touched: a killed run's is reused by the
+/// next run, and another process may still be writing one.
+pub fn remove_leftovers(dir: &Path, shard: Shard) -> Vec<PathBuf> {
+    let partial = format!("{}.partial.", shard.stem());
+    leftovers(dir, shard)
+        .into_iter()
+        .filter(|p| file_name_starts(p, &partial) && std::fs::remove_file(p).is_ok())
+        .collect()
+}
+
+fn file_name_starts(path: &Path, prefix: &str) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+}
+
+/// A warning when the segments came from more than one adapter: they join, but frames from
+/// different GPUs or drivers may differ slightly at the seams.
+pub fn adapter_warning(manifests: &[Manifest]) -> Option<String> {
+    let mut by_adapter: Vec<(String, Vec<u32>)> = Vec::new();
+    for m in manifests {
+        let name = m.adapter.clone().unwrap_or_else(|| "unrecorded".into());
+        match by_adapter.iter_mut().find(|(a, _)| *a == name) {
+            Some((_, shards)) => shards.push(m.shard),
+            None => by_adapter.push((name, vec![m.shard])),
+        }
+    }
+    if by_adapter.len() < 2 {
+        return None;
+    }
+    let list: Vec<String> = by_adapter
+        .iter()
+        .map(|(a, shards)| {
+            let shards: Vec<String> = shards.iter().map(u32::to_string).collect();
+            format!(
+                "{a} (shard{} {})",
+                if shards.len() > 1 { "s" } else { "" },
+                shards.join(", ")
+            )
+        })
+        .collect();
+    Some(format!(
+        "the segments were rendered on different adapters: {}; identical pixels are promised \
+         only on one adapter, so frames may differ slightly where they meet",
+        list.join("; ")
+    ))
 }
 
 /// Finds the manifests in `dir` and checks that they describe one whole flight: same hash and
@@ -501,6 +576,7 @@ impl Manifest {
                 .into_owned(),
             segment_bytes: 0,
             segment_sha256: String::new(),
+            adapter: None,
         }
     }
 }
@@ -602,6 +678,7 @@ mod tests {
             }),
             segment: "shard-0000-of-0001.mkv".into(),
             segment_bytes: 3,
+            adapter: None,
             segment_sha256: String::new(),
         }
     }
@@ -666,6 +743,49 @@ mod tests {
             }
             (a, b) => *a = b.clone(),
         }
+    }
+
+    #[test]
+    fn mixed_adapters_are_named_with_their_shards() {
+        let manifest = |shard, adapter: Option<&str>| Manifest {
+            version: MANIFEST_VERSION,
+            mandelfly_version: "0".into(),
+            shard,
+            shards: 3,
+            first_frame: 0,
+            end_frame: 1,
+            total_frames: 3,
+            render_hash: String::new(),
+            encoder: EncoderConfig {
+                codec: "ffv1".into(),
+                encoder: "ffv1".into(),
+                pixel_format: "yuv444p".into(),
+                crf: None,
+                preset: None,
+                bitrate: None,
+                width: 1,
+                height: 1,
+                fps: "1".into(),
+            },
+            segment: String::new(),
+            segment_bytes: 0,
+            segment_sha256: String::new(),
+            adapter: adapter.map(String::from),
+        };
+        let same = [manifest(0, Some("A")), manifest(1, Some("A"))];
+        assert_eq!(adapter_warning(&same), None);
+        let mixed = [
+            manifest(0, Some("A")),
+            manifest(1, Some("B")),
+            manifest(2, Some("A")),
+        ];
+        let w = adapter_warning(&mixed).unwrap();
+        assert!(w.contains("A (shards 0, 2); B (shard 1)"), "{w}");
+        // Manifests from before the adapter was recorded parse, and count as one more kind.
+        let old: Manifest =
+            serde_json::from_str(&serde_json::to_string(&manifest(0, None)).unwrap()).unwrap();
+        assert_eq!(old.adapter, None);
+        assert!(adapter_warning(&[old, manifest(1, Some("A"))]).is_some());
     }
 
     #[test]

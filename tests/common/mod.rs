@@ -51,3 +51,38 @@ pub fn weave() -> String {
         .to_string_lossy()
         .into_owned()
 }
+
+#[cfg(feature = "video")]
+/// Every decoded frame (raw planes) with its presentation time in seconds.
+pub fn decode(path: &std::path::Path) -> (Vec<(f64, Vec<u8>)>, f64) {
+    ffmpeg_next::init().unwrap();
+    let mut input = ffmpeg_next::format::input(path).unwrap();
+    let stream = input
+        .streams()
+        .best(ffmpeg_next::media::Type::Video)
+        .unwrap();
+    let (index, tb) = (stream.index(), f64::from(stream.time_base()));
+    let ctx = ffmpeg_next::codec::context::Context::from_parameters(stream.parameters()).unwrap();
+    let mut decoder = ctx.decoder().video().unwrap();
+    let mut frames = Vec::new();
+    let take = |decoder: &mut ffmpeg_next::decoder::Video, frames: &mut Vec<(f64, Vec<u8>)>| {
+        let mut f = ffmpeg_next::frame::Video::empty();
+        while decoder.receive_frame(&mut f).is_ok() {
+            let mut bytes = Vec::new();
+            for plane in 0..f.planes() {
+                bytes.extend_from_slice(f.data(plane));
+            }
+            frames.push((f.timestamp().unwrap_or(0) as f64 * tb, bytes));
+        }
+    };
+    for (s, packet) in input.packets() {
+        if s.index() == index {
+            decoder.send_packet(&packet).unwrap();
+            take(&mut decoder, &mut frames);
+        }
+    }
+    decoder.send_eof().unwrap();
+    take(&mut decoder, &mut frames);
+    let duration = input.duration() as f64 / f64::from(ffmpeg_next::ffi::AV_TIME_BASE);
+    (frames, duration)
+}
