@@ -32,7 +32,7 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(30);
-    let path = mandelfly::path::builtin();
+    let path = mandelfly::path::bench_orbit();
     let plan = FramePlan {
         path: &path,
         fps: 30.0,
@@ -137,7 +137,7 @@ fn main() {
 
     let adapter = renderer.gpu().adapter_info();
     println!(
-        "video pipeline, built-in flight, {width}x{height}, {frames} frames, h264 crf 18 medium, on {} ({:?})",
+        "video pipeline, the orbit flight (reference look), {width}x{height}, {frames} frames, h264 crf 18 medium, on {} ({:?})",
         adapter.name, adapter.backend
     );
     println!("  render only, RGBA readback        {render_rgba:8.2} fps");

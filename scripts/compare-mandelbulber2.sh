@@ -6,7 +6,7 @@
 #        apt-get install -y --no-install-recommends mandelbulber2 xvfb xauth
 # Modes compared: mandelbulber2 "simple" (no AO, no shadows) against mandelfly with
 # ambient_occlusion = false, shadows = false; mandelbulber2 "quality" (AO + soft shadows)
-# against mandelfly's default look (AO + soft shadows).
+# against the reference look (AO + soft shadows).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 W=${1:-1280}; H=${2:-720}; RUNS=${3:-3}
@@ -18,8 +18,8 @@ command -v mandelbulber2 >/dev/null || { echo "mandelbulber2 is not installed" >
 cargo build --release --quiet --manifest-path "$here/../Cargo.toml"
 BIN="$here/../target/release/mandelfly"
 OUT=${OUT:-$(mktemp -d)}
-printf '[look]\nambient_occlusion = false\nshadows = false\n' > "$OUT/simple.toml"
-: > "$OUT/quality.toml"
+printf '[look]\npreset = "reference"\nambient_occlusion = false\nshadows = false\n' > "$OUT/simple.toml"
+printf '[look]\npreset = "reference"\n' > "$OUT/quality.toml"
 
 . "$here/timing.sh"
 

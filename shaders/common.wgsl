@@ -28,8 +28,32 @@ struct FrameUniform {
     shading: vec4<f32>,
     // xy: this sample's offset from the pixel centre, in pixels (anti-aliasing).
     jitter: vec4<f32>,
-    // x: index of this sample, y: samples per pixel (accumulated in `accum`).
+    // x: index of this sample, y: samples per pixel.
     samples: vec4<u32>,
+    // The look beyond the reference's one grey light (each part enabled by its FLAG_*).
+    // rgb: key light colour (linear).
+    key_color: vec4<f32>,
+    // xyz: unit vector towards the fill light; w: its intensity.
+    fill_direction: vec4<f32>,
+    fill_color: vec4<f32>,
+    // rgb: rim light colour times intensity; w: rim power.
+    rim: vec4<f32>,
+    // Sky gradient (linear rgb); zenith.w: strength of the halo about the key light.
+    sky_zenith: vec4<f32>,
+    sky_horizon: vec4<f32>,
+    sky_ground: vec4<f32>,
+    // rgb: fog colour; w: density per unit distance.
+    fog: vec4<f32>,
+    // x: height falloff, y: height of the fog's base (world z).
+    fog_height: vec4<f32>,
+    // rgb: glow colour times strength; w: reach as a fraction of the distance.
+    glow: vec4<f32>,
+    // x: lens radius, y: focus distance, zw: this sample's point on the unit disk.
+    lens: vec4<f32>,
+    // x: palette cycles per unit of sqrt(orbit trap), y: palette offset, z: stop count.
+    surface: vec4<f32>,
+    // Surface palette: linear rgb at position w in [0, 1); cyclic.
+    stops: array<vec4<f32>, 16>,
 }
 
 const FLAG_AO: u32 = 1u;
@@ -37,6 +61,13 @@ const FLAG_SHADOWS: u32 = 2u;
 const FLAG_ORBIT_TRAP: u32 = 4u;
 const FLAG_SPECULAR: u32 = 8u;
 const FLAG_COUNT: u32 = 16u;
+const FLAG_SKY: u32 = 32u;
+const FLAG_PALETTE: u32 = 64u;
+const FLAG_FOG: u32 = 128u;
+const FLAG_GLOW: u32 = 256u;
+const FLAG_FILL: u32 = 512u;
+const FLAG_RIM: u32 = 1024u;
+const FLAG_LENS: u32 = 2048u;
 
 @group(0) @binding(0) var<uniform> frame: FrameUniform;
 
@@ -47,7 +78,23 @@ fn camera_ray(pixel: vec2<u32>) -> vec3<f32> {
     return normalize(frame.forward.xyz + uv.x * frame.right.xyz - uv.y * frame.up.xyz);
 }
 
+// Where this sample's ray leaves the lens, relative to the camera position (0 for a pinhole).
+var<private> lens_offset: vec3<f32> = vec3<f32>(0.0);
+
+// A thin lens (depth of field): moves the ray's origin to this sample's point on the lens and
+// turns it through the point of the pinhole ray that lies on the plane of focus.
+fn lens_ray(dir: vec3<f32>) -> vec3<f32> {
+    if (frame.control.y & FLAG_LENS) == 0u {
+        return dir;
+    }
+    let right = normalize(frame.right.xyz);
+    let up = normalize(frame.up.xyz);
+    lens_offset = (right * frame.lens.z + up * frame.lens.w) * frame.lens.x;
+    let focus = dir * (frame.lens.y / dot(dir, frame.forward.xyz));
+    return normalize(focus - lens_offset);
+}
+
 // World point at distance t along a camera ray.
 fn world_point(dir: vec3<f32>, t: f32) -> vec3<f32> {
-    return frame.origin_hi.xyz + (frame.origin_lo.xyz + dir * t);
+    return frame.origin_hi.xyz + (frame.origin_lo.xyz + lens_offset + dir * t);
 }

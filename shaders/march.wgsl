@@ -21,9 +21,13 @@ struct Hit {
     found: bool,
 }
 
+// The smallest distance estimate relative to the distance travelled along this ray (how
+// closely it grazed the fractal), for the glow.
+var<private> closest_ratio: f32 = 1e9;
+
 // Entry and exit distances of the ray with the sphere that bounds the fractal, or (1, 0).
 fn bounding_interval(dir: vec3<f32>) -> vec2<f32> {
-    let oc = frame.origin_hi.xyz + frame.origin_lo.xyz;
+    let oc = frame.origin_hi.xyz + frame.origin_lo.xyz + lens_offset;
     let radius = frame.march.z;
     let b = dot(oc, dir);
     let c = dot(oc, oc) - radius * radius;
@@ -49,6 +53,7 @@ fn march(dir: vec3<f32>, interval: vec2<f32>) -> Hit {
     let step_factor = frame.march.w;
     for (var i = 0u; i < frame.control.x; i = i + 1u) {
         d = estimate(world_point(dir, t)).x;
+        closest_ratio = min(closest_ratio, d / max(t, 1e-6));
         if d < hit_threshold(t) {
             found = true;
             break;
@@ -127,6 +132,71 @@ fn soft_shadow(p: vec3<f32>, eps: f32) -> f32 {
     return x * x * (3.0 - 2.0 * x);
 }
 
+// The surface palette at t (cyclic), in linear light.
+fn surface_gradient(t: f32) -> vec3<f32> {
+    let n = u32(frame.surface.z);
+    let x = fract(t);
+    var i = n - 1u;
+    for (var k = 0u; k < n; k = k + 1u) {
+        if frame.stops[k].w <= x {
+            i = k;
+        }
+    }
+    let a = frame.stops[i];
+    let b = frame.stops[(i + 1u) % n];
+    var span = b.w - a.w;
+    var along = x - a.w;
+    if span <= 0.0 {
+        span = span + 1.0;
+    }
+    if along < 0.0 {
+        along = along + 1.0;
+    }
+    return mix(a.rgb, b.rgb, clamp(along / max(span, 1e-6), 0.0, 1.0));
+}
+
+// The sky in direction `dir`: ground below the horizon, horizon to zenith above, and a halo
+// about the key light.
+fn sky(dir: vec3<f32>) -> vec3<f32> {
+    let z = dir.z;
+    var c = mix(frame.sky_horizon.rgb, frame.sky_zenith.rgb, smoothstep(0.0, 0.65, z));
+    if z < 0.0 {
+        c = mix(frame.sky_horizon.rgb, frame.sky_ground.rgb, smoothstep(0.0, 0.3, -z));
+    }
+    let sun = max(dot(dir, frame.light.xyz), 0.0);
+    let halo = 0.25 * pow(sun, 6.0) + pow(sun, 48.0);
+    return c + frame.key_color.rgb * frame.sky_zenith.w * halo;
+}
+
+// What a ray that meets nothing shows.
+fn background(dir: vec3<f32>) -> vec3<f32> {
+    if (frame.control.y & FLAG_SKY) != 0u {
+        return sky(dir);
+    }
+    return frame.background.rgb;
+}
+
+// Fraction of light kept along the ray from the camera over distance t: uniform fog plus fog
+// that thins with height (its integral along the ray in closed form).
+// Densities are per radius of the fractal's bounding sphere, so a look carries over between
+// kinds of any size.
+fn transmittance(dir: vec3<f32>, t: f32) -> f32 {
+    let z0 = frame.origin_hi.z + frame.origin_lo.z + lens_offset.z;
+    let density = frame.fog.w / max(frame.march.z, 1e-6);
+    var depth = density * t;
+    let k = frame.fog_height.x;
+    if k > 0.0 {
+        let base = density * exp(-k * (z0 - frame.fog_height.y));
+        let kz = k * dir.z;
+        var along = t;
+        if abs(kz * t) > 1e-4 {
+            along = (1.0 - exp(-kz * t)) / kz;
+        }
+        depth = depth + base * along;
+    }
+    return exp(-depth);
+}
+
 fn shade(dir: vec3<f32>, t: f32) -> vec3<f32> {
     let eps = hit_threshold(t);
     let p = world_point(dir, t);
@@ -136,7 +206,10 @@ fn shade(dir: vec3<f32>, t: f32) -> vec3<f32> {
     let flags = frame.control.y;
 
     var base = frame.albedo.rgb;
-    if (flags & FLAG_ORBIT_TRAP) != 0u {
+    if (flags & FLAG_PALETTE) != 0u {
+        let trap = estimate(p).y;
+        base = surface_gradient(frame.surface.x * sqrt(max(trap, 0.0)) + frame.surface.y);
+    } else if (flags & FLAG_ORBIT_TRAP) != 0u {
         let trap = estimate(p).y;
         // Surface orbits start at |c| of about 0.4 to 1.1; stretch that range over the blend.
         base = mix(frame.albedo.rgb, frame.trap_color.rgb, smoothstep(0.35, 1.1, sqrt(trap)));
@@ -153,11 +226,27 @@ fn shade(dir: vec3<f32>, t: f32) -> vec3<f32> {
     }
     let light = frame.shading.w * shadow;
     // Sky light from above (+Z), dimmer from below, attenuated by the occlusion.
-    let sky = frame.shading.x * ao * (0.65 + 0.35 * n.z);
-    var color = base * (lambert * light + sky);
+    var sky_light = frame.shading.x * ao * (0.65 + 0.35 * n.z);
+    var color: vec3<f32>;
+    if (flags & FLAG_SKY) != 0u {
+        // The sky lights the surface in its own colours: what the normal faces, softened.
+        let ambient = frame.shading.x * ao * mix(sky(n), frame.sky_horizon.rgb, 0.5);
+        color = base * (lambert * light * frame.key_color.rgb + ambient);
+    } else {
+        color = base * (lambert * light * frame.key_color.rgb + sky_light);
+    }
+    if (flags & FLAG_FILL) != 0u {
+        let fill = max(dot(n, frame.fill_direction.xyz), 0.0) * frame.fill_direction.w;
+        color = color + base * frame.fill_color.rgb * fill * ao;
+    }
     if (flags & FLAG_SPECULAR) != 0u && lambert > 0.0 {
         let h = normalize(l - dir);
-        color = color + frame.albedo.w * pow(max(dot(n, h), 0.0), frame.trap_color.w) * light;
+        color = color + frame.albedo.w * pow(max(dot(n, h), 0.0), frame.trap_color.w) * light
+            * frame.key_color.rgb;
+    }
+    if (flags & FLAG_RIM) != 0u {
+        let facing = 1.0 - max(dot(n, -dir), 0.0);
+        color = color + frame.rim.rgb * pow(facing, frame.rim.w) * ao;
     }
     return color;
 }
@@ -175,16 +264,34 @@ fn render_main(@builtin(global_invocation_id) id: vec3<u32>) {
 
 fn shade_pixel(id: vec3<u32>) {
     let pixel = frame.image.zw + id.xy;
-    let dir = camera_ray(pixel);
+    let dir = lens_ray(camera_ray(pixel));
     let interval = bounding_interval(dir);
-    var color = frame.background.rgb;
+    var color = background(dir);
     var depth = 0.0;
+    var found = false;
     if interval.x < interval.y {
         let hit = march(dir, interval);
         if hit.found {
             color = shade(dir, hit.t);
             depth = hit.t;
+            found = true;
         }
+    }
+    let flags = frame.control.y;
+    if (flags & FLAG_GLOW) != 0u && !found {
+        // Falls to exactly zero within its reach, so the bounding sphere (where marching
+        // starts) never shows as an edge.
+        let g = 1.0 - clamp(closest_ratio / frame.glow.w, 0.0, 1.0);
+        color = color + frame.glow.rgb * (g * g * g);
+    }
+    if (flags & FLAG_FOG) != 0u {
+        // Rays that escape see the fog out to the far side of the bounding sphere.
+        var t = depth;
+        if !found {
+            let oc = frame.origin_hi.xyz + frame.origin_lo.xyz;
+            t = length(oc) + frame.march.z;
+        }
+        color = mix(frame.fog.rgb, color, transmittance(dir, t));
     }
     store_sample(id.y * frame.control.z + id.x, color, vec2<f32>(depth, 0.0), frame.samples);
 }

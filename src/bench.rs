@@ -300,7 +300,7 @@ fn video_case(
     use crate::sink::video::{VideoCodec, VideoSettings, VideoSink};
     use std::sync::atomic::AtomicBool;
 
-    let path = crate::path::builtin();
+    let path = crate::path::bench_orbit();
     let plan = FramePlan {
         path: &path,
         fps: path.file.output.fps,
@@ -338,7 +338,7 @@ fn video_case(
     Ok(CaseReport {
         name: "video-pipeline".into(),
         description: format!(
-            "built-in flight, render + encode {frames} frames (h264, yuv420p, GPU YUV)"
+            "the orbit flight (reference look), render + encode {frames} frames (h264, yuv420p, GPU YUV)"
         ),
         width,
         height,
@@ -356,7 +356,7 @@ fn video_case(
 
 /// Runs the suite.
 /// How many times [`run`] calls `progress`: the peak rates, then each case (for "n/N").
-pub const STEPS: usize = 1 + 4 + 2 + 4 + 1 + if cfg!(feature = "video") { 1 } else { 0 };
+pub const STEPS: usize = 1 + 6 + 2 + 4 + 1 + if cfg!(feature = "video") { 1 } else { 0 };
 
 pub fn run(
     renderer: &mut Renderer,
@@ -380,7 +380,9 @@ pub fn run(
     closeup.camera.fov = 50.0;
     closeup.look.detail = 0.25;
     let scale = |w: u32, h: u32| if quick { (w / 4, h / 4) } else { (w, h) };
-    let stills: [(&str, &str, &Scene, (u32, u32)); 4] = [
+    // The default look (daylight): sky, palette, fill and rim lights, fog, glow, ACES.
+    let default_look = Scene::empty();
+    let stills: [(&str, &str, &Scene, (u32, u32)); 6] = [
         (
             "reference-720p",
             "reference view, 1280x720",
@@ -398,6 +400,18 @@ pub fn run(
             "reference view, 3840x2160",
             &reference,
             scale(3840, 2160),
+        ),
+        (
+            "default-look-720p",
+            "reference camera with the default look, 1280x720",
+            &default_look,
+            scale(1280, 720),
+        ),
+        (
+            "default-look-1080p",
+            "reference camera with the default look, 1920x1080",
+            &default_look,
+            scale(1920, 1080),
         ),
         (
             "closeup-detail",

@@ -37,6 +37,38 @@ pub fn sample_jitter(index: u32, count: u32) -> [f32; 2] {
     [halton(index + 1, 2) - 0.5, halton(index + 1, 3) - 0.5]
 }
 
+/// Where sample `index` of `count` passes through a thin lens: a point of the unit disk
+/// (Halton (5, 7), uncorrelated with the pixel jitter, mapped by Shirley's concentric map so the
+/// disk is covered evenly).
+pub fn lens_sample(index: u32, count: u32) -> [f32; 2] {
+    if count <= 1 {
+        return [0.0, 0.0];
+    }
+    let halton = |mut i: u32, base: u32| {
+        let (mut f, mut r) = (1.0f32, 0.0f32);
+        while i > 0 {
+            f /= base as f32;
+            r += f * (i % base) as f32;
+            i /= base;
+        }
+        r
+    };
+    let (a, b) = (
+        2.0 * halton(index + 1, 5) - 1.0,
+        2.0 * halton(index + 1, 7) - 1.0,
+    );
+    if a == 0.0 && b == 0.0 {
+        return [0.0, 0.0];
+    }
+    let quarter = std::f32::consts::FRAC_PI_4;
+    let (r, angle) = if a.abs() > b.abs() {
+        (a, quarter * (b / a))
+    } else {
+        (b, 2.0 * quarter - quarter * (a / b))
+    };
+    [r * angle.cos(), r * angle.sin()]
+}
+
 /// The colour the post stage delivers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColorFormat {
@@ -121,5 +153,19 @@ mod tests {
         for (sx, sy) in [(-1.0, -1.0), (-1.0, 1.0), (1.0, -1.0), (1.0, 1.0)] {
             assert!(pts.iter().any(|p| p[0] * sx > 0.0 && p[1] * sy > 0.0));
         }
+    }
+
+    #[test]
+    fn lens_samples_cover_the_disk() {
+        assert_eq!(lens_sample(0, 1), [0.0, 0.0]);
+        let pts: Vec<[f32; 2]> = (0..64).map(|i| lens_sample(i, 64)).collect();
+        for p in &pts {
+            assert!(p[0].hypot(p[1]) <= 1.0 + 1e-6, "{p:?}");
+        }
+        let mean = pts
+            .iter()
+            .fold([0.0, 0.0], |m, p| [m[0] + p[0], m[1] + p[1]]);
+        assert!(mean[0].abs() < 4.0 && mean[1].abs() < 4.0, "{mean:?}");
+        assert!(pts.iter().any(|p| p[0].hypot(p[1]) > 0.8));
     }
 }

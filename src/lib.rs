@@ -28,6 +28,7 @@ pub mod fractal;
 pub mod frame;
 pub mod gpu;
 pub mod interrupt;
+pub mod look;
 pub mod path;
 pub mod plane;
 pub mod preview;

@@ -79,6 +79,59 @@ pub struct Look {
     pub exposure: f64,
     /// How the post stage maps linear light to the display.
     pub tone_map: ToneMap,
+    /// The preset these values started from (`[look] preset = "NAME"`, see [`crate::look`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
+    /// Colour of the key light (the directional light, `light_direction`).
+    pub key_color: [f64; 3],
+    /// A second, unshadowed light that lifts the shadows.
+    pub fill_direction: [f64; 3],
+    pub fill_color: [f64; 3],
+    pub fill_intensity: f64,
+    /// Light at grazing angles along silhouettes (a Fresnel-like rim).
+    pub rim_color: [f64; 3],
+    pub rim_intensity: f64,
+    /// Sharpness of the rim: higher keeps it closer to the silhouette.
+    pub rim_power: f64,
+    /// A sky instead of the flat `background`: a gradient from `sky_ground` below the horizon
+    /// through `sky_horizon` to `sky_zenith`, with a halo about the key light. It also lights
+    /// the surface (the ambient term takes its colour).
+    pub sky: bool,
+    pub sky_zenith: [f64; 3],
+    pub sky_horizon: [f64; 3],
+    pub sky_ground: [f64; 3],
+    /// Strength of the halo about the key light in the sky.
+    pub sun_glow: f64,
+    /// Distance fog: the fraction of light kept over a distance d is exp(-fog_density * d / R),
+    /// R the radius of the fractal's bounding sphere (so a look suits kinds of any size).
+    pub fog_color: [f64; 3],
+    pub fog_density: f64,
+    /// Height fog: density multiplied by exp(-fog_height_falloff * (z - fog_height)).
+    pub fog_height_falloff: f64,
+    pub fog_height: f64,
+    /// Glow near the surface: light added where rays pass close to the fractal (the halo of
+    /// fractal flights), strongest along silhouettes.
+    pub glow_color: [f64; 3],
+    pub glow_strength: f64,
+    /// Reach of the glow, as a fraction of the distance from the camera.
+    pub glow_width: f64,
+    /// 3D kinds: colour the surface by the orbit trap through `surface_palette` (or `cosine`).
+    pub trap_palette: bool,
+    /// 3D kinds: a built-in palette for the surface (see [`PALETTES`]).
+    pub surface_palette: String,
+    /// Palette cycles per unit of sqrt(orbit trap).
+    pub trap_density: f64,
+    /// A cosine palette `[a, b, c, d]` (each RGB): colour(t) = a + b cos(2π(c t + d)); takes
+    /// the place of `palette` / `gradient` when given.
+    pub cosine: Vec<[f64; 3]>,
+    /// Depth of field: radius of the lens in scene units (0 = pinhole). Needs several samples.
+    pub aperture: f64,
+    /// Distance from the camera that is in focus.
+    pub focus_distance: f64,
+    /// Darkening towards the corners (0 = none, 1 = strong).
+    pub vignette: f64,
+    /// Contrast about mid grey before tone mapping (1 = unchanged).
+    pub contrast: f64,
 }
 
 /// The post stage's tone mapping operator (twin of `TONE_MAP_*` in shaders/post/tonemap.wgsl).
@@ -124,13 +177,68 @@ pub const PALETTES: &[(&str, &[[f64; 4]])] = &[
         ],
     ),
     ("grey", &[[0.0, 0.05, 0.05, 0.05], [0.5, 0.95, 0.95, 0.95]]),
+    // Surface palettes for 3D kinds, by the orbit trap (any kind may use any palette).
+    (
+        "copper",
+        &[
+            [0.0, 0.55, 0.27, 0.12],
+            [0.3, 0.92, 0.66, 0.38],
+            [0.55, 0.2, 0.55, 0.55],
+            [0.8, 0.08, 0.3, 0.38],
+        ],
+    ),
+    (
+        "nebula",
+        &[
+            [0.0, 0.32, 0.12, 0.62],
+            [0.3, 0.85, 0.3, 0.75],
+            [0.55, 0.2, 0.75, 0.95],
+            [0.8, 0.1, 0.25, 0.6],
+        ],
+    ),
+    (
+        "magma",
+        &[
+            [0.0, 0.35, 0.05, 0.02],
+            [0.3, 0.95, 0.35, 0.05],
+            [0.55, 1.0, 0.8, 0.3],
+            [0.8, 0.7, 0.15, 0.05],
+        ],
+    ),
+    (
+        "ice",
+        &[
+            [0.0, 0.9, 0.95, 1.0],
+            [0.3, 0.35, 0.65, 0.9],
+            [0.6, 0.7, 0.88, 0.97],
+            [0.85, 0.15, 0.4, 0.7],
+        ],
+    ),
+    (
+        "sunset",
+        &[
+            [0.0, 0.95, 0.55, 0.3],
+            [0.35, 0.75, 0.3, 0.45],
+            [0.65, 0.98, 0.8, 0.5],
+            [0.85, 0.5, 0.2, 0.35],
+        ],
+    ),
 ];
 
 /// Most colour stops in a gradient.
 pub const MAX_STOPS: usize = 16;
 
 impl Default for Look {
+    /// The default look of 3D kinds (see [`crate::look`]).
     fn default() -> Self {
+        crate::look::default_look()
+    }
+}
+
+impl Look {
+    /// The reference view's look (DESIGN.md): grey clay under one light on a flat grey ground,
+    /// pixel for pixel as mandelfly first rendered it; `preset = "reference"`.
+    pub fn reference() -> Self {
         Look {
             background: [0.2, 0.2, 0.2],
             light_direction: [0.0, -1.0, 1.0],
@@ -160,6 +268,34 @@ impl Default for Look {
             relief_height: 1.5,
             exposure: 0.0,
             tone_map: ToneMap::Clamp,
+            preset: None,
+            key_color: [1.0, 1.0, 1.0],
+            fill_direction: [-0.5, 0.6, 0.3],
+            fill_color: [1.0, 1.0, 1.0],
+            fill_intensity: 0.0,
+            rim_color: [1.0, 1.0, 1.0],
+            rim_intensity: 0.0,
+            rim_power: 3.0,
+            sky: false,
+            sky_zenith: [0.2, 0.2, 0.2],
+            sky_horizon: [0.2, 0.2, 0.2],
+            sky_ground: [0.2, 0.2, 0.2],
+            sun_glow: 0.0,
+            fog_color: [0.2, 0.2, 0.2],
+            fog_density: 0.0,
+            fog_height_falloff: 0.0,
+            fog_height: 0.0,
+            glow_color: [1.0, 1.0, 1.0],
+            glow_strength: 0.0,
+            glow_width: 0.02,
+            trap_palette: false,
+            surface_palette: "copper".into(),
+            trap_density: 1.0,
+            cosine: Vec::new(),
+            aperture: 0.0,
+            focus_distance: 1.0,
+            vignette: 0.0,
+            contrast: 1.0,
         }
     }
 }
@@ -190,6 +326,70 @@ const LOOK_PARAMS: &[&str] = &[
     "relief_angle",
     "relief_height",
     "exposure",
+    "fill_intensity",
+    "rim_intensity",
+    "rim_power",
+    "sun_glow",
+    "fog_density",
+    "fog_height_falloff",
+    "fog_height",
+    "glow_strength",
+    "glow_width",
+    "trap_density",
+    "aperture",
+    "focus_distance",
+    "vignette",
+    "contrast",
+];
+
+/// The `[look]` vectors (colours, directions) a path may animate, as three components each:
+/// a key gives the whole vector (`fog_color = [0.6, 0.7, 0.9]`), channels are per component.
+pub const LOOK_VECTORS: &[(&str, [&str; 3])] = &[
+    (
+        "background",
+        ["background.0", "background.1", "background.2"],
+    ),
+    ("albedo", ["albedo.0", "albedo.1", "albedo.2"]),
+    (
+        "trap_color",
+        ["trap_color.0", "trap_color.1", "trap_color.2"],
+    ),
+    (
+        "light_direction",
+        [
+            "light_direction.0",
+            "light_direction.1",
+            "light_direction.2",
+        ],
+    ),
+    ("key_color", ["key_color.0", "key_color.1", "key_color.2"]),
+    (
+        "fill_direction",
+        ["fill_direction.0", "fill_direction.1", "fill_direction.2"],
+    ),
+    (
+        "fill_color",
+        ["fill_color.0", "fill_color.1", "fill_color.2"],
+    ),
+    ("rim_color", ["rim_color.0", "rim_color.1", "rim_color.2"]),
+    (
+        "sky_zenith",
+        ["sky_zenith.0", "sky_zenith.1", "sky_zenith.2"],
+    ),
+    (
+        "sky_horizon",
+        ["sky_horizon.0", "sky_horizon.1", "sky_horizon.2"],
+    ),
+    (
+        "sky_ground",
+        ["sky_ground.0", "sky_ground.1", "sky_ground.2"],
+    ),
+    ("fog_color", ["fog_color.0", "fog_color.1", "fog_color.2"]),
+    (
+        "glow_color",
+        ["glow_color.0", "glow_color.1", "glow_color.2"],
+    ),
+    ("interior", ["interior.0", "interior.1", "interior.2"]),
 ];
 
 impl Look {
@@ -211,8 +411,67 @@ impl Look {
             "relief_angle" => &mut self.relief_angle,
             "relief_height" => &mut self.relief_height,
             "exposure" => &mut self.exposure,
+            "fill_intensity" => &mut self.fill_intensity,
+            "rim_intensity" => &mut self.rim_intensity,
+            "rim_power" => &mut self.rim_power,
+            "sun_glow" => &mut self.sun_glow,
+            "fog_density" => &mut self.fog_density,
+            "fog_height_falloff" => &mut self.fog_height_falloff,
+            "fog_height" => &mut self.fog_height,
+            "glow_strength" => &mut self.glow_strength,
+            "glow_width" => &mut self.glow_width,
+            "trap_density" => &mut self.trap_density,
+            "aperture" => &mut self.aperture,
+            "focus_distance" => &mut self.focus_distance,
+            "vignette" => &mut self.vignette,
+            "contrast" => &mut self.contrast,
+            _ => {
+                // A component of a vector: "fog_color.1".
+                let (vector, component) = name.split_once('.')?;
+                let i: usize = component.parse().ok().filter(|i| *i < 3)?;
+                &mut self.vector_mut(vector)?[i]
+            }
+        })
+    }
+
+    fn vector_mut(&mut self, name: &str) -> Option<&mut [f64; 3]> {
+        Some(match name {
+            "background" => &mut self.background,
+            "albedo" => &mut self.albedo,
+            "trap_color" => &mut self.trap_color,
+            "light_direction" => &mut self.light_direction,
+            "key_color" => &mut self.key_color,
+            "fill_direction" => &mut self.fill_direction,
+            "fill_color" => &mut self.fill_color,
+            "rim_color" => &mut self.rim_color,
+            "sky_zenith" => &mut self.sky_zenith,
+            "sky_horizon" => &mut self.sky_horizon,
+            "sky_ground" => &mut self.sky_ground,
+            "fog_color" => &mut self.fog_color,
+            "glow_color" => &mut self.glow_color,
+            "interior" => &mut self.interior,
             _ => return None,
         })
+    }
+
+    /// `start` with the values of `keys` taken from `self` (the keys a `[look]` table gave).
+    pub fn over(&self, start: Look, keys: &[String]) -> Look {
+        let (Ok(given), Ok(mut merged)) =
+            (toml::Table::try_from(self), toml::Table::try_from(&start))
+        else {
+            return self.clone();
+        };
+        for key in keys {
+            match given.get(key) {
+                Some(value) => {
+                    merged.insert(key.clone(), value.clone());
+                }
+                None => {
+                    merged.remove(key);
+                }
+            }
+        }
+        merged.try_into().unwrap_or_else(|_| self.clone())
     }
 
     /// The multiplier of linear light that `exposure` (in stops) stands for.
@@ -235,11 +494,15 @@ impl Look {
     }
 
     /// The numeric parameters (what path keys may animate) with their values.
+    /// Vectors appear as their components (`fog_color.0`, ...).
     pub fn params(&self) -> Vec<(&'static str, f64)> {
         let mut copy = self.clone();
+        let components = LOOK_VECTORS.iter().flat_map(|(_, c)| c.iter().copied());
         LOOK_PARAMS
             .iter()
-            .map(|&name| {
+            .copied()
+            .chain(components)
+            .map(|name| {
                 let value = match copy.scalar_mut(name) {
                     Some(v) => *v,
                     None => copy.max_steps as f64,
@@ -270,6 +533,14 @@ impl Look {
             ("background", self.background),
             ("albedo", self.albedo),
             ("trap_color", self.trap_color),
+            ("key_color", self.key_color),
+            ("fill_color", self.fill_color),
+            ("rim_color", self.rim_color),
+            ("sky_zenith", self.sky_zenith),
+            ("sky_horizon", self.sky_horizon),
+            ("sky_ground", self.sky_ground),
+            ("fog_color", self.fog_color),
+            ("glow_color", self.glow_color),
         ] {
             if c.iter().any(|v| !(0.0..=1.0).contains(v)) {
                 return err(
@@ -308,6 +579,20 @@ impl Look {
             ("relief_angle", self.relief_angle, -1e6, 1e6),
             ("relief_height", self.relief_height, 0.0, 100.0),
             ("exposure", self.exposure, -20.0, 20.0),
+            ("fill_intensity", self.fill_intensity, 0.0, 1e3),
+            ("rim_intensity", self.rim_intensity, 0.0, 1e3),
+            ("rim_power", self.rim_power, 0.5, 64.0),
+            ("sun_glow", self.sun_glow, 0.0, 1e3),
+            ("fog_density", self.fog_density, 0.0, 1e6),
+            ("fog_height_falloff", self.fog_height_falloff, 0.0, 1e6),
+            ("fog_height", self.fog_height, -1e6, 1e6),
+            ("glow_strength", self.glow_strength, 0.0, 1e3),
+            ("glow_width", self.glow_width, 1e-6, 10.0),
+            ("trap_density", self.trap_density, 0.0, 1e3),
+            ("aperture", self.aperture, 0.0, 1e3),
+            ("focus_distance", self.focus_distance, 1e-9, 1e9),
+            ("vignette", self.vignette, 0.0, 2.0),
+            ("contrast", self.contrast, 0.1, 4.0),
         ] {
             if !(v >= lo && v <= hi) {
                 return err(key, format!("{key} must be in [{lo}, {hi}], got {v}"));
@@ -325,6 +610,36 @@ impl Look {
                     self.palette,
                     names.join(", ")
                 ),
+            );
+        }
+        let fill = DVec3::from_array(self.fill_direction);
+        if !fill.is_finite() || fill.length() == 0.0 {
+            return err(
+                "fill_direction",
+                "fill_direction must be a finite, non-zero vector".into(),
+            );
+        }
+        if !PALETTES.iter().any(|p| p.0 == self.surface_palette) {
+            let names: Vec<&str> = PALETTES.iter().map(|p| p.0).collect();
+            return err(
+                "surface_palette",
+                format!(
+                    "unknown palette \"{}\"; use one of: {}",
+                    self.surface_palette,
+                    names.join(", ")
+                ),
+            );
+        }
+        if !(self.cosine.is_empty() || self.cosine.len() == 4)
+            || self
+                .cosine
+                .iter()
+                .flatten()
+                .any(|v| !v.is_finite() || v.abs() > 100.0)
+        {
+            return err(
+                "cosine",
+                "cosine is four RGB triples [a, b, c, d] of finite numbers".into(),
             );
         }
         if self.gradient.len() > MAX_STOPS {
@@ -454,8 +769,17 @@ const ARRAY_LENGTHS: &[(&str, usize)] = &[
 ];
 
 impl Scene {
-    /// The reference view of DESIGN.md with the default look.
+    /// The reference view of DESIGN.md: the reference camera and the reference (clay) look,
+    /// as the comparisons, benchmarks and tests use it.
     pub fn reference() -> Self {
+        Scene {
+            look: Look::reference(),
+            ..Scene::empty()
+        }
+    }
+
+    /// What an empty scene file gives: the reference camera with the default look.
+    pub fn empty() -> Self {
         let fractal = (fractal::REGISTRY[0].default)();
         Scene {
             camera: fractal.scene_camera(),
@@ -538,11 +862,39 @@ impl Scene {
             }
         };
 
+        // Plane kinds start from the plain look (their colour is the palette's); 3D kinds
+        // from the default preset.
+        let base = if fractal.is_plane() {
+            Look::reference()
+        } else {
+            Look::default()
+        };
         let look = match root.get("look") {
-            None => Look::default(),
+            None => base,
             Some(section) => {
-                let look = Look::deserialize(ValueDeserializer::from(section.clone()))
+                let given = Look::deserialize(ValueDeserializer::from(section.clone()))
                     .map_err(|e| doc.toml_error(e, section.span().start))?;
+                let keys: Vec<String> = section
+                    .get_ref()
+                    .as_table()
+                    .map(|t| t.iter().map(|(k, _)| k.get_ref().to_string()).collect())
+                    .unwrap_or_default();
+                // Only a preset the table names (the defaults' own does not count).
+                let named = keys.iter().any(|k| k == "preset");
+                let start = match given.preset.as_ref().filter(|_| named) {
+                    None => base,
+                    Some(name) => crate::look::preset(name).ok_or_else(|| {
+                        doc.key_error(
+                            section,
+                            "preset",
+                            format!(
+                                "unknown preset \"{name}\"; use one of: {}",
+                                crate::look::preset_names().join(", ")
+                            ),
+                        )
+                    })?,
+                };
+                let look = given.over(start, &keys);
                 look.validate()
                     .map_err(|e| doc.key_error(section, e.key, e.message))?;
                 look

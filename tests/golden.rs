@@ -8,7 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use mandelfly::frame::{Frame, Passes};
+use mandelfly::frame::{Frame, Passes, Sample, sample_jitter};
 use mandelfly::gpu::renderer::Renderer;
 use mandelfly::scene::Scene;
 
@@ -48,17 +48,15 @@ fn check_golden(renderer: &mut Renderer, name: &str) {
     let frame = renderer
         .render(&scene(name), WIDTH, HEIGHT, Passes::COLOR)
         .expect("renders");
+    check_frame(name, &rgb(&frame));
+}
+
+/// Compares a WIDTH x HEIGHT RGB render with `tests/golden/NAME.png` (or writes it, blessing).
+fn check_frame(name: &str, actual: &[u8]) {
     let path = golden_path(name);
-    let actual = rgb(&frame);
     if std::env::var("MANDELFLY_BLESS").is_ok_and(|v| v == "1") {
-        image::save_buffer(
-            &path,
-            &actual,
-            WIDTH,
-            HEIGHT,
-            image::ExtendedColorType::Rgb8,
-        )
-        .expect("writes golden");
+        image::save_buffer(&path, actual, WIDTH, HEIGHT, image::ExtendedColorType::Rgb8)
+            .expect("writes golden");
         eprintln!("blessed {}", path.display());
         return;
     }
@@ -71,11 +69,11 @@ fn check_golden(renderer: &mut Renderer, name: &str) {
         })
         .into_rgb8();
     assert_eq!(golden.dimensions(), (WIDTH, HEIGHT), "{name}: golden size");
-    let mean = mean_flip(golden.as_raw(), &actual);
+    let mean = mean_flip(golden.as_raw(), actual);
     eprintln!("{name}: mean FLIP error {mean:.4}");
     if mean > MAX_MEAN_FLIP {
         let out = std::env::temp_dir().join(format!("mandelfly-{name}-actual.png"));
-        let _ = image::save_buffer(&out, &actual, WIDTH, HEIGHT, image::ExtendedColorType::Rgb8);
+        let _ = image::save_buffer(&out, actual, WIDTH, HEIGHT, image::ExtendedColorType::Rgb8);
         panic!(
             "{name}: mean FLIP error {mean:.4} > {MAX_MEAN_FLIP}; this render is at {}",
             out.display()
@@ -111,6 +109,83 @@ fn golden_images() {
     ] {
         check_golden(&mut renderer, name);
     }
+}
+
+/// Each named look on the reference camera (`look-NAME.png`).
+#[test]
+fn presets() {
+    let Some(gpu) = common::gpu() else { return };
+    let mut renderer = Renderer::new(gpu);
+    for (name, _) in mandelfly::look::PRESETS {
+        let scene = Scene::parse(
+            &format!("{name}.toml"),
+            &format!("[look]\npreset = \"{name}\"\n"),
+        )
+        .expect("a preset parses");
+        let frame = renderer
+            .render(&scene, WIDTH, HEIGHT, Passes::COLOR)
+            .expect("renders");
+        check_frame(&format!("look-{name}"), &rgb(&frame));
+    }
+    // The reference preset is the reference view, pixel for pixel.
+    let preset = Scene::parse("r.toml", "[look]\npreset = \"reference\"\n").unwrap();
+    let a = renderer.render(&preset, 64, 36, Passes::COLOR).unwrap();
+    let b = renderer
+        .render(&Scene::reference(), 64, 36, Passes::COLOR)
+        .unwrap();
+    assert_eq!(a.color, b.color);
+}
+
+/// Depth of field: with the lens focused at the surface, the in-focus part of the image stays
+/// as sharp as a pinhole's, while the background's edge against the fractal blurs.
+#[test]
+fn depth_of_field_keeps_the_focused_plane_sharp() {
+    let Some(gpu) = common::gpu() else { return };
+    let mut renderer = Renderer::new(gpu);
+    let (w, h) = (96, 54);
+    let mut scene = Scene::reference();
+    let centre =
+        renderer.render(&scene, w, h, Passes::DEPTH).unwrap().depth[(h / 2 * w + w / 2) as usize];
+    assert!(centre > 0.0, "the centre pixel sees the fractal");
+    let samples = |renderer: &mut Renderer, scene: &Scene| {
+        let n = 32;
+        let samples: Vec<Sample> = (0..n)
+            .map(|i| Sample {
+                scene,
+                jitter: sample_jitter(i, n),
+            })
+            .collect();
+        renderer
+            .render_samples(&samples, w, h, Passes::COLOR)
+            .unwrap()
+            .color
+    };
+    let pinhole = samples(&mut renderer, &scene);
+    scene.look.aperture = 0.4;
+    scene.look.focus_distance = centre as f64;
+    let lens = samples(&mut renderer, &scene);
+    // Mean absolute difference in a window about the focused centre, and over the whole frame.
+    let diff = |x0: u32, y0: u32, x1: u32, y1: u32| {
+        let mut sum = 0.0;
+        let mut n = 0.0;
+        for y in y0..y1 {
+            for x in x0..x1 {
+                for c in 0..3 {
+                    let i = ((y * w + x) * 4 + c) as usize;
+                    sum += (pinhole[i] as f64 - lens[i] as f64).abs();
+                    n += 1.0;
+                }
+            }
+        }
+        sum / n
+    };
+    let focused = diff(w / 2 - 3, h / 2 - 3, w / 2 + 3, h / 2 + 3);
+    let whole = diff(0, 0, w, h);
+    assert!(focused < 3.0, "the focused plane blurred: {focused}");
+    assert!(
+        whole > 2.0 * focused.max(0.5),
+        "nothing blurred: {whole} vs {focused}"
+    );
 }
 
 /// The deep-zoom example scenes hold the locations `deep::locations` computes (written anew

@@ -6,8 +6,10 @@
 struct PostUniform {
     // Tile width, height; tone map operator (TONE_MAP_*); unused.
     size: vec4<u32>,
-    // Exposure (a multiplier of linear light); unused.
+    // x: exposure (a multiplier of linear light), y: contrast, z: vignette strength.
     exposure: vec4<f32>,
+    // The full image's width and height; this tile's x0, y0 in it.
+    image: vec4<u32>,
 }
 
 const TONE_MAP_CLAMP: u32 = 0u;
@@ -19,10 +21,19 @@ const TONE_MAP_ACES: u32 = 1u;
 // Two u32 words per pixel: RGBA as four 16-bit values (sRGB integers or half floats).
 @group(0) @binding(3) var<storage, read_write> wide_out: array<vec2<u32>>;
 
-// The mean of the pixel's samples, in linear light (dividing by one sample's count of 1 is exact).
-fn linear_at(index: u32) -> vec3<f32> {
-    let sum = hdr[index];
-    return sum.rgb / max(sum.w, 1.0);
+// The mean of the pixel's samples, in linear light (dividing by one sample's count of 1 is exact),
+// with exposure and the lens's vignette.
+fn linear_at(id: vec3<u32>) -> vec3<f32> {
+    let sum = hdr[id.y * post.size.x + id.x];
+    var c = sum.rgb / max(sum.w, 1.0) * post.exposure.x;
+    if post.exposure.z > 0.0 {
+        // cos^4-like falloff towards the corners, by distance from the centre in units of
+        // the half-diagonal.
+        let size = vec2<f32>(post.image.xy);
+        let p = (vec2<f32>(post.image.zw + id.xy) + 0.5 - 0.5 * size) / (0.5 * length(size));
+        c = c * max(1.0 - post.exposure.z * dot(p, p) * (0.6 + 0.4 * dot(p, p)), 0.0);
+    }
+    return c;
 }
 
 // Narkowicz's fit of the ACES filmic curve (display-referred, [0, 1]).
@@ -32,7 +43,11 @@ fn aces(x: vec3<f32>) -> vec3<f32> {
 
 // Display-referred linear colour in [0, 1].
 fn display_linear(c: vec3<f32>) -> vec3<f32> {
-    let x = max(c * post.exposure.x, vec3<f32>(0.0));
+    var x = max(c, vec3<f32>(0.0));
+    if post.exposure.y != 1.0 {
+        // Contrast about mid grey, in log space (as a colourist's contrast control works).
+        x = 0.18 * pow(x / 0.18, vec3<f32>(post.exposure.y));
+    }
     if post.size.z == TONE_MAP_ACES {
         return aces(x);
     }
@@ -53,7 +68,7 @@ fn post_srgb8(@builtin(global_invocation_id) id: vec3<u32>) {
     if !inside(id) {
         return;
     }
-    let c = linear_to_srgb(display_linear(linear_at(id.y * post.size.x + id.x)));
+    let c = linear_to_srgb(display_linear(linear_at(id)));
     textureStore(srgb8_out, id.xy, vec4<f32>(c, 1.0));
 }
 
@@ -63,7 +78,7 @@ fn post_srgb16(@builtin(global_invocation_id) id: vec3<u32>) {
         return;
     }
     let index = id.y * post.size.x + id.x;
-    let c = vec3<u32>(round(linear_to_srgb(display_linear(linear_at(index))) * 65535.0));
+    let c = vec3<u32>(round(linear_to_srgb(display_linear(linear_at(id))) * 65535.0));
     wide_out[index] = vec2<u32>(c.r | (c.g << 16u), c.b | (65535u << 16u));
 }
 
@@ -74,6 +89,6 @@ fn post_linear(@builtin(global_invocation_id) id: vec3<u32>) {
         return;
     }
     let index = id.y * post.size.x + id.x;
-    let c = linear_at(index) * post.exposure.x;
+    let c = linear_at(id);
     wide_out[index] = vec2<u32>(pack2x16float(c.rg), pack2x16float(vec2<f32>(c.b, 1.0)));
 }

@@ -43,7 +43,7 @@ fn explore(args: &crate::cli::ExploreArgs, gpu: GpuOptions) -> Result<()> {
     {
         use crate::path::{SceneSource, load_scene_or_path};
         let (scene, path) = match &args.file {
-            None => (crate::scene::Scene::reference(), None),
+            None => (crate::scene::Scene::empty(), None),
             Some(file) => match load_scene_or_path(file)? {
                 SceneSource::Scene(scene) => (*scene, None),
                 SceneSource::Path(path) => (path.sample(0.0), Some(*path)),

@@ -15,7 +15,7 @@ use crate::sink::png::{self, AtomicFile};
 
 pub fn run(args: &StillArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
     let (mut scene, default_size) = match &args.scene {
-        None => (Scene::reference(), (1280, 720)),
+        None => (Scene::empty(), (1280, 720)),
         Some(file) => match load_scene_or_path(file)? {
             SceneSource::Scene(scene) => (*scene, (1280, 720)),
             SceneSource::Path(path) => {

@@ -154,7 +154,25 @@ impl Recorder {
                 ),
             };
             for (name, value) in &k.params {
-                out += &format!("{name} = {value:?}\n");
+                match name.split_once('.') {
+                    // Vectors are keyed whole: write each once, at its first component.
+                    Some((vector, "0")) => {
+                        let component = |i: usize| {
+                            k.params
+                                .iter()
+                                .find(|(n, _)| *n == format!("{vector}.{i}"))
+                                .map_or(0.0, |p| p.1)
+                        };
+                        out += &format!(
+                            "{vector} = [{:?}, {:?}, {:?}]\n",
+                            component(0),
+                            component(1),
+                            component(2)
+                        );
+                    }
+                    Some(_) => {}
+                    None => out += &format!("{name} = {value:?}\n"),
+                }
             }
         }
         out

@@ -8,6 +8,7 @@ use bytemuck::{Pod, Zeroable};
 use crate::error::Result;
 use crate::gpu::GpuContext;
 use crate::gpu::targets::FrameTargets;
+use crate::gpu::uniforms::Tile;
 use crate::gpu::yuv::{self, YuvLayout};
 use crate::scene::{Look, ToneMap};
 
@@ -19,25 +20,38 @@ const WORKGROUP: u32 = 8;
 pub struct PostUniform {
     /// Tile width, height; tone map operator; unused.
     pub size: [u32; 4],
-    /// Exposure multiplier; unused.
+    /// Exposure multiplier, contrast, vignette; unused.
     pub exposure: [f32; 4],
+    /// The full image's size; the tile's origin in it.
+    pub image: [u32; 4],
 }
 
 impl PostUniform {
-    pub fn new(look: &Look, width: u32, height: u32) -> Self {
+    /// The post stage's settings for `tile` of a `width` x `height` image.
+    pub fn new(look: &Look, (width, height): (u32, u32), tile: Tile) -> Self {
         PostUniform {
-            size: [width, height, look.tone_map as u32, 0],
-            exposure: [look.exposure_scale() as f32, 0.0, 0.0, 0.0],
+            size: [tile.width, tile.height, look.tone_map as u32, 0],
+            exposure: [
+                look.exposure_scale() as f32,
+                look.contrast as f32,
+                look.vignette as f32,
+                0.0,
+            ],
+            image: [width, height, tile.x, tile.y],
         }
     }
 }
 
 /// CPU twin of the tone mapping: the display-referred linear colour in [0, 1] of a linear
-/// colour under `look` (before sRGB encoding).
+/// colour under `look` (before sRGB encoding; at the image centre, where there is no vignette).
 pub fn display_color(look: &Look, linear: [f32; 3]) -> [f32; 3] {
     let k = look.exposure_scale() as f32;
+    let contrast = look.contrast as f32;
     linear.map(|c| {
-        let x = (c * k).max(0.0);
+        let mut x = (c * k).max(0.0);
+        if contrast != 1.0 {
+            x = 0.18 * (x / 0.18).powf(contrast);
+        }
         match look.tone_map {
             ToneMap::Clamp => x.clamp(0.0, 1.0),
             ToneMap::Aces => {
@@ -220,7 +234,7 @@ mod tests {
 
     #[test]
     fn clamp_is_the_identity_in_range_and_aces_compresses() {
-        let mut look = Look::default();
+        let mut look = Look::reference();
         assert_eq!(display_color(&look, [0.25, 2.0, -1.0]), [0.25, 1.0, 0.0]);
         look.tone_map = ToneMap::Aces;
         let [a, b, c] = display_color(&look, [0.25, 2.0, 100.0]);

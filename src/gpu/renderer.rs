@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::frame::{ColorFormat, Frame, MAX_SAMPLES, MAX_SIDE, Readout, Sample};
+use crate::frame::{ColorFormat, Frame, MAX_SAMPLES, MAX_SIDE, Readout, Sample, lens_sample};
 use crate::gpu::GpuContext;
 use crate::gpu::deep::DeepState;
 use crate::gpu::pipelines::PipelineCache;
@@ -26,7 +26,7 @@ use crate::scene::Scene;
 const MAX_TILE_SIDE: u32 = 4096;
 const WORKGROUP: u32 = 8;
 /// Most bytes a uniform block may take; also the dynamic-offset stride.
-const UNIFORM_STRIDE: u64 = 512;
+const UNIFORM_STRIDE: u64 = 1024;
 /// Readback slots in flight for pipelined rendering.
 const RING: usize = 3;
 
@@ -347,7 +347,7 @@ impl Renderer {
                     true,
                 )?;
                 let slot = self.readback.next_slot();
-                let post = post_uniform(samples, tile);
+                let post = post_uniform(samples, (width, height), tile);
                 let encoder = self.encode_readout(encoder, slot, tile, readout, post)?;
                 let submission = self.gpu.queue.submit([encoder.finish()]);
                 let (color, aux) = self.read_slot(slot, submission, tile, readout)?;
@@ -400,6 +400,13 @@ impl Renderer {
             } else {
                 let mut uniform = FrameUniform::new(sample.scene, width, height, tile);
                 uniform.jitter = jitter;
+                let [u, v] = match self.progressive {
+                    // The window refines for ever: its lens samples follow one long sequence.
+                    Some(k) => lens_sample(k, 1 << 16),
+                    None => lens_sample(i as u32, count),
+                };
+                uniform.lens[2] = u;
+                uniform.lens[3] = v;
                 uniform.samples = sample_info;
                 uniform.control[1] |= count_flag;
                 bytemuck::bytes_of(&uniform).to_vec()
@@ -670,7 +677,7 @@ impl Renderer {
             &mut encoder,
             tile,
             ColorFormat::Srgb8,
-            post_uniform(samples, tile),
+            post_uniform(samples, (width, height), tile),
         )?;
         self.gpu.queue.submit([encoder.finish()]);
         Ok(self.render_on_gpu_view())
@@ -696,8 +703,13 @@ impl Renderer {
     ) -> Result<PendingFrame> {
         let (encoder, tile) = self.encode_whole_frame(samples, width, height)?;
         let slot = self.readback.next_slot();
-        let encoder =
-            self.encode_readout(encoder, slot, tile, readout, post_uniform(samples, tile))?;
+        let encoder = self.encode_readout(
+            encoder,
+            slot,
+            tile,
+            readout,
+            post_uniform(samples, (width, height), tile),
+        )?;
         let submission = self.gpu.queue.submit([encoder.finish()]);
         Ok(PendingFrame {
             slot,
@@ -741,13 +753,10 @@ impl Renderer {
     }
 }
 
-/// The post stage's settings for a frame: the look of its middle sample (the shutter's centre).
-fn post_uniform(samples: &[Sample<'_>], tile: Tile) -> PostUniform {
-    PostUniform::new(
-        &samples[samples.len() / 2].scene.look,
-        tile.width,
-        tile.height,
-    )
+/// The post stage's settings for a tile of a frame: the look of its middle sample (the
+/// shutter's centre).
+fn post_uniform(samples: &[Sample<'_>], image: (u32, u32), tile: Tile) -> PostUniform {
+    PostUniform::new(&samples[samples.len() / 2].scene.look, image, tile)
 }
 
 /// Copies a tile's read-back pixels into their place in the frame.

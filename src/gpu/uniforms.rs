@@ -11,6 +11,13 @@ pub const FLAG_ORBIT_TRAP: u32 = 4;
 pub const FLAG_SPECULAR: u32 = 8;
 /// Count distance-estimator evaluations (benchmark runs).
 pub const FLAG_COUNT: u32 = 16;
+pub const FLAG_SKY: u32 = 32;
+pub const FLAG_PALETTE: u32 = 64;
+pub const FLAG_FOG: u32 = 128;
+pub const FLAG_GLOW: u32 = 256;
+pub const FLAG_FILL: u32 = 512;
+pub const FLAG_RIM: u32 = 1024;
+pub const FLAG_LENS: u32 = 2048;
 
 /// Twin of `FrameUniform` in shaders/common.wgsl.
 #[repr(C)]
@@ -31,6 +38,20 @@ pub struct FrameUniform {
     pub shading: [f32; 4],
     pub jitter: [f32; 4],
     pub samples: [u32; 4],
+    pub key_color: [f32; 4],
+    pub fill_direction: [f32; 4],
+    pub fill_color: [f32; 4],
+    pub rim: [f32; 4],
+    pub sky_zenith: [f32; 4],
+    pub sky_horizon: [f32; 4],
+    pub sky_ground: [f32; 4],
+    pub fog: [f32; 4],
+    pub fog_height: [f32; 4],
+    pub glow: [f32; 4],
+    /// x: lens radius, y: focus distance, zw: this sample's point on the unit disk.
+    pub lens: [f32; 4],
+    pub surface: [f32; 4],
+    pub stops: [[f32; 4]; crate::scene::MAX_STOPS],
 }
 
 /// A rectangle of the image rendered in one dispatch.
@@ -97,6 +118,29 @@ impl FrameUniform {
         if look.specular > 0.0 {
             flags |= FLAG_SPECULAR;
         }
+        for (on, flag) in [
+            (look.sky, FLAG_SKY),
+            (look.trap_palette, FLAG_PALETTE),
+            (look.fog_density > 0.0, FLAG_FOG),
+            (look.glow_strength > 0.0, FLAG_GLOW),
+            (look.fill_intensity > 0.0, FLAG_FILL),
+            (look.rim_intensity > 0.0, FLAG_RIM),
+            (look.aperture > 0.0, FLAG_LENS),
+        ] {
+            if on {
+                flags |= flag;
+            }
+        }
+        let fill = DVec3::from_array(look.fill_direction).normalize();
+        let stops = crate::look::surface_stops(look);
+        let mut packed = [[0.0f32; 4]; crate::scene::MAX_STOPS];
+        for (slot, stop) in packed.iter_mut().zip(&stops) {
+            *slot = linear_rgb([stop[1], stop[2], stop[3]], stop[0] as f32);
+        }
+        let scaled = |c: [f64; 3], k: f64, w: f32| {
+            let l = linear_rgb(c, w);
+            [l[0] * k as f32, l[1] * k as f32, l[2] * k as f32, w]
+        };
         FrameUniform {
             origin_hi,
             origin_lo,
@@ -128,6 +172,34 @@ impl FrameUniform {
             ],
             jitter: [0.0; 4],
             samples: [0, 1, 0, 0],
+            key_color: linear_rgb(look.key_color, 0.0),
+            fill_direction: [
+                fill.x as f32,
+                fill.y as f32,
+                fill.z as f32,
+                look.fill_intensity as f32,
+            ],
+            fill_color: linear_rgb(look.fill_color, 0.0),
+            rim: scaled(look.rim_color, look.rim_intensity, look.rim_power as f32),
+            sky_zenith: linear_rgb(look.sky_zenith, look.sun_glow as f32),
+            sky_horizon: linear_rgb(look.sky_horizon, 0.0),
+            sky_ground: linear_rgb(look.sky_ground, 0.0),
+            fog: linear_rgb(look.fog_color, look.fog_density as f32),
+            fog_height: [
+                look.fog_height_falloff as f32,
+                look.fog_height as f32,
+                0.0,
+                0.0,
+            ],
+            glow: scaled(look.glow_color, look.glow_strength, look.glow_width as f32),
+            lens: [look.aperture as f32, look.focus_distance as f32, 0.0, 0.0],
+            surface: [
+                look.trap_density as f32,
+                look.palette_offset.rem_euclid(1.0) as f32,
+                stops.len() as f32,
+                0.0,
+            ],
+            stops: packed,
         }
     }
 }

@@ -359,7 +359,14 @@ fn parse_key(
     let mut yaw_pitch_given = (None, None);
     let fractal_param_names: Vec<String> = base.fractal.params().into_iter().map(|p| p.0).collect();
     let fractal_params: Vec<&str> = fractal_param_names.iter().map(String::as_str).collect();
-    let look_params: Vec<&str> = base.look.params().iter().map(|p| p.0).collect();
+    // Scalars by name; vectors are keyed whole (below) and listed by their own names.
+    let look_params: Vec<&str> = base
+        .look
+        .params()
+        .iter()
+        .map(|p| p.0)
+        .filter(|name| !name.contains('.'))
+        .collect();
     let plane = base.fractal.is_plane();
     for (name, value) in table.iter() {
         let name_str: &str = name.get_ref().as_ref();
@@ -460,6 +467,26 @@ fn parse_key(
                             "ease must be one of: \"linear\", \"in\", \"out\", \"in-out\"",
                         )
                     })?;
+            }
+            other if crate::scene::LOOK_VECTORS.iter().any(|(n, _)| *n == other) => {
+                // A colour or direction: keyed whole, animated per component.
+                let v: [f64; 3] = vector(doc, value, other)?;
+                let components = crate::scene::LOOK_VECTORS
+                    .iter()
+                    .find(|(n, _)| *n == other)
+                    .map(|(_, c)| c)
+                    .expect("matched above");
+                let mut scene = base.clone();
+                for (name, x) in components.iter().zip(v) {
+                    scene.look.set_param(name, x);
+                }
+                scene
+                    .look
+                    .validate()
+                    .map_err(|e| doc.error(at, e.message))?;
+                for (name, x) in components.iter().zip(v) {
+                    key.params.push((name.to_string(), x));
+                }
             }
             other if fractal_params.contains(&other) || look_params.contains(&other) => {
                 let v = number(doc, value, other)?;

@@ -42,8 +42,18 @@ pub fn load_scene_or_path(file: &FsPath) -> Result<SceneSource> {
 }
 
 /// The built-in flight that `render` uses without a path argument.
-pub const BUILTIN_NAME: &str = "paths/orbit.toml";
-pub const BUILTIN: &str = include_str!("../../paths/orbit.toml");
+pub const BUILTIN_NAME: &str = "paths/flythrough.toml";
+pub const BUILTIN: &str = include_str!("../../paths/flythrough.toml");
+
+/// The orbit the benchmarks' video case flies (a seamless loop around the Mandelbulb), with the
+/// reference look so its figures stay comparable from version to version.
+pub fn bench_orbit() -> CameraPath {
+    let file = PathFile::parse("paths/orbit.toml", include_str!("../../paths/orbit.toml"))
+        .expect("the orbit parses");
+    let mut path = CameraPath::new(file);
+    path.file.base.look = crate::scene::Look::reference();
+    path
+}
 
 pub fn builtin() -> CameraPath {
     CameraPath::new(PathFile::parse(BUILTIN_NAME, BUILTIN).expect("the built-in path parses"))
