@@ -237,8 +237,7 @@ pub enum YuvArg {
     Cpu,
 }
 
-/// Most shards of one flight (segment names have four digits).
-pub const MAX_SHARDS: u32 = 9999;
+pub use crate::flight::MAX_SHARDS;
 
 /// Parses `I/N` (shard I of N, I from 0).
 pub fn parse_shard(s: &str) -> Result<(u32, u32), String> {

@@ -15,6 +15,9 @@ use crate::path::CameraPath;
 use crate::scene::Scene;
 use crate::sink::{Finished, FrameSink, Outcome};
 
+/// Most shards of one flight (segment names have four digits).
+pub const MAX_SHARDS: u32 = 9999;
+
 /// What every frame of a render shares.
 pub struct FramePlan<'a> {
     pub path: &'a CameraPath,

@@ -62,6 +62,8 @@ fn quick_run_gives_a_complete_report_and_baselines_judge_it() {
         "reference-720p",
         "reference-1080p",
         "reference-2160p",
+        "default-look-720p",
+        "default-look-1080p",
         "closeup-detail",
         "mandelbrot-1k",
         "mandelbrot-10k",

@@ -227,9 +227,27 @@ fn exr_stills_open_in_openexr() {
     let exr = dir.path().join("bulb.exr");
     let png = dir.path().join("bulb.png");
     let depth = dir.path().join("bulb-depth.png");
+    // The reference look clamps, so the PNG is the EXR's colour sRGB-encoded.
+    let reference = dir.path().join("reference.toml");
+    std::fs::write(&reference, "[look]\npreset = \"reference\"\n").unwrap();
+    let reference = reference.to_str().unwrap();
     for args in [
-        vec!["still", "-o", exr.to_str().unwrap(), "--size", "40x24"],
-        vec!["still", "-o", png.to_str().unwrap(), "--size", "40x24"],
+        vec![
+            "still",
+            reference,
+            "-o",
+            exr.to_str().unwrap(),
+            "--size",
+            "40x24",
+        ],
+        vec![
+            "still",
+            reference,
+            "-o",
+            png.to_str().unwrap(),
+            "--size",
+            "40x24",
+        ],
     ] {
         let out = mandelfly(&args);
         assert!(

@@ -180,6 +180,7 @@ fn every_sink_holds_the_same_frames() {
             String::from_utf8_lossy(&out.stderr)
         );
     };
+    let path = mandelfly::path::CameraPath::load(Path::new(&weave_path)).unwrap();
     let video = dir.path().join("lossless.mkv");
     let pngs = dir.path().join("png");
     let exrs = dir.path().join("exr");
@@ -206,9 +207,16 @@ fn every_sink_holds_the_same_frames() {
         )
         .unwrap();
         let linear = &image.layer_data.channel_data.pixels.1;
-        // The weave's look clamps: sRGB-encoding the linear values gives the 8-bit frame, to
-        // within the half floats' rounding.
-        for (value, byte) in linear.iter().zip(png.as_raw()) {
+        // The EXR holds linear light with exposure and vignette; tone-mapping it as the post
+        // stage does (its CPU twin) and sRGB-encoding gives the 8-bit frame, to within the half
+        // floats' rounding.
+        let mut look = path.sample(k as f64 / path.file.output.fps).look;
+        look.exposure = 0.0;
+        let display: Vec<f32> = linear
+            .chunks(3)
+            .flat_map(|c| mandelfly::gpu::post::display_color(&look, [c[0], c[1], c[2]]))
+            .collect();
+        for (value, byte) in display.iter().zip(png.as_raw()) {
             let c = value.clamp(0.0, 1.0);
             let srgb = if c <= 0.0031308 {
                 12.92 * c

@@ -21,7 +21,7 @@ use crate::sink::video::{VideoCodec, VideoSettings, WRITING_SUFFIX};
 /// 2 added `segment_sha256`.
 pub const MANIFEST_VERSION: u32 = 2;
 
-pub use crate::cli::MAX_SHARDS;
+pub use crate::flight::MAX_SHARDS;
 
 /// The I-th of N shards (I counts from 0, as JOB_COMPLETION_INDEX and SLURM_ARRAY_TASK_ID do).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
