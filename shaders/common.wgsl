@@ -44,7 +44,8 @@ struct FrameUniform {
     sky_ground: vec4<f32>,
     // rgb: fog colour; w: density per unit distance.
     fog: vec4<f32>,
-    // x: height falloff, y: height of the fog's base (world z).
+    // x: height falloff, y: height of the fog's base (world z); z: shadow rays' minimum step as
+    // a fraction of the distance travelled (`shadow_stride`).
     fog_height: vec4<f32>,
     // rgb: glow colour times strength; w: reach as a fraction of the distance.
     glow: vec4<f32>,

@@ -126,7 +126,9 @@ fn soft_shadow(p: vec3<f32>, eps: f32) -> f32 {
         if result < 0.002 || s > exit {
             break;
         }
-        s = s + max(d, eps);
+        // Near a fractal surface d stays tiny for a long way; a minimum step that grows with
+        // the distance travelled (shadow_stride, 0 in the reference look) keeps the ray moving.
+        s = s + max(d, max(eps, frame.fog_height.z * s));
     }
     let x = clamp(result, 0.0, 1.0);
     return x * x * (3.0 - 2.0 * x);

@@ -54,6 +54,7 @@ pub fn preset(name: &str) -> Option<Look> {
         look.specular = 0.5;
         look.shininess = 32.0;
         look.ao_strength = 1.0;
+        look.shadow_stride = 0.05;
     }
     match name {
         "reference" => {}

@@ -49,6 +49,9 @@ pub struct Look {
     pub shadows: bool,
     /// Angular radius of the light for soft shadows, degrees.
     pub shadow_softness: f64,
+    /// Shadow rays step at least this fraction of the distance they have travelled (0 = by
+    /// the distance estimate alone, exact but slow close to the surface).
+    pub shadow_stride: f64,
     /// Colour the surface by the orbit trap: albedo where the orbit stays near the origin,
     /// `trap_color` where it does not.
     pub orbit_trap: bool,
@@ -253,6 +256,7 @@ impl Look {
             ao_radius: 0.08,
             shadows: true,
             shadow_softness: 2.0,
+            shadow_stride: 0.0,
             orbit_trap: false,
             trap_color: [0.85, 0.45, 0.2],
             max_steps: 512,
@@ -317,6 +321,7 @@ const LOOK_PARAMS: &[&str] = &[
     "ao_strength",
     "ao_radius",
     "shadow_softness",
+    "shadow_stride",
     "max_steps",
     "density",
     "palette_offset",
@@ -403,6 +408,7 @@ impl Look {
             "ao_strength" => &mut self.ao_strength,
             "ao_radius" => &mut self.ao_radius,
             "shadow_softness" => &mut self.shadow_softness,
+            "shadow_stride" => &mut self.shadow_stride,
             "density" => &mut self.density,
             "palette_offset" => &mut self.palette_offset,
             "edges" => &mut self.edges,
@@ -565,6 +571,7 @@ impl Look {
             ("ao_strength", self.ao_strength, 0.0, 10.0),
             ("ao_radius", self.ao_radius, 1e-5, 10.0),
             ("shadow_softness", self.shadow_softness, 0.01, 45.0),
+            ("shadow_stride", self.shadow_stride, 0.0, 1.0),
         ] {
             if !(v >= lo && v <= hi) {
                 return err(key, format!("{key} must be in [{lo}, {hi}], got {v}"));

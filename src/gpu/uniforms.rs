@@ -188,7 +188,7 @@ impl FrameUniform {
             fog_height: [
                 look.fog_height_falloff as f32,
                 look.fog_height as f32,
-                0.0,
+                look.shadow_stride as f32,
                 0.0,
             ],
             glow: scaled(look.glow_color, look.glow_strength, look.glow_width as f32),
