@@ -53,7 +53,9 @@ fn march(dir: vec3<f32>, interval: vec2<f32>) -> Hit {
     let step_factor = frame.march.w;
     for (var i = 0u; i < frame.control.x; i = i + 1u) {
         d = estimate(world_point(dir, t)).x;
-        closest_ratio = min(closest_ratio, d / max(t, 1e-6));
+        if (frame.control.y & FLAG_GLOW) != 0u {
+            closest_ratio = min(closest_ratio, d / max(t, 1e-6));
+        }
         if d < hit_threshold(t) {
             found = true;
             break;

@@ -146,7 +146,7 @@ impl Renderer {
             frame_uniforms: uniform_buffer(device, "frame uniforms", 1),
             fractal_uniforms: uniform_buffer(device, "fractal uniforms", 1),
             targets: None,
-            readback: ReadbackRing::new(RING),
+            readback: ReadbackRing::new(RING + 1),
             tone_map: None,
             yuv: None,
             timer: PassTimer::new(&gpu),
@@ -346,7 +346,7 @@ impl Renderer {
                     (width, height),
                     true,
                 )?;
-                let slot = self.readback.next_slot();
+                let slot = self.readback.sync_slot();
                 let post = post_uniform(samples, (width, height), tile);
                 let encoder = self.encode_readout(encoder, slot, tile, readout, post)?;
                 let submission = self.gpu.queue.submit([encoder.finish()]);

@@ -100,7 +100,8 @@ pub enum Channel {
     Aux = 1,
 }
 
-/// Mappable buffers, `RING` slots of one per channel, grown on demand.
+/// Mappable buffers, one per channel in each slot, grown on demand: `slots - 1` slots in
+/// rotation for pipelined frames, and one for synchronous renders.
 pub struct ReadbackRing {
     slots: Vec<[Option<wgpu::Buffer>; 2]>,
     next: usize,
@@ -114,11 +115,17 @@ impl ReadbackRing {
         }
     }
 
-    /// The next slot in turn.
+    /// The next slot in turn, for a frame that stays in flight while others are submitted.
     pub fn next_slot(&mut self) -> usize {
         let slot = self.next;
-        self.next = (self.next + 1) % self.slots.len();
+        self.next = (self.next + 1) % (self.slots.len() - 1);
         slot
+    }
+
+    /// The slot for a render that is read back before anything else is submitted: always the
+    /// same one, so a still or a tiled frame never allocates readback buffers anew.
+    pub fn sync_slot(&self) -> usize {
+        self.slots.len() - 1
     }
 
     /// The slot's buffer for `channel`, at least `size` bytes.
