@@ -459,6 +459,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn shard_arguments() {
+        assert!(parse_shard("3/3").is_err());
+        assert!(parse_shard("0/0").is_err());
+        assert_eq!(parse_shard("2/5"), Ok((2, 5)));
+    }
+
+    #[test]
     fn sizes() {
         assert_eq!(parse_size("1920x1080"), Ok((1920, 1080)));
         assert!(parse_size("0x0").is_err());

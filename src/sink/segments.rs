@@ -649,10 +649,6 @@ mod tests {
                 assert_eq!(next, total);
             }
         }
-        use crate::cli::parse_shard;
-        assert!(parse_shard("3/3").is_err());
-        assert!(parse_shard("0/0").is_err());
-        assert_eq!(parse_shard("2/5"), Ok((2, 5)));
     }
 
     fn manifest() -> Manifest {
