@@ -27,7 +27,7 @@ for scene in "$ANCHOR"/*.toml; do
   iterations=$(echo "$row" | awk -F'|' '{gsub(/ /, "", $4); print $4}')
   theirs=$(echo "$row" | awk -F'|' '{gsub(/[ s]/, "", $5); print $5}')
   sed "s/^kind = \"mandelbrot\"/kind = \"mandelbrot\"\nprecision = \"$PRECISION\"/" "$scene" > "$OUT/$name.toml"
-  ours=$(time_runs "$BIN" still "$OUT/$name.toml" --size "${W}x${H}" --force -o "$OUT/$name.png")
+  ours=$(time_runs "$BIN" still "$OUT/$name.toml" --samples 1 --size "${W}x${H}" --force -o "$OUT/$name.png")
   printf '%-16s %-14s %10s %10.2f s %10.2f s %7.2fx\n' "$name" "$height" "$iterations" \
     "$theirs" "$ours" "$(awk -v a="$theirs" -v b="$ours" 'BEGIN {print a / b}')"
 done

@@ -25,7 +25,7 @@ printf '[look]\npreset = "reference"\n' > "$OUT/quality.toml"
 
 for mode in simple quality; do
   mb=$(time_runs env VARIANT=classic bash "$ANCHOR/render.sh" "$W" "$H" "$OUT/mb2-$mode.png" "$mode")
-  mf=$(time_runs "$BIN" still "$OUT/$mode.toml" --size "${W}x${H}" --force -o "$OUT/mandelfly-$mode.png")
+  mf=$(time_runs "$BIN" still "$OUT/$mode.toml" --samples 1 --size "${W}x${H}" --force -o "$OUT/mandelfly-$mode.png")
   printf '%-8s %dx%d  mandelbulber2 %.3f s  mandelfly %.3f s  ratio %.1fx\n' \
     "$mode" "$W" "$H" "$mb" "$mf" "$(awk -v a="$mb" -v b="$mf" 'BEGIN {print a / b}')"
 done

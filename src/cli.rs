@@ -389,9 +389,9 @@ pub struct StillArgs {
     #[arg(long)]
     pub force: bool,
     /// Samples per pixel (anti-aliasing), jittered over the pixel and averaged in linear
-    /// light; colour pass only.
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub samples: u32,
+    /// light (default 4 for the colour pass; the depth pass takes one).
+    #[arg(long, value_name = "N")]
+    pub samples: Option<u32>,
     /// Image size, up to 16384x16384 (default 1280x720, or a path's [output] size).
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
     pub size: Option<(u32, u32)>,

@@ -55,6 +55,7 @@ pub fn preset(name: &str) -> Option<Look> {
         look.shininess = 32.0;
         look.ao_strength = 1.0;
         look.shadow_stride = 0.05;
+        look.bloom = 0.08;
     }
     match name {
         "reference" => {}
@@ -70,7 +71,7 @@ pub fn preset(name: &str) -> Option<Look> {
             look.ambient = 0.55;
             look.sky_zenith = [0.22, 0.42, 0.78];
             look.sky_horizon = [0.78, 0.84, 0.9];
-            look.sky_ground = [0.62, 0.6, 0.57];
+            look.sky_ground = [0.38, 0.47, 0.6];
             look.sun_glow = 0.6;
             look.fog_color = [0.72, 0.8, 0.9];
             look.fog_density = 0.025;
@@ -103,6 +104,9 @@ pub fn preset(name: &str) -> Option<Look> {
             look.surface_palette = "nebula".into();
             look.trap_density = 2.6;
             look.exposure = 0.4;
+            look.bloom = 0.25;
+            look.bloom_threshold = 0.6;
+            look.bloom_radius = 0.03;
         }
         "ember" => {
             look.light_direction = [0.2, -0.4, 0.9];
@@ -126,6 +130,9 @@ pub fn preset(name: &str) -> Option<Look> {
             look.surface_palette = "magma".into();
             look.trap_density = 2.2;
             look.exposure = 0.3;
+            look.bloom = 0.25;
+            look.bloom_threshold = 0.6;
+            look.bloom_radius = 0.025;
         }
         "ice" => {
             look.light_direction = [0.3, -0.3, 0.9];
@@ -171,6 +178,8 @@ pub fn preset(name: &str) -> Option<Look> {
             look.glow_color = [1.0, 0.6, 0.3];
             look.glow_strength = 0.25;
             look.exposure = 0.0;
+            look.bloom = 0.15;
+            look.bloom_radius = 0.03;
         }
         _ => return None,
     }

@@ -135,6 +135,13 @@ pub struct Look {
     pub vignette: f64,
     /// Contrast about mid grey before tone mapping (1 = unchanged).
     pub contrast: f64,
+    /// Bloom: light that spills around bright parts of the frame (highlights, glow, the sun's
+    /// halo), added before tone mapping; the strength of the spill (0 = none).
+    pub bloom: f64,
+    /// Reach of the bloom (its Gaussian's standard deviation), as a fraction of the image height.
+    pub bloom_radius: f64,
+    /// Linear brightness (after exposure) above which light blooms, with a soft knee below it.
+    pub bloom_threshold: f64,
 }
 
 /// The post stage's tone mapping operator (twin of `TONE_MAP_*` in shaders/post/tonemap.wgsl).
@@ -300,6 +307,9 @@ impl Look {
             focus_distance: 1.0,
             vignette: 0.0,
             contrast: 1.0,
+            bloom: 0.0,
+            bloom_radius: 0.02,
+            bloom_threshold: 1.0,
         }
     }
 }
@@ -345,6 +355,9 @@ const LOOK_PARAMS: &[&str] = &[
     "focus_distance",
     "vignette",
     "contrast",
+    "bloom",
+    "bloom_radius",
+    "bloom_threshold",
 ];
 
 /// The `[look]` vectors (colours, directions) a path may animate, as three components each:
@@ -431,6 +444,9 @@ impl Look {
             "focus_distance" => &mut self.focus_distance,
             "vignette" => &mut self.vignette,
             "contrast" => &mut self.contrast,
+            "bloom" => &mut self.bloom,
+            "bloom_radius" => &mut self.bloom_radius,
+            "bloom_threshold" => &mut self.bloom_threshold,
             _ => {
                 // A component of a vector: "fog_color.1".
                 let (vector, component) = name.split_once('.')?;
@@ -518,6 +534,14 @@ impl Look {
             .collect()
     }
 
+    /// A numeric parameter's value (`fog_color.1` for a component), or None.
+    pub fn param(&self, name: &str) -> Option<f64> {
+        if name == "max_steps" {
+            return Some(self.max_steps as f64);
+        }
+        self.clone().scalar_mut(name).map(|v| *v)
+    }
+
     /// Sets a numeric parameter (integers are rounded); false when there is no such one.
     pub fn set_param(&mut self, name: &str, value: f64) -> bool {
         if name == "max_steps" {
@@ -600,6 +624,9 @@ impl Look {
             ("focus_distance", self.focus_distance, 1e-9, 1e9),
             ("vignette", self.vignette, 0.0, 2.0),
             ("contrast", self.contrast, 0.1, 4.0),
+            ("bloom", self.bloom, 0.0, 10.0),
+            ("bloom_radius", self.bloom_radius, 0.001, 0.1),
+            ("bloom_threshold", self.bloom_threshold, 0.0, 1e3),
         ] {
             if !(v >= lo && v <= hi) {
                 return err(key, format!("{key} must be in [{lo}, {hi}], got {v}"));
@@ -871,10 +898,16 @@ impl Scene {
 
         // Plane kinds start from the plain look (their colour is the palette's); 3D kinds
         // from the default preset.
+        let for_kind = |mut look: Look| {
+            if let Some(volume) = fractal.volume() {
+                look.trap_density /= volume.trap_scale();
+            }
+            look
+        };
         let base = if fractal.is_plane() {
             Look::reference()
         } else {
-            Look::default()
+            for_kind(Look::default())
         };
         let look = match root.get("look") {
             None => base,
@@ -890,7 +923,7 @@ impl Scene {
                 let named = keys.iter().any(|k| k == "preset");
                 let start = match given.preset.as_ref().filter(|_| named) {
                     None => base,
-                    Some(name) => crate::look::preset(name).ok_or_else(|| {
+                    Some(name) => crate::look::preset(name).map(for_kind).ok_or_else(|| {
                         doc.key_error(
                             section,
                             "preset",

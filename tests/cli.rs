@@ -133,6 +133,33 @@ fn unwritable_output() {
 }
 
 #[test]
+fn stills_anti_alias_by_default() {
+    if common::gpu().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let render = |name: &str, extra: &[&str]| {
+        let mut args = vec!["still", "--size", "64x36", "-o", name];
+        args.extend_from_slice(extra);
+        let out = mandelfly(&args, dir.path());
+        assert!(out.status.success(), "{}", stderr(&out));
+        image::open(dir.path().join(name)).unwrap().into_rgb8()
+    };
+    let default = render("default.png", &[]);
+    let four = render("four.png", &["--samples", "4"]);
+    let one = render("one.png", &["--samples", "1"]);
+    // The default is four jittered samples: the same image, byte for byte (deterministic), and
+    // not the one-sample image (edges and fine detail differ).
+    assert_eq!(default.as_raw(), four.as_raw());
+    let differing = default
+        .pixels()
+        .zip(one.pixels())
+        .filter(|(a, b)| a != b)
+        .count();
+    assert!(differing > 20, "only {differing} pixels differ from one sample");
+}
+
+#[test]
 fn still_writes_the_image_asked_for() {
     if common::gpu().is_none() {
         return;

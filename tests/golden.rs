@@ -111,6 +111,22 @@ fn golden_images() {
     }
 }
 
+/// Frames of the built-in flight (`flight-T.png`, T in seconds): the approach, the dive along
+/// the surface, the crevice and the way out, as `mandelfly render` shows them first.
+#[test]
+fn builtin_flight_frames() {
+    let Some(gpu) = common::gpu() else { return };
+    let mut renderer = Renderer::new(gpu);
+    let path = mandelfly::path::builtin();
+    for t in [1.0, 6.0, 10.0, 14.0, 18.0] {
+        let scene = path.sample(t);
+        let frame = renderer
+            .render(&scene, WIDTH, HEIGHT, Passes::COLOR)
+            .expect("renders");
+        check_frame(&format!("flight-{t}"), &rgb(&frame));
+    }
+}
+
 /// Each named look on the reference camera (`look-NAME.png`).
 #[test]
 fn presets() {

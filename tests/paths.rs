@@ -182,6 +182,8 @@ fn png_sequence_frames_are_stills_at_their_times() {
     let still = dir.path().join("still.png");
     let out = mandelfly(&[
         "still",
+        "--samples",
+        "1",
         path,
         "--time",
         "1.5",

@@ -188,6 +188,45 @@ fn the_post_stage_formats_agree() {
     }
 }
 
+#[test]
+fn bloom_matches_its_cpu_twin() {
+    let Some(gpu) = common::gpu() else { return };
+    let mut renderer = Renderer::new(gpu);
+    // The default look, over-exposed so that the sky and highlights pass the threshold.
+    let mut scene = Scene::empty();
+    scene.look.exposure = 1.5;
+    scene.look.vignette = 0.0;
+    scene.look.bloom_threshold = 0.8;
+    scene.look.bloom_radius = 0.04;
+    let (w, h) = (96u32, 60u32);
+    let linear = |renderer: &mut Renderer, scene: &Scene| -> Vec<[f32; 3]> {
+        let frame = renderer
+            .render(scene, w, h, Readout::color(ColorFormat::Linear))
+            .unwrap();
+        frame
+            .linear
+            .chunks(4)
+            .map(|p| [0, 1, 2].map(|i| half::f16::from_bits(p[i]).to_f32()))
+            .collect()
+    };
+    scene.look.bloom = 0.0;
+    let plain = linear(&mut renderer, &scene);
+    scene.look.bloom = 0.6;
+    let bloomed = linear(&mut renderer, &scene);
+    let twin = mandelfly::gpu::bloom::bloom_cpu(&plain, w, h, &scene.look);
+    let mut worst = 0.0f32;
+    let mut changed = 0;
+    for ((g, c), p) in bloomed.iter().zip(&twin).zip(&plain) {
+        for i in 0..3 {
+            // Half floats carry 11 significant bits.
+            worst = worst.max((g[i] - c[i]).abs() / (c[i].abs() + 0.05));
+        }
+        changed += usize::from((g[0] - p[0]).abs() > 0.01);
+    }
+    assert!(worst < 0.01, "GPU and CPU bloom differ by {worst} (relative)");
+    assert!(changed > 100, "only {changed} pixels bloomed");
+}
+
 /// Reads an EXR with the Python OpenEXR package (installed by scripts/setup.sh test): size,
 /// channel names, types and values, as JSON.
 fn read_with_openexr(file: &Path) -> serde_json::Value {
@@ -234,6 +273,8 @@ fn exr_stills_open_in_openexr() {
     for args in [
         vec![
             "still",
+            "--samples",
+            "1",
             reference,
             "-o",
             exr.to_str().unwrap(),
@@ -242,6 +283,8 @@ fn exr_stills_open_in_openexr() {
         ],
         vec![
             "still",
+            "--samples",
+            "1",
             reference,
             "-o",
             png.to_str().unwrap(),
@@ -316,6 +359,8 @@ fn exr_stills_open_in_openexr() {
     let exr = dir.path().join("m.exr");
     let out = mandelfly(&[
         "still",
+        "--samples",
+        "1",
         scene.to_str().unwrap(),
         "-o",
         exr.to_str().unwrap(),

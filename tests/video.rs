@@ -130,6 +130,8 @@ fn round_trip_timing_and_pixels() {
             let t = format!("{}", k as f64 / 12.0);
             let out = mandelfly(&[
                 "still",
+                "--samples",
+                "1",
                 &weave(),
                 "--time",
                 &t,

@@ -10,6 +10,12 @@ struct PostUniform {
     exposure: vec4<f32>,
     // The full image's width and height; this tile's x0, y0 in it.
     image: vec4<u32>,
+    // Bloom (shaders/post/bloom.wgsl): x strength (0 = off), y threshold, z the blur's standard
+    // deviation in bloom pixels.
+    bloom: vec4<f32>,
+    // The bloom buffers' width and height (a quarter of the tile's, rounded up), taps each side
+    // of the blur.
+    bloom_size: vec4<u32>,
 }
 
 const TONE_MAP_CLAMP: u32 = 0u;
@@ -20,12 +26,16 @@ const TONE_MAP_ACES: u32 = 1u;
 @group(0) @binding(2) var srgb8_out: texture_storage_2d<rgba8unorm, write>;
 // Two u32 words per pixel: RGBA as four 16-bit values (sRGB integers or half floats).
 @group(0) @binding(3) var<storage, read_write> wide_out: array<vec2<u32>>;
+// The blurred bright light at a quarter of the resolution (written by bloom.wgsl).
+@group(0) @binding(4) var<storage, read_write> bloom_a: array<vec4<f32>>;
 
 // The mean of the pixel's samples, in linear light (dividing by one sample's count of 1 is exact),
 // with exposure and the lens's vignette.
 fn linear_at(id: vec3<u32>) -> vec3<f32> {
-    let sum = hdr[id.y * post.size.x + id.x];
-    var c = sum.rgb / max(sum.w, 1.0) * post.exposure.x;
+    var c = exposed_at(id.xy);
+    if post.bloom.x > 0.0 {
+        c = c + post.bloom.x * bloom_at(id.xy);
+    }
     if post.exposure.z > 0.0 {
         // cos^4-like falloff towards the corners, by distance from the centre in units of
         // the half-diagonal.
@@ -34,6 +44,29 @@ fn linear_at(id: vec3<u32>) -> vec3<f32> {
         c = c * max(1.0 - post.exposure.z * dot(p, p) * (0.6 + 0.4 * dot(p, p)), 0.0);
     }
     return c;
+}
+
+// The pixel's mean of samples times the exposure.
+fn exposed_at(p: vec2<u32>) -> vec3<f32> {
+    let sum = hdr[p.y * post.size.x + p.x];
+    return sum.rgb / max(sum.w, 1.0) * post.exposure.x;
+}
+
+// The bloom at a full-resolution pixel: bilinear between the quarter-resolution texels (their
+// centres sit at 4k + 1.5 in full-resolution pixels).
+fn bloom_at(p: vec2<u32>) -> vec3<f32> {
+    let size = vec2<i32>(post.bloom_size.xy);
+    let q = (vec2<f32>(p) + 0.5) * 0.25 - 0.5;
+    let base = floor(q);
+    let f = q - base;
+    let i0 = clamp(vec2<i32>(base), vec2<i32>(0), size - 1);
+    let i1 = clamp(vec2<i32>(base) + 1, vec2<i32>(0), size - 1);
+    let w = size.x;
+    let a = bloom_a[i0.y * w + i0.x].rgb;
+    let b = bloom_a[i0.y * w + i1.x].rgb;
+    let c = bloom_a[i1.y * w + i0.x].rgb;
+    let d = bloom_a[i1.y * w + i1.x].rgb;
+    return mix(mix(a, b, f.x), mix(c, d, f.x), f.y);
 }
 
 // Narkowicz's fit of the ACES filmic curve (display-referred, [0, 1]).

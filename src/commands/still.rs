@@ -13,6 +13,11 @@ use crate::scene::Scene;
 use crate::sink::exr::{self, DataChannels};
 use crate::sink::png::{self, AtomicFile};
 
+/// Samples per pixel of a colour still unless `--samples` says otherwise: enough to smooth edges
+/// and fine fractal detail (4 jittered samples, averaged in linear light), a first image worth
+/// keeping.
+pub const STILL_SAMPLES: u32 = 4;
+
 pub fn run(args: &StillArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
     let (mut scene, default_size) = match &args.scene {
         None => (Scene::empty(), (1280, 720)),
@@ -67,13 +72,16 @@ pub fn run(args: &StillArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
         })
     });
     let max = crate::frame::MAX_SAMPLES;
-    if args.samples == 0 || args.samples > max {
+    let sample_count = args.samples.unwrap_or(match args.pass {
+        PassArg::Color => STILL_SAMPLES,
+        PassArg::Depth => 1,
+    });
+    if sample_count == 0 || sample_count > max {
         return Err(Error::InvalidArgument(format!(
-            "--samples must be 1 to {max}, got {}",
-            args.samples
+            "--samples must be 1 to {max}, got {sample_count}"
         )));
     }
-    if args.samples > 1 && args.pass == PassArg::Depth {
+    if sample_count > 1 && args.pass == PassArg::Depth {
         return Err(Error::InvalidArgument(
             "--samples applies to the colour pass; the depth pass is one sample per pixel".into(),
         ));
@@ -125,10 +133,10 @@ pub fn run(args: &StillArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
         (PassArg::Color, ImageFormat::Exr) => exr::READOUT,
     };
     let start = Instant::now();
-    let samples: Vec<Sample<'_>> = (0..args.samples)
+    let samples: Vec<Sample<'_>> = (0..sample_count)
         .map(|i| Sample {
             scene: &scene,
-            jitter: sample_jitter(i, args.samples),
+            jitter: sample_jitter(i, sample_count),
         })
         .collect();
     let frame = renderer.render_samples(&samples, width, height, readout)?;

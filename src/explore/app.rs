@@ -389,10 +389,17 @@ impl App {
                         }
                         for (name, value) in scene.fractal.params() {
                             let mut v = value;
+                            let integer =
+                                super::look_panel::is_integer_param(scene.fractal.as_ref(), &name);
                             ui.horizontal(|ui| {
                                 ui.label(&name);
-                                let speed = (v.abs() * 0.01).max(1e-4);
-                                if ui.add(egui::DragValue::new(&mut v).speed(speed)).changed() {
+                                let drag = if integer {
+                                    egui::DragValue::new(&mut v).speed(0.5).fixed_decimals(0)
+                                } else {
+                                    let speed = (v.abs() * 0.01).max(1e-4);
+                                    egui::DragValue::new(&mut v).speed(speed)
+                                };
+                                if ui.add(drag).changed() {
                                     let mut trial = scene.fractal.clone();
                                     trial.set_param(&name, v);
                                     if trial.validate().is_ok() {
@@ -403,31 +410,9 @@ impl App {
                             });
                         }
                     });
+                let plane = scene.fractal.is_plane();
                 egui::CollapsingHeader::new("Look").show(ui, |ui| {
-                    changed |= ui
-                        .checkbox(&mut scene.look.ambient_occlusion, "ambient occlusion")
-                        .changed();
-                    changed |= ui
-                        .checkbox(&mut scene.look.shadows, "soft shadows")
-                        .changed();
-                    changed |= ui
-                        .checkbox(&mut scene.look.orbit_trap, "orbit trap")
-                        .changed();
-                    for (name, value) in scene.look.params() {
-                        let mut v = value;
-                        ui.horizontal(|ui| {
-                            ui.label(name);
-                            let speed = (v.abs() * 0.01).max(1e-3);
-                            if ui.add(egui::DragValue::new(&mut v).speed(speed)).changed() {
-                                let mut trial = scene.look.clone();
-                                trial.set_param(name, v);
-                                if trial.validate().is_ok() {
-                                    scene.look = trial;
-                                    changed = true;
-                                }
-                            }
-                        });
-                    }
+                    changed |= super::look_panel::show(ui, &mut scene.look, plane);
                 });
                 egui::CollapsingHeader::new("Camera").show(ui, |ui| {
                     if scene.fractal.is_plane() {

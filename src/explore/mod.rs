@@ -4,4 +4,5 @@
 #[cfg(feature = "window")]
 pub mod app;
 pub mod controller;
+pub mod look_panel;
 pub mod recorder;

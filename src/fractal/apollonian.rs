@@ -117,6 +117,11 @@ impl VolumeFormula for Apollonian {
         self.extent
     }
 
+    /// Chosen by eye on the example scene: sphere inversions make its trap change faster than the Mandelbulb's.
+    fn trap_scale(&self) -> f64 {
+        2.4
+    }
+
     fn default_camera(&self) -> Camera {
         Camera {
             position: DVec3::new(1.6, -1.2, 0.9),

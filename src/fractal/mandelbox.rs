@@ -160,6 +160,11 @@ impl VolumeFormula for Mandelbox {
         (r * 3f64.sqrt()).min(40.0)
     }
 
+    /// Chosen by eye on the example scene: the box folds make its trap change four times as fast than the Mandelbulb's.
+    fn trap_scale(&self) -> f64 {
+        4.0
+    }
+
     fn default_camera(&self) -> Camera {
         Camera {
             position: DVec3::new(12.0, -10.0, 8.0),

@@ -80,6 +80,18 @@ pub trait VolumeFormula: Formula {
     fn bounding_radius(&self) -> f64;
     /// A camera that shows the fractal well when a scene gives none.
     fn default_camera(&self) -> Camera;
+    /// How far the march may step, as a fraction of the distance estimate: 1 where the
+    /// estimate is a true lower bound; less where it overestimates (hybrids of several kinds'
+    /// steps), so that rays do not step through thin features.
+    fn step_factor(&self) -> f64 {
+        1.0
+    }
+    /// How much faster this kind's orbit trap changes over its surface than the Mandelbulb's,
+    /// for which the presets' `trap_density` was chosen: a preset's density is divided by it,
+    /// so that a palette neither smears nor turns to zebra stripes on another kind.
+    fn trap_scale(&self) -> f64 {
+        1.0
+    }
 }
 
 /// A kind iterated over a 2D view (the Mandelbrot set and its Julia sets).

@@ -166,6 +166,12 @@ impl VolumeFormula for Terrain {
         self.extent
     }
 
+    /// Chosen by eye on the example scene: its trap (the escape count's bands) changes more
+    /// slowly across a landscape than the Mandelbulb's over its surface.
+    fn trap_scale(&self) -> f64 {
+        0.8
+    }
+
     fn default_camera(&self) -> Camera {
         Camera {
             position: DVec3::new(-0.2, -1.1, 0.35),

@@ -1,6 +1,7 @@
 //! The GPU side: adapter and device selection, shader composition, the frame renderer and the
 //! distance-estimator probe. One [`GpuContext`] and its compiled pipelines serve every frame.
 
+pub mod bloom;
 pub mod deep;
 pub mod pipelines;
 pub mod post;

@@ -7,6 +7,7 @@ use bytemuck::{Pod, Zeroable};
 
 use crate::error::Result;
 use crate::gpu::GpuContext;
+use crate::gpu::bloom::{self, BloomStage};
 use crate::gpu::targets::FrameTargets;
 use crate::gpu::uniforms::Tile;
 use crate::gpu::yuv::{self, YuvLayout};
@@ -24,11 +25,16 @@ pub struct PostUniform {
     pub exposure: [f32; 4],
     /// The full image's size; the tile's origin in it.
     pub image: [u32; 4],
+    /// Bloom strength (0 = off), threshold, blur standard deviation in bloom pixels; unused.
+    pub bloom: [f32; 4],
+    /// Bloom buffer width and height, blur taps each side; unused.
+    pub bloom_size: [u32; 4],
 }
 
 impl PostUniform {
     /// The post stage's settings for `tile` of a `width` x `height` image.
     pub fn new(look: &Look, (width, height): (u32, u32), tile: Tile) -> Self {
+        let bloom = bloom::BloomParams::new(look, (width, height), tile);
         PostUniform {
             size: [tile.width, tile.height, look.tone_map as u32, 0],
             exposure: [
@@ -38,7 +44,13 @@ impl PostUniform {
                 0.0,
             ],
             image: [width, height, tile.x, tile.y],
+            bloom: [bloom.strength, bloom.threshold, bloom.sigma, 0.0],
+            bloom_size: [bloom.size.0, bloom.size.1, bloom.taps, 0],
         }
+    }
+
+    fn bloom_on(&self) -> bool {
+        self.bloom[0] > 0.0
     }
 }
 
@@ -82,15 +94,22 @@ impl PostOutput {
     }
 }
 
-/// The tone-mapping pipelines, one per output, and their uniform block.
+/// The tone-mapping pipelines, one per output, the bloom that feeds them, and their uniform
+/// block.
 pub struct ToneMapStage {
     pipelines: [wgpu::ComputePipeline; 3],
+    bloom: BloomStage,
     uniform: wgpu::Buffer,
+}
+
+/// The post shader: tone mapping, with the bloom passes that share its bindings.
+fn post_source() -> String {
+    crate::shader!("post/tonemap.wgsl") + &crate::shader!("post/bloom.wgsl")
 }
 
 impl ToneMapStage {
     pub fn new(gpu: &GpuContext) -> Result<Self> {
-        let source = crate::shader!("post/tonemap.wgsl");
+        let source = post_source();
         let compile =
             |output: PostOutput| gpu.compute_pipeline("tone map", &source, output.entry(), None);
         Ok(ToneMapStage {
@@ -99,6 +118,7 @@ impl ToneMapStage {
                 compile(PostOutput::Srgb16)?,
                 compile(PostOutput::Linear)?,
             ],
+            bloom: BloomStage::new(gpu, &source)?,
             uniform: gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("post uniform"),
                 size: std::mem::size_of::<PostUniform>() as u64,
@@ -119,6 +139,9 @@ impl ToneMapStage {
     ) {
         gpu.queue
             .write_buffer(&self.uniform, 0, bytemuck::bytes_of(&uniform));
+        if uniform.bloom_on() {
+            self.bloom.encode(gpu, encoder, targets, &self.uniform, uniform);
+        }
         let pipeline = &self.pipelines[output as usize];
         let mut entries = vec![
             wgpu::BindGroupEntry {
@@ -128,6 +151,10 @@ impl ToneMapStage {
             wgpu::BindGroupEntry {
                 binding: 1,
                 resource: targets.hdr.as_entire_binding(),
+            },
+            wgpu::BindGroupEntry {
+                binding: 4,
+                resource: targets.bloom[0].as_entire_binding(),
             },
         ];
         // Each entry point's derived layout holds only the output it writes.
@@ -245,8 +272,8 @@ mod tests {
 
     #[test]
     fn post_uniform_matches_wgsl() {
-        let source = include_str!("../../shaders/post/tonemap.wgsl");
-        let module = naga::front::wgsl::parse_str(source).expect("parses");
+        let source = post_source();
+        let module = naga::front::wgsl::parse_str(&source).expect("parses");
         let ty = module
             .types
             .iter()

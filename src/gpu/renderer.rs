@@ -348,8 +348,15 @@ impl Renderer {
                 )?;
                 let slot = self.readback.sync_slot();
                 let post = post_uniform(samples, (width, height), tile);
-                let encoder = self.encode_readout(encoder, slot, tile, readout, post)?;
-                let submission = self.gpu.queue.submit([encoder.finish()]);
+                // The post stage goes in a command buffer of its own: on lavapipe, a pass
+                // recorded after the timed one in the same buffer leaves its timestamps equal.
+                let readout_encoder = self.gpu.device.create_command_encoder(&Default::default());
+                let readout_encoder =
+                    self.encode_readout(readout_encoder, slot, tile, readout, post)?;
+                let submission = self
+                    .gpu
+                    .queue
+                    .submit([encoder.finish(), readout_encoder.finish()]);
                 let (color, aux) = self.read_slot(slot, submission, tile, readout)?;
                 scatter(&mut frame, tile, readout.color, &color, &aux);
                 if let Some(timer) = &self.timer {

@@ -23,6 +23,8 @@ pub struct FrameTargets {
     pub wide: wgpu::Buffer,
     /// Row pitch of the 8-bit frame's readback (rows aligned for texture copies).
     pub srgb8_pitch: u32,
+    /// The bloom's ping-pong buffers, a quarter of the tile's resolution (shaders/post/bloom.wgsl).
+    pub bloom: [wgpu::Buffer; 2],
 }
 
 fn storage(device: &wgpu::Device, label: &str, size: u64) -> wgpu::Buffer {
@@ -63,6 +65,14 @@ impl FrameTargets {
             srgb8,
             wide: storage(device, "wide colour", pixels * WIDE_BYTES),
             srgb8_pitch: (width * 4).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT),
+            bloom: {
+                let (w, h) = crate::gpu::bloom::bloom_size(width, height);
+                let size = w as u64 * h as u64 * HDR_BYTES;
+                [
+                    storage(device, "bloom a", size),
+                    storage(device, "bloom b", size),
+                ]
+            },
         }
     }
 

@@ -162,7 +162,7 @@ impl FrameUniform {
                 cam.pixel_footprint(height) as f32,
                 look.detail as f32,
                 scene.fractal.volume().map_or(0.0, |v| v.bounding_radius()) as f32,
-                STEP_FACTOR,
+                STEP_FACTOR * scene.fractal.volume().map_or(1.0, |v| v.step_factor()) as f32,
             ],
             shading: [
                 look.ambient as f32,
