@@ -8,7 +8,7 @@
 //! For video, [`Renderer::submit`] and [`Renderer::collect`] keep a ring of readback buffers so
 //! the next frame renders while the previous one is read back.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::frame::{ColorFormat, Frame, MAX_SAMPLES, MAX_SIDE, Readout, Sample, lens_sample};
@@ -18,7 +18,7 @@ use crate::gpu::pipelines::PipelineCache;
 pub use crate::gpu::pipelines::PlaneArithmetic;
 use crate::gpu::post::{PostOutput, PostUniform, ToneMapStage, YuvStage};
 use crate::gpu::targets::{AUX_BYTES, Channel, FrameTargets, HDR_BYTES, ReadbackRing, WIDE_BYTES};
-use crate::gpu::timing::{EvaluationCounters, PassTimer};
+use crate::gpu::timing::{EvaluationCounters, GpuClock};
 use crate::gpu::uniforms::{FLAG_COUNT, FrameUniform, PlaneUniform, Tile};
 use crate::scene::Scene;
 
@@ -110,7 +110,7 @@ pub struct Renderer {
     /// Built on first use (compiling it is the first frame's work, not construction's).
     tone_map: Option<ToneMapStage>,
     yuv: Option<YuvStage>,
-    timer: Option<PassTimer>,
+    clock: Option<GpuClock>,
     counters: EvaluationCounters,
     counting: bool,
     max_tile: u32,
@@ -149,7 +149,7 @@ impl Renderer {
             readback: ReadbackRing::new(RING + 1),
             tone_map: None,
             yuv: None,
-            timer: PassTimer::new(&gpu),
+            clock: GpuClock::new(&gpu),
             counters: EvaluationCounters::new(device),
             counting: false,
             max_tile,
@@ -316,7 +316,7 @@ impl Renderer {
         let mut frame = Frame {
             width,
             height,
-            gpu_time: self.timer.as_ref().map(|_| Duration::ZERO),
+            gpu_time: self.clock.as_ref().map(|_| Duration::ZERO),
             ..Default::default()
         };
         match readout.color {
@@ -348,22 +348,26 @@ impl Renderer {
                 )?;
                 let slot = self.readback.sync_slot();
                 let post = post_uniform(samples, (width, height), tile);
-                // The post stage goes in a command buffer of its own: on lavapipe, a pass
-                // recorded after the timed one in the same buffer leaves its timestamps equal.
+                let mut march_time = None;
+                let mut buffers = vec![encoder.finish()];
+                if let Some(GpuClock::Wall) = self.clock {
+                    let start = Instant::now();
+                    let submission = self.gpu.queue.submit(buffers.drain(..));
+                    self.gpu.wait(Some(submission))?;
+                    march_time = Some(start.elapsed());
+                }
                 let readout_encoder = self.gpu.device.create_command_encoder(&Default::default());
                 let readout_encoder =
                     self.encode_readout(readout_encoder, slot, tile, readout, post)?;
-                let submission = self
-                    .gpu
-                    .queue
-                    .submit([encoder.finish(), readout_encoder.finish()]);
+                buffers.push(readout_encoder.finish());
+                let submission = self.gpu.queue.submit(buffers);
                 let (color, aux) = self.read_slot(slot, submission, tile, readout)?;
                 scatter(&mut frame, tile, readout.color, &color, &aux);
-                if let Some(timer) = &self.timer {
-                    let t = timer.read(&self.gpu)?;
-                    if let Some(total) = frame.gpu_time.as_mut() {
-                        *total += t;
-                    }
+                if let Some(GpuClock::Timestamps(timer)) = &self.clock {
+                    march_time = Some(timer.read(&self.gpu)?);
+                }
+                if let (Some(t), Some(total)) = (march_time, frame.gpu_time.as_mut()) {
+                    *total += t;
                 }
                 if self.counting {
                     *frame.de_evaluations.get_or_insert(0) += self.counters.read(&self.gpu)?;
@@ -462,8 +466,9 @@ impl Renderer {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("ray march"),
                 timestamp_writes: self
-                    .timer
+                    .clock
                     .as_ref()
+                    .and_then(GpuClock::timer)
                     .filter(|_| timed)
                     .map(|t| t.pass_writes()),
             });
@@ -479,7 +484,7 @@ impl Renderer {
             }
         }
         if timed {
-            if let Some(timer) = &self.timer {
+            if let Some(timer) = self.clock.as_ref().and_then(GpuClock::timer) {
                 timer.resolve(&mut encoder);
             }
             if count_flag != 0 {

@@ -6,6 +6,33 @@ use std::time::Duration;
 use crate::error::Result;
 use crate::gpu::GpuContext;
 
+/// How the renderer measures the render pass's time.
+pub enum GpuClock {
+    /// Timestamp queries around the pass (GPUs).
+    Timestamps(PassTimer),
+    /// The wall clock around the pass's own submission, waited for: for adapters that run on
+    /// the CPU, where the device's time is the CPU's and lavapipe's timestamps read equal when
+    /// other work shares the command buffer.
+    Wall,
+}
+
+impl GpuClock {
+    /// The clock for this device, if it has one.
+    pub fn new(gpu: &GpuContext) -> Option<Self> {
+        if gpu.adapter_info().device_type == wgpu::DeviceType::Cpu {
+            return Some(GpuClock::Wall);
+        }
+        PassTimer::new(gpu).map(GpuClock::Timestamps)
+    }
+
+    pub fn timer(&self) -> Option<&PassTimer> {
+        match self {
+            GpuClock::Timestamps(timer) => Some(timer),
+            GpuClock::Wall => None,
+        }
+    }
+}
+
 /// Timestamps at the beginning and end of the render pass.
 pub struct PassTimer {
     queries: wgpu::QuerySet,
