@@ -12,6 +12,11 @@ struct Escape {
     stripe: f32,
 }
 
+// Whether the escape modules accumulate the stripe average. A constant, so that pipelines
+// without stripes carry no trace of it in their loops (a branch in the perturbation loop costs
+// lavapipe a third of its speed); `gpu::shaders::with_stripe_average` switches it on.
+const STRIPE_AVERAGE: bool = false;
+
 // Stripe averaging (Härkönen): the mean of 0.5 + 0.5 sin(k arg z) over the iterates, blended
 // between the last two means by the fractional part of the escape so it is continuous.
 struct Stripes {

@@ -116,3 +116,41 @@ zoom = "1e-7"
     let again = CountTrack::measure(&plan, &mut renderer).unwrap().unwrap();
     assert_eq!(again, track);
 }
+
+/// The stripe average changes the picture, in direct iteration and in deep zooms alike (the
+/// pipelines with it are built apart from those without).
+#[test]
+fn stripes_change_the_picture() {
+    let Some(gpu) = common::gpu() else { return };
+    let mut renderer = Renderer::new(gpu);
+    let shallow = "[fractal]\nkind = \"mandelbrot\"\niterations = 500\n";
+    for view in [shallow, DEEP_VIEW] {
+        let plain = Scene::parse("plain.toml", view).unwrap();
+        let striped =
+            Scene::parse("striped.toml", &format!("{view}\n[look]\nstripes = 1.0\n")).unwrap();
+        let a = renderer
+            .render(&plain, 96, 54, Passes::COLOR)
+            .unwrap()
+            .color;
+        let b = renderer
+            .render(&striped, 96, 54, Passes::COLOR)
+            .unwrap()
+            .color;
+        let changed = a
+            .chunks(4)
+            .zip(b.chunks(4))
+            .filter(|(p, q)| p[..3].iter().zip(&q[..3]).any(|(x, y)| x.abs_diff(*y) > 24))
+            .count();
+        assert!(
+            changed * 4 > a.len() / 4,
+            "{changed} of {} pixels changed",
+            a.len() / 4
+        );
+        // And back: the plain pipeline is still the plain one.
+        let again = renderer
+            .render(&plain, 96, 54, Passes::COLOR)
+            .unwrap()
+            .color;
+        assert_eq!(a, again);
+    }
+}

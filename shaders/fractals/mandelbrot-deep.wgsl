@@ -244,7 +244,7 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
                     let z = next + npz;
                     let r2 = dot(z, z);
                     let go = !stop;
-                    if stripe_k > 0.0 && go && r2 <= real(fractal.bailout2) {
+                    if STRIPE_AVERAGE && stripe_k > 0.0 && go && r2 <= real(fractal.bailout2) {
                         stripes = stripe_add(stripes, vec2<f32>(z), stripe_k);
                     }
                     pz = select(pz, npz, go);
@@ -317,7 +317,7 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
         if dot(z, z) > real(fractal.bailout2) {
             return escaped(n, z, der.m, der.e, stripes);
         }
-        if stripe_k > 0.0 && skip.index < 0 {
+        if STRIPE_AVERAGE && stripe_k > 0.0 && skip.index < 0 {
             stripes = stripe_add(stripes, vec2<f32>(z), stripe_k);
         }
         let nearer = dot(full.m, full.m) < scale1(dot(dz.m, dz.m), 2 * (dz.e - full.e));

@@ -51,7 +51,7 @@ fn escape(p: vec2<real>, stripe_k: f32) -> Escape {
         dz = 2.0 * cmul(z, dz) + select(vec2<real>(1.0, 0.0), vec2<real>(0.0, 0.0), julia);
         z = cmul(z, z) + c;
         let r2 = dot(z, z);
-        if stripe_k > 0.0 && f32(r2) <= fractal.bailout2 {
+        if STRIPE_AVERAGE && stripe_k > 0.0 && f32(r2) <= fractal.bailout2 {
             stripes = stripe_add(stripes, vec2<f32>(z), stripe_k);
         }
         if f32(r2) > fractal.bailout2 {

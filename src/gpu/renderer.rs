@@ -265,9 +265,12 @@ impl Renderer {
             .is_plane()
             .then(|| plane_arithmetic(scene, height, self.gpu.f64))
             .transpose()?;
-        let pipeline = self
-            .pipelines
-            .get(&self.gpu, scene.fractal.as_ref(), arithmetic);
+        let pipeline = self.pipelines.get(
+            &self.gpu,
+            scene.fractal.as_ref(),
+            arithmetic,
+            samples.iter().any(|s| s.scene.look.stripes > 0.0),
+        );
         self.shader_error = self.pipelines.shader_error.clone();
         let pipeline = pipeline?;
         let bytes = match arithmetic {

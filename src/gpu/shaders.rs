@@ -57,6 +57,15 @@ pub fn escape() -> String {
     shader!("escape.wgsl")
 }
 
+/// A plane shader's text with the stripe average on (`STRIPE_AVERAGE` in shaders/escape.wgsl;
+/// off by default, so its loops carry no trace of it).
+pub fn with_stripe_average(source: &str) -> String {
+    source.replace(
+        "const STRIPE_AVERAGE: bool = false;",
+        "const STRIPE_AVERAGE: bool = true;",
+    )
+}
+
 /// The colouring of plane kinds (shaders/colouring.wgsl, `colour_of`).
 pub fn colouring() -> String {
     shader!("colouring.wgsl")

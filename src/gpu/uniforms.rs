@@ -283,6 +283,18 @@ mod tests {
     }
 
     #[test]
+    fn stripe_average_switches_on_in_the_plane_shaders() {
+        use crate::gpu::shaders::{plane_deep_source, plane_source, with_stripe_average};
+        let mandelbrot = crate::fractal::mandelbrot::Mandelbrot::default();
+        for source in [plane_source(&mandelbrot, false), plane_deep_source(false)] {
+            let on = with_stripe_average(&source);
+            assert_ne!(on, source);
+            assert!(on.contains("const STRIPE_AVERAGE: bool = true;"));
+            naga::front::wgsl::parse_str(&on).expect("the stripe variant parses");
+        }
+    }
+
+    #[test]
     fn colour_mapping_matches_wgsl() {
         let source = crate::gpu::shaders::colour_probe_source();
         let size = wgsl_struct_size(&source, "ColourMapping");
