@@ -1,8 +1,9 @@
-// Plane fractals (the Mandelbrot set): one escape-time evaluation per sample, coloured by a
-// cyclic gradient on a log scale, with distance-estimate edges and slope (relief) shading.
-// Composed with a module providing `pixel_escape` (shaders/plane_direct.wgsl with a plane
-// fractal, or a perturbation module such as shaders/fractals/mandelbrot-deep.wgsl) and with
-// shaders/output.wgsl (the HDR frame it writes).
+// Plane fractals (the Mandelbrot set): one escape-time evaluation per sample, coloured by
+// shaders/colouring.wgsl (`colour_of`: palette relative to the view's count range, slope
+// shading, stripes, band limiting). Composed after shaders/colouring.wgsl and a module
+// providing `pixel_escape` (shaders/plane_direct.wgsl with a plane fractal, or a perturbation
+// module such as shaders/fractals/mandelbrot-deep.wgsl), and before shaders/output.wgsl (the
+// HDR frame it writes).
 
 // Twin of `gpu::uniforms::PlaneUniform`.
 struct PlaneUniform {
@@ -12,47 +13,20 @@ struct PlaneUniform {
     axes: vec4<f32>,
     // Full image width, height; this tile's x0, y0.
     image: vec4<u32>,
-    // Gradient stops, FLAG_* bits, tile width, tile height.
+    // 0, FLAG_COUNT, tile width, tile height.
     control: vec4<u32>,
-    // Density (per ln of the count), offset, edge strength, relief strength.
-    colouring: vec4<f32>,
-    // Linear-light interior colour; w: edge width in pixels.
-    interior: vec4<f32>,
-    // Light direction in the plane (xy), light height (z).
-    relief: vec4<f32>,
     jitter: vec4<f32>,
     samples: vec4<u32>,
-    // Linear-light colour (rgb) at position w in [0, 1); cyclic.
-    stops: array<vec4<f32>, 16>,
+    mapping: ColourMapping,
 }
 
 @group(0) @binding(0) var<uniform> plane: PlaneUniform;
 
-const FLAG_EDGES: u32 = 1u;
-const FLAG_RELIEF: u32 = 2u;
 const FLAG_COUNT: u32 = 16u;
 
-fn gradient(t: f32) -> vec3<f32> {
-    let n = plane.control.x;
-    let x = fract(t);
-    // The stop at or before x, and the next one (wrapping round).
-    var i = n - 1u;
-    for (var k = 0u; k < n; k = k + 1u) {
-        if plane.stops[k].w <= x {
-            i = k;
-        }
-    }
-    let a = plane.stops[i];
-    let b = plane.stops[(i + 1u) % n];
-    var span = b.w - a.w;
-    var along = x - a.w;
-    if span <= 0.0 {
-        span = span + 1.0;
-    }
-    if along < 0.0 {
-        along = along + 1.0;
-    }
-    return mix(a.rgb, b.rgb, clamp(along / max(span, 1e-6), 0.0, 1.0));
+// Stripe density for the escape modules (0: no stripe average wanted).
+fn stripe_density() -> f32 {
+    return select(0.0, plane.mapping.mean.w, (plane.mapping.control.y & COLOUR_STRIPES) != 0u);
 }
 
 @compute @workgroup_size(8, 8)
@@ -71,21 +45,7 @@ fn plane_main(@builtin(global_invocation_id) id: vec3<u32>) {
     if (plane.control.y & FLAG_COUNT) != 0u {
         atomicAdd(&evaluations[(id.x + id.y * 7u) % 64u], 1u);
     }
-
-    var color = plane.interior.rgb;
-    if e.smooth_count >= 0.0 {
-        color = gradient(plane.colouring.x * log(1.0 + e.smooth_count) + plane.colouring.y);
-        let flags = plane.control.y;
-        if (flags & FLAG_RELIEF) != 0u {
-            let l = plane.relief;
-            let t = clamp((dot(e.slope, normalize(l.xy)) + l.z) / (1.0 + l.z), 0.0, 1.0);
-            color = color * mix(1.0, t, plane.colouring.w);
-        }
-        if (flags & FLAG_EDGES) != 0u {
-            let edge = smoothstep(0.0, plane.interior.w, e.distance);
-            color = color * mix(1.0 - plane.colouring.z, 1.0, edge);
-        }
-    }
+    let color = colour_of(ColourInput(e.smooth_count, e.distance, e.slope, e.stripe), plane.mapping);
 
     // The aux channels hold the smooth iteration count (negative inside; the depth pass) and
     // the distance estimate.

@@ -12,6 +12,6 @@ fn probe_main(@builtin(global_invocation_id) id: vec3<u32>) {
         return;
     }
     let p = probe_points[id.x];
-    let e = escape(vec2<real>(p.xy) + vec2<real>(p.zw));
+    let e = escape(vec2<real>(p.xy) + vec2<real>(p.zw), 0.0);
     probe_results[id.x] = vec2<f32>(e.smooth_count, e.distance);
 }

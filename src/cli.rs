@@ -153,6 +153,25 @@ pub enum PathCommand {
         #[arg(long, value_name = "WxH", default_value = "1200x600", value_parser = parse_size)]
         size: (u32, u32),
     },
+    /// Find the minibrot of a period near a point (Newton's method at full precision) and write
+    /// a scene framing it.
+    #[command(
+        after_help = "Examples:\n  mandelfly path find-minibrot --near=-1.76,0 --period 3\n  mandelfly path find-minibrot --near=-0.7436,0.1318 --period 20 -o minibrot.toml"
+    )]
+    FindMinibrot {
+        /// Where to start: RE,IM as decimal text (any number of digits).
+        #[arg(long, value_name = "RE,IM", allow_hyphen_values = true)]
+        near: String,
+        /// The minibrot's period (how many steps its centre's orbit takes back to 0).
+        #[arg(long)]
+        period: u32,
+        /// The view's height in minibrot sizes.
+        #[arg(long, default_value_t = 8.0)]
+        frame: f64,
+        /// Write the scene here instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Convert a camera animation from glTF (.glb/.gltf, e.g. exported by Blender) to a path.
     #[command(after_help = "Examples:\n  mandelfly path import-gltf camera.glb -o flight.toml")]
     ImportGltf {

@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::colouring::CountScale;
 use crate::error::Result;
 use crate::frame::{ColorFormat, Frame, Readout, Sample, sample_jitter};
 use crate::gpu::renderer::Renderer;
@@ -52,6 +53,69 @@ impl FramePlan<'_> {
     /// Frames in the whole flight.
     pub fn frame_count(&self) -> u64 {
         self.path.frame_count(self.fps)
+    }
+}
+
+/// Seconds of flight between two measurements of a plane path's counts.
+const COUNT_INTERVAL: f64 = 0.5;
+/// Most measurements of one path.
+const MAX_COUNT_KEYS: usize = 129;
+
+/// A plane path's count scales keyed along it: measured at evenly spaced times of the whole
+/// path (whatever frames one shard renders) and interpolated between, so the palette follows
+/// a zoom smoothly and never re-normalises frame by frame (see [`crate::colouring`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountTrack {
+    /// (time, scale), ascending in time.
+    keys: Vec<(f64, CountScale)>,
+}
+
+impl CountTrack {
+    /// The track of a plane path whose look gives no `count_range`; None for other paths.
+    pub fn measure(plan: &FramePlan<'_>, renderer: &mut Renderer) -> Result<Option<CountTrack>> {
+        let first = plan.path.sample(0.0);
+        if !first.fractal.is_plane() || first.look.count_range.is_some() {
+            return Ok(None);
+        }
+        let duration = plan.path.duration();
+        let n = ((duration / COUNT_INTERVAL).ceil() as usize + 1).clamp(2, MAX_COUNT_KEYS);
+        let mut keys = Vec::with_capacity(n);
+        for i in 0..n {
+            let t = duration * i as f64 / (n - 1) as f64;
+            let scene = plan.path.sample(t);
+            if let Some(scale) = renderer.measure_counts(&scene, plan.width, plan.height)? {
+                keys.push((t, scale));
+            }
+        }
+        // A path that escapes nowhere shows only the set: any scale will do.
+        if keys.is_empty() {
+            keys.push((0.0, CountScale::fixed(0.0, 1.0)));
+        }
+        Ok(Some(CountTrack { keys }))
+    }
+
+    /// The scale at time `t` (held beyond the ends).
+    pub fn at(&self, t: f64) -> CountScale {
+        let i = self.keys.partition_point(|(kt, _)| *kt <= t);
+        if i == 0 {
+            return self.keys[0].1;
+        }
+        if i == self.keys.len() {
+            return self.keys[i - 1].1;
+        }
+        let (t0, a) = &self.keys[i - 1];
+        let (t1, b) = &self.keys[i];
+        a.mix(b, (t - t0) / (t1 - t0))
+    }
+
+    /// Sets the scale of a frame's scenes (those without a `count_range` of their own).
+    pub fn apply(&self, t: f64, scenes: &mut [(Scene, [f32; 2])]) {
+        let scale = self.at(t);
+        for (scene, _) in scenes {
+            if scene.look.count_range.is_none() {
+                scene.look.measured_counts = Some(scale);
+            }
+        }
     }
 }
 
@@ -129,6 +193,7 @@ fn render_frames(
             ..readout
         };
     }
+    let track = CountTrack::measure(plan, renderer)?;
     let mut in_flight = VecDeque::new();
     let mut done = 0;
     let mut deliver = |k: u64, frame: Frame, done: &mut u64| -> Result<()> {
@@ -141,7 +206,14 @@ fn render_frames(
         if stop.load(Ordering::SeqCst) {
             break;
         }
-        let scenes = plan.scenes(k);
+        let mut scenes = plan.scenes(k);
+        if let Some(track) = &track {
+            let mut t = k as f64 / plan.fps;
+            if plan.path.is_loop() && plan.path.duration() > 0.0 {
+                t = t.rem_euclid(plan.path.duration());
+            }
+            track.apply(t, &mut scenes);
+        }
         let samples = as_samples(&scenes);
         if pipelined {
             in_flight.push_back((

@@ -19,6 +19,7 @@
 pub mod bench;
 pub mod camera;
 pub mod cli;
+pub mod colouring;
 pub mod commands;
 pub mod deep;
 pub mod error;

@@ -9,6 +9,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::camera::Camera;
+use crate::colouring::{CountScale, Transfer};
 use crate::deep::floatexp::FloatExp;
 use crate::error::{Error, Result, SourceError};
 use crate::fractal::{self, Formula};
@@ -62,10 +63,28 @@ pub struct Look {
     pub palette: String,
     /// Plane kinds: colour stops `[position, r, g, b]` (position in [0, 1), cyclic).
     pub gradient: Vec<[f64; 4]>,
-    /// Plane kinds: palette cycles per unit of ln(1 + smooth iteration count).
+    /// Plane kinds: palette cycles across the view's range of iteration counts (after the
+    /// transfer); see [`crate::colouring`].
     pub density: f64,
     /// Plane kinds: shifts the palette (cyclic, so 1 is a full turn); animate it to cycle.
     pub palette_offset: f64,
+    /// Plane kinds: how counts map onto the view's range (linear, sqrt, log, histogram).
+    pub transfer: Transfer,
+    /// Plane kinds: the range of smooth counts the palette spans, `[low, high]`; measured from
+    /// the view when not given (stills: the view itself; flights: keyed along the path).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count_range: Option<[f64; 2]>,
+    /// Plane kinds: the count distribution measured from the view (not written in files).
+    #[serde(skip)]
+    pub measured_counts: Option<CountScale>,
+    /// Plane kinds: fade the palette's cycling to its mean colour where bands get finer than
+    /// a pixel (by the distance estimate), instead of moiré.
+    pub band_limit: bool,
+    /// Plane kinds: stripe-average colouring, the palette shift it adds (0 = none, 1 = a
+    /// full cycle).
+    pub stripes: f64,
+    /// Plane kinds: stripes per turn about the origin of the stripe average.
+    pub stripe_density: f64,
     /// Plane kinds: the colour of the set itself.
     pub interior: [f64; 3],
     /// Plane kinds: darkening of the set's boundary by the distance estimate (0 = none).
@@ -269,8 +288,14 @@ impl Look {
             max_steps: 512,
             palette: "classic".into(),
             gradient: Vec::new(),
-            density: 0.6,
+            density: 3.0,
             palette_offset: 0.0,
+            transfer: Transfer::Histogram,
+            count_range: None,
+            measured_counts: None,
+            band_limit: true,
+            stripes: 0.0,
+            stripe_density: 5.0,
             interior: [0.0, 0.0, 0.0],
             edges: 0.6,
             edge_width: 1.5,
@@ -335,6 +360,8 @@ const LOOK_PARAMS: &[&str] = &[
     "max_steps",
     "density",
     "palette_offset",
+    "stripes",
+    "stripe_density",
     "edges",
     "edge_width",
     "relief",
@@ -424,6 +451,8 @@ impl Look {
             "shadow_stride" => &mut self.shadow_stride,
             "density" => &mut self.density,
             "palette_offset" => &mut self.palette_offset,
+            "stripes" => &mut self.stripes,
+            "stripe_density" => &mut self.stripe_density,
             "edges" => &mut self.edges,
             "edge_width" => &mut self.edge_width,
             "relief" => &mut self.relief,
@@ -494,6 +523,15 @@ impl Look {
             }
         }
         merged.try_into().unwrap_or_else(|_| self.clone())
+    }
+
+    /// The counts the palette spans: `count_range` where given, else what was measured of the
+    /// view (None before that).
+    pub fn count_scale(&self) -> Option<CountScale> {
+        match self.count_range {
+            Some([low, high]) => Some(CountScale::fixed(low, high)),
+            None => self.measured_counts,
+        }
     }
 
     /// The multiplier of linear light that `exposure` (in stops) stands for.
@@ -604,6 +642,8 @@ impl Look {
         for (key, v, lo, hi) in [
             ("density", self.density, 0.0, 1e3),
             ("palette_offset", self.palette_offset, -1e6, 1e6),
+            ("stripes", self.stripes, 0.0, 4.0),
+            ("stripe_density", self.stripe_density, 0.0, 64.0),
             ("edges", self.edges, 0.0, 1.0),
             ("edge_width", self.edge_width, 0.01, 100.0),
             ("relief", self.relief, 0.0, 1.0),
@@ -634,6 +674,14 @@ impl Look {
         }
         if self.interior.iter().any(|v| !(0.0..=1.0).contains(v)) {
             return err("interior", "interior components must be in [0, 1]".into());
+        }
+        if let Some([low, high]) = self.count_range
+            && !(low.is_finite() && high.is_finite() && low >= 0.0 && high > low)
+        {
+            return err(
+                "count_range",
+                format!("count_range is [low, high] with 0 <= low < high, got [{low}, {high}]"),
+            );
         }
         if self.gradient.is_empty() && !PALETTES.iter().any(|p| p.0 == self.palette) {
             let names: Vec<&str> = PALETTES.iter().map(|p| p.0).collect();
@@ -797,6 +845,7 @@ const ARRAY_LENGTHS: &[(&str, usize)] = &[
     ("albedo", 3),
     ("trap_color", 3),
     ("interior", 3),
+    ("count_range", 2),
     ("julia", 2),
     ("c", 4),
     ("box_size", 3),
@@ -1224,6 +1273,33 @@ shadows = false
 
         let e = err("[camera]\nposition = [1.0, 2.0]\n");
         assert_eq!(e.line, 2, "{e}");
+    }
+
+    #[test]
+    fn plane_colouring_keys_are_checked() {
+        let plane = "[fractal]\nkind = \"mandelbrot\"\n[look]\n";
+        let e = err(&format!("{plane}count_range = [5, 2]\n"));
+        assert_eq!((e.line, e.column), (4, 15), "{e}");
+        assert!(e.message.contains("count_range"), "{e}");
+        let e = err(&format!("{plane}count_range = [5]\n"));
+        assert_eq!(e.line, 4, "{e}");
+        let e = err(&format!("{plane}transfer = \"cubic\"\n"));
+        assert_eq!((e.line, e.column), (4, 12), "{e}");
+        assert!(e.message.contains("histogram"), "{e}");
+        let e = err(&format!("{plane}stripes = -1\n"));
+        assert_eq!((e.line, e.column), (4, 11), "{e}");
+        let s = Scene::parse(
+            "s.toml",
+            &format!("{plane}transfer = \"sqrt\"\ncount_range = [10, 20]\nstripes = 0.5\n"),
+        )
+        .unwrap();
+        assert_eq!(s.look.transfer, Transfer::Sqrt);
+        let scale = s.look.count_scale().unwrap();
+        assert_eq!((scale.quantiles[0], scale.quantiles[16]), (10.0, 20.0));
+        // The new numbers are path keys.
+        let mut look = s.look.clone();
+        assert!(look.set_param("stripes", 0.25) && look.stripes == 0.25);
+        assert!(look.set_param("stripe_density", 3.0) && look.stripe_density == 3.0);
     }
 
     #[test]

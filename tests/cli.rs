@@ -378,3 +378,40 @@ fn plane_views() {
         assert_ne!(img.get_pixel(2, 2).0, [0, 0, 0]);
     }
 }
+
+/// `path find-minibrot` writes a scene framed on the nucleus Newton's method finds, and names
+/// what is wrong with its arguments.
+#[test]
+fn find_minibrot_frames_a_nucleus() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = mandelfly(
+        &["path", "find-minibrot", "--near=-1.76,0", "--period", "3"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let scene = mandelfly::scene::Scene::parse("minibrot.toml", &text).expect("a scene");
+    assert!(
+        (scene.plane.center.x + 1.754_877_666_246_693).abs() < 1e-14,
+        "{text}"
+    );
+    assert_eq!(scene.plane.center.y, 0.0);
+    // About eight sizes tall: the period-3 minibrot is a few hundredths across.
+    let zoom = scene.plane.zoom.to_f64();
+    assert!((0.02..1.0).contains(&zoom), "{zoom}");
+    fails(
+        &["path", "find-minibrot", "--near", "1", "--period", "3"],
+        dir.path(),
+        &["--near", "RE,IM"],
+    );
+    fails(
+        &["path", "find-minibrot", "--near=-1.76,x", "--period", "3"],
+        dir.path(),
+        &["`x`"],
+    );
+    fails(
+        &["path", "find-minibrot", "--near=-1.76,0", "--period", "0"],
+        dir.path(),
+        &["--period"],
+    );
+}

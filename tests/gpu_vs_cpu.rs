@@ -219,3 +219,68 @@ fn mandelbrot_escape_matches_cpu() {
         );
     }
 }
+
+/// The colouring of plane kinds (shaders/colouring.wgsl, `colour_of`) against its CPU twin
+/// (`ColourMapping::colour`), under every transfer, with slope shading, edges, stripes and band
+/// limiting on, over counts inside, across and beyond the view's range and distances from far
+/// from the set to well under a pixel.
+#[test]
+fn plane_colouring_matches_cpu() {
+    use mandelfly::colouring::{ColourInput, ColourMapping, CountScale, Transfer};
+    let Some(gpu) = common::gpu() else { return };
+    let mut seq = common::Sequence::new(11);
+    // A skewed distribution of counts, as deep views have.
+    let counts: Vec<f32> = (0..2000)
+        .map(|_| 20000.0 + 15000.0 * (seq.next_f64() as f32).powi(3))
+        .collect();
+    let scale = CountScale::measure(&counts).expect("all escaped");
+    let inputs: Vec<ColourInput> = (0..600)
+        .map(|i| {
+            let angle = std::f64::consts::TAU * seq.next_f64();
+            ColourInput {
+                // Some inside the set, some beyond the measured range.
+                count: if i % 50 == 0 {
+                    -1.0
+                } else {
+                    18000.0 + 19000.0 * seq.next_f64() as f32
+                },
+                distance: (10.0f64).powf(4.0 * seq.next_f64() - 2.5) as f32,
+                slope: [angle.cos() as f32, angle.sin() as f32],
+                stripe: seq.next_f64() as f32,
+            }
+        })
+        .collect();
+    for transfer in [
+        Transfer::Linear,
+        Transfer::Sqrt,
+        Transfer::Log,
+        Transfer::Histogram,
+    ] {
+        let mut look = mandelfly::scene::Look::reference();
+        look.transfer = transfer;
+        look.density = 3.0;
+        look.palette_offset = 0.3;
+        look.stripes = 0.5;
+        look.interior = [0.2, 0.1, 0.05];
+        let mapping = ColourMapping::new(&look, Some(&scale));
+        let gpu_colours = probe::colours(&gpu, &mapping, &inputs).expect("colour probe");
+        let mut worst = 0.0f32;
+        for (input, g) in inputs.iter().zip(&gpu_colours) {
+            let c = mapping.colour(input);
+            for k in 0..3 {
+                worst = worst.max((c[k] - g[k]).abs());
+            }
+        }
+        // f32 on both sides; transcendental functions differ in the last bits.
+        assert!(
+            worst < 2e-3,
+            "{transfer:?}: GPU and CPU colours differ by {worst}"
+        );
+        // The inputs exercise the palette: not all one colour.
+        let spread = gpu_colours
+            .iter()
+            .map(|c| c[0])
+            .fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        assert!(spread.1 - spread.0 > 0.3, "{transfer:?}: {spread:?}");
+    }
+}

@@ -149,9 +149,9 @@ fn find_skip(m: u32, room: u32, dz2: real, e: i32) -> Skip {
     return Skip(-1, 0u);
 }
 
-// Smooth count, distance in pixels and slope of an escaped pixel; `d` is the derivative
-// with respect to dc in units (2^unit_exp), `d_exp` its exponent.
-fn escaped(n: u32, z_real: vec2<real>, d_real: vec2<real>, d_exp: i32) -> Escape {
+// Smooth count, distance in pixels, slope and stripe average of an escaped pixel; `d` is the
+// derivative with respect to dc in units (2^unit_exp), `d_exp` its exponent.
+fn escaped(n: u32, z_real: vec2<real>, d_real: vec2<real>, d_exp: i32, stripes: Stripes) -> Escape {
     let z = vec2<f32>(z_real);
     // The derivative's mantissa, brought near 1 first so f32 holds it.
     let d_norm = normalized(d_real, d_exp);
@@ -170,7 +170,8 @@ fn escaped(n: u32, z_real: vec2<real>, d_real: vec2<real>, d_exp: i32) -> Escape
         let dn = vec2<f32>(d.x, -d.y) / d_len;
         slope = vec2<f32>(zn.x * dn.x - zn.y * dn.y, zn.x * dn.y + zn.y * dn.x);
     }
-    return Escape(max(count, 0.0), distance, slope);
+    let stripe = stripe_value(stripes, log_r, 0.5 * log(fractal.bailout2));
+    return Escape(max(count, 0.0), distance, slope, stripe);
 }
 
 // Deltas and derivatives start far below f32's range and grow; while small they are carried
@@ -211,6 +212,10 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
     var n = 0u;
     let last = fractal.orbit_last;
     let limit = fractal.iterations;
+    // The stripe average runs over the iterates stepped singly (BLA skips see no z); near
+    // escape, where it matters, every step is single.
+    let stripe_k = stripe_density();
+    var stripes = Stripes(0.0, 0.0, 0.0);
     loop {
         if n >= limit {
             break;
@@ -239,6 +244,9 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
                     let z = next + npz;
                     let r2 = dot(z, z);
                     let go = !stop;
+                    if STRIPE_AVERAGE && stripe_k > 0.0 && go && r2 <= real(fractal.bailout2) {
+                        stripes = stripe_add(stripes, vec2<f32>(z), stripe_k);
+                    }
                     pz = select(pz, npz, go);
                     pd = select(pd, npd, go);
                     zcur = select(zcur, next, go);
@@ -253,7 +261,7 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
             let z = zcur + pz;
             let r2 = dot(z, z);
             if r2 > real(fractal.bailout2) {
-                return escaped(n, z, pd, 0);
+                return escaped(n, z, pd, 0, stripes);
             }
             if m == last || r2 < dot(pz, pz) {
                 // The full z, exactly: near a nucleus Z itself is below f32's range.
@@ -307,7 +315,10 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
         let full = sum(zr.m, zr.e, dz.m, dz.e);
         let z = scale2(full.m, full.e);
         if dot(z, z) > real(fractal.bailout2) {
-            return escaped(n, z, der.m, der.e);
+            return escaped(n, z, der.m, der.e, stripes);
+        }
+        if STRIPE_AVERAGE && stripe_k > 0.0 && skip.index < 0 {
+            stripes = stripe_add(stripes, vec2<f32>(z), stripe_k);
         }
         let nearer = dot(full.m, full.m) < scale1(dot(dz.m, dz.m), 2 * (dz.e - full.e));
         if m == last || nearer {
@@ -322,5 +333,5 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
             pd = scale2(der.m, der.e);
         }
     }
-    return Escape(-1.0, 0.0, vec2<f32>(0.0));
+    return Escape(-1.0, 0.0, vec2<f32>(0.0), 0.5);
 }

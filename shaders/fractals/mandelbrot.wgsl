@@ -29,7 +29,8 @@ fn in_main_components(c: vec2<real>) -> bool {
     return cardioid || bulb;
 }
 
-fn escape(p: vec2<real>) -> Escape {
+// `stripe_k`: stripe density of the stripe average (0: none).
+fn escape(p: vec2<real>, stripe_k: f32) -> Escape {
     let julia = fractal.julia.z != 0.0;
     var c = p;
     var z = vec2<real>(0.0, 0.0);
@@ -39,16 +40,20 @@ fn escape(p: vec2<real>) -> Escape {
         z = p;
         dz = vec2<real>(1.0, 0.0);
     } else if in_main_components(p) {
-        return Escape(-1.0, 0.0, vec2<f32>(0.0));
+        return Escape(-1.0, 0.0, vec2<f32>(0.0), 0.5);
     }
     // Periodicity: compare with an orbit point saved at growing intervals (Brent).
     var saved = z;
     var next_save = 8u;
     let eps2 = real(fractal.period_epsilon2);
+    var stripes = Stripes(0.0, 0.0, 0.0);
     for (var i = 0u; i < fractal.iterations; i = i + 1u) {
         dz = 2.0 * cmul(z, dz) + select(vec2<real>(1.0, 0.0), vec2<real>(0.0, 0.0), julia);
         z = cmul(z, z) + c;
         let r2 = dot(z, z);
+        if STRIPE_AVERAGE && stripe_k > 0.0 && f32(r2) <= fractal.bailout2 {
+            stripes = stripe_add(stripes, vec2<f32>(z), stripe_k);
+        }
         if f32(r2) > fractal.bailout2 {
             let zf = vec2<f32>(z);
             let log_r = 0.5 * log(dot(zf, zf));
@@ -62,16 +67,17 @@ fn escape(p: vec2<real>) -> Escape {
             if finite && dz_len > 0.0 {
                 slope = vec2<f32>(cmul(normalize(z), vec2<real>(dz.x, -dz.y) / length(dz)));
             }
-            return Escape(max(n, 0.0), d, slope);
+            let stripe = stripe_value(stripes, log_r, 0.5 * log(fractal.bailout2));
+            return Escape(max(n, 0.0), d, slope, stripe);
         }
         let delta = z - saved;
         if dot(delta, delta) < eps2 {
-            return Escape(-1.0, 0.0, vec2<f32>(0.0));
+            return Escape(-1.0, 0.0, vec2<f32>(0.0), 0.5);
         }
         if i == next_save {
             saved = z;
             next_save = next_save * 2u;
         }
     }
-    return Escape(-1.0, 0.0, vec2<f32>(0.0));
+    return Escape(-1.0, 0.0, vec2<f32>(0.0), 0.5);
 }

@@ -1,4 +1,4 @@
-//! `mandelfly path ...`: check, sample, preview and import-gltf.
+//! `mandelfly path ...`: check, sample, preview, find-minibrot and import-gltf.
 
 use std::io::Write;
 
@@ -106,6 +106,26 @@ pub fn run(command: &PathCommand, gpu: &GpuOptions) -> Result<()> {
             crate::status!("wrote {}", output.display());
             Ok(())
         }
+        PathCommand::FindMinibrot {
+            near,
+            period,
+            frame,
+            output,
+        } => {
+            let text = find_minibrot(near, *period, *frame)?;
+            match output {
+                None => {
+                    print!("{text}");
+                    Ok(())
+                }
+                Some(out) => {
+                    AtomicFile::create(out)?
+                        .commit(|w| w.write_all(text.as_bytes()).map_err(|e| Error::io(out, e)))?;
+                    crate::status!("wrote {}", out.display());
+                    Ok(())
+                }
+            }
+        }
         PathCommand::ImportGltf { file, output } => {
             let camera = path::gltf::import(file)?;
             let name = file.file_name().map_or_else(
@@ -128,6 +148,42 @@ pub fn run(command: &PathCommand, gpu: &GpuOptions) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `path find-minibrot`: the scene framing the minibrot, as TOML.
+fn find_minibrot(near: &str, period: u32, frame: f64) -> Result<String> {
+    let bad = |m: String| Error::InvalidArgument(m);
+    let parts: Vec<&str> = near.split(',').map(str::trim).collect();
+    let [re, im] = parts[..] else {
+        return Err(bad(format!("--near {near}: expected RE,IM")));
+    };
+    for v in [re, im] {
+        if crate::deep::precise::parse(v, 64).is_none() {
+            return Err(bad(format!("--near {near}: `{v}` is not a decimal number")));
+        }
+    }
+    if period == 0 || period > 1_000_000 {
+        return Err(bad(format!("--period {period}: expected 1 to 1000000")));
+    }
+    if !(frame.is_finite() && frame > 0.0) {
+        return Err(bad(format!("--frame {frame}: expected a positive number")));
+    }
+    let m = crate::deep::nucleus::find_minibrot([re, im], period, frame).ok_or_else(|| {
+        bad(format!(
+            "Newton's method found no period-{period} minibrot from {near}; start nearer \
+             it or try another period"
+        ))
+    })?;
+    let location = crate::deep::locations::Location {
+        name: format!("minibrot-{period}"),
+        view: m.view.clone(),
+        iterations: m.iterations,
+    };
+    let comment = format!(
+        "The period-{period} minibrot found from {near} (size {:e}), {frame} sizes tall",
+        m.size
+    );
+    Ok(crate::deep::locations::scene_toml(&location, &comment))
 }
 
 /// The human-readable summary of `path check`.

@@ -112,6 +112,9 @@ pub struct DeepState {
     /// Whether the buffers hold f64 mantissas.
     f64: bool,
     pub stats: DeepStats,
+    /// Set while rendering a small pass over a larger frame's view (the count measure): that
+    /// frame's height, so the reference gets the precision the frame will need and serves it.
+    pub precision_height: Option<u32>,
 }
 
 fn storage(device: &wgpu::Device, label: &str, size: u64) -> wgpu::Buffer {
@@ -133,6 +136,7 @@ impl DeepState {
             level_start: Vec::new(),
             f64: false,
             stats: DeepStats::default(),
+            precision_height: None,
         }
     }
 
@@ -174,7 +178,8 @@ impl DeepState {
             .iter()
             .map(|s| s.scene.plane.zoom)
             .fold(scene.plane.zoom, FloatExp::min);
-        let bits = precise::precision_for(deepest.scale(1.0 / height as f64));
+        let fine = self.precision_height.unwrap_or(height).max(height) as f64;
+        let bits = precise::precision_for(deepest.scale(1.0 / fine));
         let limits = device.limits();
 
         let frames = |reference: &ReferenceOrbit| -> Vec<DeepFrame> {
@@ -208,9 +213,8 @@ impl DeepState {
             });
         if kept.is_none() {
             let started = Instant::now();
-            let spare = precise::precision_for(
-                deepest.scale(1.0 / height as f64) * FloatExp::new(1.0, -SPARE_BITS),
-            );
+            let spare =
+                precise::precision_for(deepest.scale(1.0 / fine) * FloatExp::new(1.0, -SPARE_BITS));
             let point = scene.plane.precise_center(spare);
             let reference = ReferenceOrbit::compute(
                 point,
@@ -324,7 +328,7 @@ impl DeepState {
                     levels: self.level_start.len().min(32) as u32,
                     bailout2: (it.bailout * it.bailout) as f32,
                     julia: it.julia.is_some() as u32,
-                    derivative: (look.edges > 0.0 || look.relief > 0.0) as u32,
+                    derivative: (look.edges > 0.0 || look.relief > 0.0 || look.band_limit) as u32,
                     _pad: [0; 3],
                     level_start,
                 };

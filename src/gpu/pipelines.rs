@@ -31,6 +31,8 @@ struct PipelineKey {
     arithmetic: Option<PlaneArithmetic>,
     /// Hash of the fractal's WGSL (custom formulas and hybrids differ by text, not by kind).
     formula: u64,
+    /// Plane kinds: with the stripe average.
+    stripes: bool,
 }
 
 fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
@@ -100,18 +102,27 @@ impl PipelineCache {
         }
     }
 
-    /// The pipeline for `fractal`, with the arithmetic of a plane view (None: ray marching),
-    /// compiled on first use.
+    /// The pipeline for `fractal`, with the arithmetic of a plane view (None: ray marching)
+    /// and, for plane views, with or without the stripe average; compiled on first use.
     pub fn get(
         &mut self,
         gpu: &GpuContext,
         fractal: &dyn Formula,
         arithmetic: Option<PlaneArithmetic>,
+        stripes: bool,
     ) -> Result<wgpu::ComputePipeline> {
-        let compose = || match arithmetic {
-            Some(PlaneArithmetic::Perturbation { f64 }) => shaders::plane_deep_source(f64),
-            Some(a) => shaders::plane_source(fractal, a == PlaneArithmetic::F64),
-            None => shaders::render_source(fractal),
+        let stripes = stripes && arithmetic.is_some();
+        let compose = || {
+            let source = match arithmetic {
+                Some(PlaneArithmetic::Perturbation { f64 }) => shaders::plane_deep_source(f64),
+                Some(a) => shaders::plane_source(fractal, a == PlaneArithmetic::F64),
+                None => shaders::render_source(fractal),
+            };
+            if stripes {
+                shaders::with_stripe_average(&source)
+            } else {
+                source
+            }
         };
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         if cfg!(feature = "dev-shaders") {
@@ -124,6 +135,7 @@ impl PipelineCache {
             kind: fractal.kind(),
             arithmetic,
             formula: hasher.finish(),
+            stripes,
         };
         if let Some(p) = self.pipelines.get(&key) {
             return Ok(p.clone());

@@ -19,6 +19,8 @@ pub struct Probe<'a> {
     output: wgpu::Buffer,
     readback: wgpu::Buffer,
     count: usize,
+    /// Bytes per result.
+    stride: usize,
 }
 
 impl<'a> Probe<'a> {
@@ -28,7 +30,15 @@ impl<'a> Probe<'a> {
             .map(|p| [p.x as f32, p.y as f32, p.z as f32, 0.0])
             .collect();
         let source = shaders::probe_source(fractal);
-        Self::build(gpu, fractal, &source, &packed, &fractal.uniform_bytes())
+        let label = format!("probe {}", fractal.kind());
+        let count = packed.len();
+        Self::build(
+            gpu,
+            (&label, &source, "probe_main"),
+            &packed,
+            &fractal.uniform_bytes(),
+            (count, 8),
+        )
     }
 
     /// For a plane kind: `escape` at plane points, iterating in f64 or f32. Results are
@@ -52,30 +62,27 @@ impl<'a> Probe<'a> {
             Error::InvalidArgument(format!("`{}` is not a plane kind", fractal.kind()))
         })?;
         let source = shaders::plane_probe_source(fractal, f64);
+        let label = format!("probe {}", fractal.kind());
+        let count = packed.len();
         Self::build(
             gpu,
-            fractal,
-            &source,
+            (&label, &source, "probe_main"),
             &packed,
             &plane.plane_uniform_bytes(pixel_size),
+            (count, 8),
         )
     }
 
+    /// `(label, source, entry point)` of the probe shader; `count` results of `stride` bytes.
     fn build(
         gpu: &'a GpuContext,
-        fractal: &dyn Formula,
-        source: &str,
+        (label, source, entry): (&str, &str, &str),
         packed: &[[f32; 4]],
         uniform_bytes: &[u8],
+        (count, stride): (usize, usize),
     ) -> Result<Self> {
-        let pipeline = gpu.compute_pipeline(
-            &format!("probe {}", fractal.kind()),
-            source,
-            "probe_main",
-            None,
-        )?;
+        let pipeline = gpu.compute_pipeline(label, source, entry, None)?;
         let device = &gpu.device;
-        let points = packed;
         let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("probe fractal uniform"),
             contents: uniform_bytes,
@@ -86,7 +93,7 @@ impl<'a> Probe<'a> {
             contents: bytemuck::cast_slice(packed),
             usage: wgpu::BufferUsages::STORAGE,
         });
-        let out_size = (points.len().max(1) * 8) as u64;
+        let out_size = (count.max(1) * stride) as u64;
         let output = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("probe results"),
             size: out_size,
@@ -123,7 +130,8 @@ impl<'a> Probe<'a> {
             bind_group,
             output,
             readback,
-            count: points.len(),
+            count,
+            stride,
         })
     }
 
@@ -136,16 +144,19 @@ impl<'a> Probe<'a> {
 
     /// `fractal_de` at each point: (distance estimate, orbit trap), as f32 on the GPU.
     pub fn evaluate(&self) -> Result<Vec<[f32; 2]>> {
+        Ok(bytemuck::cast_slice(&self.results()?).to_vec())
+    }
+
+    fn results(&self) -> Result<Vec<u8>> {
         if self.count == 0 {
             return Ok(Vec::new());
         }
         let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
         self.dispatch(&mut encoder);
-        let size = (self.count * 8) as u64;
+        let size = (self.count * self.stride) as u64;
         encoder.copy_buffer_to_buffer(&self.output, 0, &self.readback, 0, size);
         self.gpu.queue.submit([encoder.finish()]);
-        let bytes = self.gpu.read_buffer(&self.readback, size)?;
-        Ok(bytemuck::cast_slice(&bytes).to_vec())
+        self.gpu.read_buffer(&self.readback, size)
     }
 
     /// Wall time of one evaluation of all the points on the GPU (submit to completion).
@@ -166,4 +177,33 @@ pub fn evaluate(
     points: &[DVec3],
 ) -> Result<Vec<[f32; 2]>> {
     Probe::new(gpu, fractal, points)?.evaluate()
+}
+
+/// `colour_of` (shaders/colouring.wgsl) of each input under `mapping`, on the GPU: linear
+/// light, the twin of [`crate::colouring::ColourMapping::colour`].
+pub fn colours(
+    gpu: &GpuContext,
+    mapping: &crate::colouring::ColourMapping,
+    inputs: &[crate::colouring::ColourInput],
+) -> Result<Vec<[f32; 3]>> {
+    let packed: Vec<[f32; 4]> = inputs
+        .iter()
+        .flat_map(|i| {
+            [
+                [i.count, i.distance, i.slope[0], i.slope[1]],
+                [i.stripe, 0.0, 0.0, 0.0],
+            ]
+        })
+        .collect();
+    let source = shaders::colour_probe_source();
+    let probe = Probe::build(
+        gpu,
+        ("colour probe", &source, "colour_probe_main"),
+        &packed,
+        bytemuck::bytes_of(mapping),
+        (inputs.len(), 16),
+    )?;
+    let bytes = probe.results()?;
+    let rgba: &[[f32; 4]] = bytemuck::cast_slice(&bytes);
+    Ok(rgba.iter().map(|c| [c[0], c[1], c[2]]).collect())
 }

@@ -10,6 +10,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::colouring::CountScale;
 use crate::error::{Error, Result};
 use crate::frame::{ColorFormat, Frame, MAX_SAMPLES, MAX_SIDE, Readout, Sample, lens_sample};
 use crate::gpu::GpuContext;
@@ -118,7 +119,23 @@ pub struct Renderer {
     progressive: Option<u32>,
     /// Why the newest shader text did not compile (the last good pipeline is in use).
     pub shader_error: Option<String>,
+    /// Plane kinds: the count scale measured of the last view that needed one, and that view.
+    measured: Option<(MeasuredView, Option<CountScale>)>,
+    /// The (small) targets of the measuring pass, kept apart from the frame's.
+    measure_targets: Option<FrameTargets>,
 }
+
+/// What a view's measured counts depend on.
+#[derive(Debug, Clone, PartialEq)]
+struct MeasuredView {
+    plane: crate::plane::PlaneView,
+    kind: &'static str,
+    fractal: Vec<u8>,
+    size: (u32, u32),
+}
+
+/// Pixels of the pass that measures a view's counts (about 2% of a 1280x720 frame).
+const MEASURE_PIXELS: f64 = 20_000.0;
 
 impl Renderer {
     pub fn new(gpu: GpuContext) -> Self {
@@ -155,6 +172,8 @@ impl Renderer {
             max_tile,
             progressive: None,
             shader_error: None,
+            measured: None,
+            measure_targets: None,
             gpu,
         }
     }
@@ -179,6 +198,51 @@ impl Renderer {
         self.max_tile
     }
 
+    /// The distribution of a plane view's smooth counts, from a pass at low resolution (None
+    /// where nothing escapes): what the palette spans when the look gives no `count_range`
+    /// and the caller (a flight keying it along its path) measured none.
+    pub fn measure_counts(
+        &mut self,
+        scene: &Scene,
+        width: u32,
+        height: u32,
+    ) -> Result<Option<CountScale>> {
+        let k = (MEASURE_PIXELS / (width as f64 * height as f64))
+            .sqrt()
+            .min(1.0);
+        let w = ((width as f64 * k).round() as u32).max(1);
+        let h = ((height as f64 * k).round() as u32).max(1);
+        let mut probe = scene.clone();
+        // Any fixed range: the colours of this pass are not read.
+        probe.look.count_range = Some([0.0, 1.0]);
+        let frame_targets = self.targets.take();
+        let yuv = self.yuv.take();
+        self.targets = self.measure_targets.take();
+        self.deep.precision_height = Some(height);
+        let frame = self.render(&probe, w, h, Readout::DEPTH);
+        self.deep.precision_height = None;
+        self.measure_targets = self.targets.take();
+        self.targets = frame_targets;
+        self.yuv = yuv;
+        Ok(CountScale::measure(&frame?.depth))
+    }
+
+    /// Measures the counts of the view of `scene` unless the last measurement was of it.
+    fn measure_view(&mut self, scene: &Scene, width: u32, height: u32) -> Result<()> {
+        let view = MeasuredView {
+            plane: scene.plane.clone(),
+            kind: scene.fractal.kind(),
+            fractal: scene.fractal.uniform_bytes(),
+            size: (width, height),
+        };
+        if self.measured.as_ref().is_some_and(|(v, _)| *v == view) {
+            return Ok(());
+        }
+        let scale = self.measure_counts(scene, width, height)?;
+        self.measured = Some((view, scale));
+        Ok(())
+    }
+
     /// What preparing deep frames has cost so far (reference orbits, BLA tables).
     pub fn deep_stats(&self) -> crate::gpu::deep::DeepStats {
         self.deep.stats
@@ -193,14 +257,20 @@ impl Renderer {
         height: u32,
     ) -> Result<(wgpu::ComputePipeline, Vec<Vec<u8>>)> {
         let scene = samples[0].scene;
+        if scene.fractal.is_plane() && scene.look.count_scale().is_none() {
+            self.measure_view(scene, width, height)?;
+        }
         let arithmetic = scene
             .fractal
             .is_plane()
             .then(|| plane_arithmetic(scene, height, self.gpu.f64))
             .transpose()?;
-        let pipeline = self
-            .pipelines
-            .get(&self.gpu, scene.fractal.as_ref(), arithmetic);
+        let pipeline = self.pipelines.get(
+            &self.gpu,
+            scene.fractal.as_ref(),
+            arithmetic,
+            samples.iter().any(|s| s.scene.look.stripes > 0.0),
+        );
         self.shader_error = self.pipelines.shader_error.clone();
         let pipeline = pipeline?;
         let bytes = match arithmetic {
@@ -403,7 +473,8 @@ impl Renderer {
             };
             // The two kinds of frame differ only in their frame uniform block.
             let frame_bytes = if plane {
-                let mut uniform = PlaneUniform::new(sample.scene, width, height, tile);
+                let measured = self.measured.as_ref().and_then(|(_, s)| s.as_ref());
+                let mut uniform = PlaneUniform::new(sample.scene, width, height, tile, measured);
                 uniform.jitter = jitter;
                 uniform.samples = sample_info;
                 uniform.control[1] |= count_flag;

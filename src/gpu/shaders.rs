@@ -57,6 +57,26 @@ pub fn escape() -> String {
     shader!("escape.wgsl")
 }
 
+/// A plane shader's text with the stripe average on (`STRIPE_AVERAGE` in shaders/escape.wgsl;
+/// off by default, so its loops carry no trace of it).
+pub fn with_stripe_average(source: &str) -> String {
+    source.replace(
+        "const STRIPE_AVERAGE: bool = false;",
+        "const STRIPE_AVERAGE: bool = true;",
+    )
+}
+
+/// The colouring of plane kinds (shaders/colouring.wgsl, `colour_of`).
+pub fn colouring() -> String {
+    shader!("colouring.wgsl")
+}
+
+/// `colour_of` at a list of inputs (entry point `colour_probe_main`): the GPU half of the
+/// colouring's GPU-against-CPU test.
+pub fn colour_probe_source() -> String {
+    format!("{}\n{}", colouring(), shader!("colour_probe.wgsl"))
+}
+
 /// The probe shader for a plane kind (entry point `probe_main`).
 pub fn plane_probe_source(fractal: &dyn Formula, f64: bool) -> String {
     let real = if f64 { "f64" } else { "f32" };
@@ -72,9 +92,10 @@ pub fn plane_probe_source(fractal: &dyn Formula, f64: bool) -> String {
 pub fn plane_source(fractal: &dyn Formula, f64: bool) -> String {
     let real = if f64 { "f64" } else { "f32" };
     format!(
-        "alias real = {real};\n{}\n{}\n{}\n{}\n{}",
+        "alias real = {real};\n{}\n{}\n{}\n{}\n{}\n{}",
         escape(),
         fractal.wgsl(),
+        colouring(),
         plane(),
         shader!("plane_direct.wgsl"),
         output()
@@ -86,9 +107,10 @@ pub fn plane_source(fractal: &dyn Formula, f64: bool) -> String {
 pub fn plane_deep_source(f64: bool) -> String {
     let real = if f64 { "f64" } else { "f32" };
     format!(
-        "alias real = {real};\n{}\n{}\n{}\n{}",
+        "alias real = {real};\n{}\n{}\n{}\n{}\n{}",
         escape(),
         shader!("fractals/mandelbrot-deep.wgsl"),
+        colouring(),
         plane(),
         output()
     )

@@ -3,6 +3,7 @@
 use bytemuck::{Pod, Zeroable};
 use glam::DVec3;
 
+use crate::colouring::{ColourMapping, CountScale};
 use crate::scene::Scene;
 
 pub const FLAG_AO: u32 = 1;
@@ -212,40 +213,28 @@ pub struct PlaneUniform {
     pub axes: [f32; 4],
     pub image: [u32; 4],
     pub control: [u32; 4],
-    pub colouring: [f32; 4],
-    pub interior: [f32; 4],
-    pub relief: [f32; 4],
     pub jitter: [f32; 4],
     pub samples: [u32; 4],
-    pub stops: [[f32; 4]; crate::scene::MAX_STOPS],
+    pub mapping: ColourMapping,
 }
 
-pub const PLANE_FLAG_EDGES: u32 = 1;
-pub const PLANE_FLAG_RELIEF: u32 = 2;
-
 impl PlaneUniform {
-    /// The uniform block for one tile of a `width` x `height` view of a plane scene.
-    pub fn new(scene: &Scene, width: u32, height: u32, tile: Tile) -> Self {
+    /// The uniform block for one tile of a `width` x `height` view of a plane scene. The
+    /// palette spans the look's count scale, else `measured` (the renderer's measure of the
+    /// view).
+    pub fn new(
+        scene: &Scene,
+        width: u32,
+        height: u32,
+        tile: Tile,
+        measured: Option<&CountScale>,
+    ) -> Self {
         let view = &scene.plane;
         let look = &scene.look;
         let pixel = view.zoom.to_f64() / height as f64;
         let (s, c) = view.rotation.to_radians().sin_cos();
         let hi = view.center.as_vec2();
         let lo = (view.center - hi.as_dvec2()).as_vec2();
-        let stops = look.stops();
-        let mut packed = [[0.0f32; 4]; crate::scene::MAX_STOPS];
-        for (slot, stop) in packed.iter_mut().zip(&stops) {
-            let rgb = linear_rgb([stop[1], stop[2], stop[3]], stop[0] as f32);
-            *slot = rgb;
-        }
-        let mut flags = 0;
-        if look.edges > 0.0 {
-            flags |= PLANE_FLAG_EDGES;
-        }
-        if look.relief > 0.0 {
-            flags |= PLANE_FLAG_RELIEF;
-        }
-        let (ls, lc) = look.relief_angle.to_radians().sin_cos();
         PlaneUniform {
             center: [hi.x, hi.y, lo.x, lo.y],
             axes: [
@@ -255,18 +244,10 @@ impl PlaneUniform {
                 (pixel * c) as f32,
             ],
             image: [width, height, tile.x, tile.y],
-            control: [stops.len() as u32, flags, tile.width, tile.height],
-            colouring: [
-                look.density as f32,
-                look.palette_offset.rem_euclid(1.0) as f32,
-                look.edges as f32,
-                look.relief as f32,
-            ],
-            interior: linear_rgb(look.interior, look.edge_width as f32),
-            relief: [lc as f32, ls as f32, look.relief_height as f32, 0.0],
+            control: [0, 0, tile.width, tile.height],
             jitter: [0.0; 4],
             samples: [0, 1, 0, 0],
-            stops: packed,
+            mapping: ColourMapping::new(look, look.count_scale().as_ref().or(measured)),
         }
     }
 }
@@ -299,6 +280,25 @@ mod tests {
         let source = crate::gpu::shaders::plane_source(&mandelbrot, false);
         let size = wgsl_struct_size(&source, "PlaneUniform");
         assert_eq!(size as usize, std::mem::size_of::<PlaneUniform>());
+    }
+
+    #[test]
+    fn stripe_average_switches_on_in_the_plane_shaders() {
+        use crate::gpu::shaders::{plane_deep_source, plane_source, with_stripe_average};
+        let mandelbrot = crate::fractal::mandelbrot::Mandelbrot::default();
+        for source in [plane_source(&mandelbrot, false), plane_deep_source(false)] {
+            let on = with_stripe_average(&source);
+            assert_ne!(on, source);
+            assert!(on.contains("const STRIPE_AVERAGE: bool = true;"));
+            naga::front::wgsl::parse_str(&on).expect("the stripe variant parses");
+        }
+    }
+
+    #[test]
+    fn colour_mapping_matches_wgsl() {
+        let source = crate::gpu::shaders::colour_probe_source();
+        let size = wgsl_struct_size(&source, "ColourMapping");
+        assert_eq!(size as usize, std::mem::size_of::<ColourMapping>());
     }
 
     #[test]

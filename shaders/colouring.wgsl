@@ -1,0 +1,135 @@
+// The colouring of plane kinds: smooth iteration count, distance estimate, slope and stripe
+// average to a colour (linear light), relative to the view's measured count range. Needs no
+// orbit, so stored counts can be coloured by it as well. CPU twin: src/colouring.rs.
+
+// Twin of `colouring::ColourMapping`.
+struct ColourMapping {
+    // Gradient stops, FLAG_* bits, transfer (0 linear, 1 sqrt, 2 log, 3 histogram), 0.
+    control: vec4<u32>,
+    // Density (palette cycles across the view's range), offset, edge strength, relief strength.
+    colouring: vec4<f32>,
+    // Interior colour; w: edge width in pixels.
+    interior: vec4<f32>,
+    // Relief light direction in the plane (xy), its height; w: stripe strength.
+    relief: vec4<f32>,
+    // The palette's mean colour; w: stripe density.
+    mean: vec4<f32>,
+    // 17 count quantiles of the view, ascending.
+    counts: array<vec4<f32>, 5>,
+    // `histogram`: the position at each quantile.
+    levels: array<vec4<f32>, 5>,
+    // x: `histogram`'s slope beyond the range.
+    tail: vec4<f32>,
+    // Colour (rgb) at position w in [0, 1); cyclic.
+    stops: array<vec4<f32>, 16>,
+}
+
+// What colouring needs of a pixel.
+struct ColourInput {
+    count: f32,
+    distance: f32,
+    slope: vec2<f32>,
+    stripe: f32,
+}
+
+const COLOUR_EDGES: u32 = 1u;
+const COLOUR_RELIEF: u32 = 2u;
+const COLOUR_BAND_LIMIT: u32 = 4u;
+const COLOUR_STRIPES: u32 = 8u;
+const QUANTILES: u32 = 17u;
+
+fn mapping_quantile(m: ColourMapping, i: u32) -> f32 {
+    return m.counts[i / 4u][i % 4u];
+}
+
+fn mapping_gradient(m: ColourMapping, t: f32) -> vec3<f32> {
+    let n = m.control.x;
+    let x = t - floor(t);
+    // The stop at or before x, and the next one (wrapping round).
+    var i = n - 1u;
+    for (var k = 0u; k < n; k = k + 1u) {
+        if m.stops[k].w <= x {
+            i = k;
+        }
+    }
+    let a = m.stops[i];
+    let b = m.stops[(i + 1u) % n];
+    var span = b.w - a.w;
+    var along = x - a.w;
+    if span <= 0.0 {
+        span = span + 1.0;
+    }
+    if along < 0.0 {
+        along = along + 1.0;
+    }
+    return mix(a.rgb, b.rgb, clamp(along / max(span, 1e-6), 0.0, 1.0));
+}
+
+// The count's position in the view's range after the transfer, and its derivative.
+fn mapping_position(m: ColourMapping, n: f32) -> vec2<f32> {
+    let lo = mapping_quantile(m, 0u);
+    let hi = mapping_quantile(m, QUANTILES - 1u);
+    let span = max(hi - lo, 1e-3);
+    let u = (n - lo) / span;
+    switch m.control.z {
+        case 0u: {
+            return vec2<f32>(u, 1.0 / span);
+        }
+        case 1u: {
+            let r = sqrt(max(abs(u), 1e-4));
+            return vec2<f32>(sign(u) * r, 0.5 / (r * span));
+        }
+        case 2u: {
+            let ratio = max(log((hi + 1.0) / (lo + 1.0)), 1e-3);
+            let np = max(n, 0.0) + 1.0;
+            return vec2<f32>(log(np / (lo + 1.0)) / ratio, 1.0 / (np * ratio));
+        }
+        default: {
+            let tail = m.tail.x;
+            if n < lo {
+                return vec2<f32>((n - lo) * tail, tail);
+            }
+            if n >= hi {
+                return vec2<f32>(1.0 + (n - hi) * tail, tail);
+            }
+            var k = 0u;
+            while k + 2u < QUANTILES && n >= mapping_quantile(m, k + 1u) {
+                k = k + 1u;
+            }
+            let a = mapping_quantile(m, k);
+            let b = mapping_quantile(m, k + 1u);
+            let la = m.levels[k / 4u][k % 4u];
+            let lb = m.levels[(k + 1u) / 4u][(k + 1u) % 4u];
+            let slope = (lb - la) / max(b - a, 1e-6);
+            return vec2<f32>(la + (n - a) * slope, slope);
+        }
+    }
+}
+
+fn colour_of(e: ColourInput, m: ColourMapping) -> vec3<f32> {
+    if e.count < 0.0 {
+        return m.interior.rgb;
+    }
+    let flags = m.control.y;
+    let p = mapping_position(m, e.count);
+    var t = m.colouring.x * p.x + m.colouring.y;
+    if (flags & COLOUR_STRIPES) != 0u {
+        t = t + m.relief.w * (e.stripe - 0.5);
+    }
+    var c = mapping_gradient(m, t);
+    if (flags & COLOUR_BAND_LIMIT) != 0u && e.distance > 0.0 {
+        // Palette cycles per pixel: |dn/dpixel| = 1 / (distance ln 2) for the smooth count.
+        let cycles = m.colouring.x * p.y / (e.distance * 0.6931472);
+        let keep = 1.0 - smoothstep(0.2, 0.5, cycles);
+        c = m.mean.rgb + (c - m.mean.rgb) * keep;
+    }
+    if (flags & COLOUR_RELIEF) != 0u {
+        let lit = clamp((dot(e.slope, m.relief.xy) + m.relief.z) / (1.0 + m.relief.z), 0.0, 1.0);
+        c = c * (1.0 + (lit - 1.0) * m.colouring.w);
+    }
+    if (flags & COLOUR_EDGES) != 0u {
+        let edge = smoothstep(0.0, m.interior.w, e.distance);
+        c = c * (1.0 - m.colouring.z + m.colouring.z * edge);
+    }
+    return c;
+}
