@@ -31,7 +31,14 @@ pub fn show(ui: &mut egui::Ui, look: &mut Look, plane: bool) -> bool {
     if plane {
         egui::CollapsingHeader::new("Palette").show(ui, |ui| {
             changed |= palette_picker(ui, "palette", &mut look.palette, !look.gradient.is_empty());
+            changed |= transfer_picker(ui, look);
             for name in ["density", "palette_offset"] {
+                changed |= number(ui, look, name);
+            }
+            changed |= ui
+                .checkbox(&mut look.band_limit, "band-limited palette (no moire)")
+                .changed();
+            for name in ["stripes", "stripe_density"] {
                 changed |= number(ui, look, name);
             }
             changed |= colour(ui, look, "interior");
@@ -149,6 +156,31 @@ fn tone_map_picker(ui: &mut egui::Ui, look: &mut Look) -> bool {
             ui.selectable_value(&mut look.tone_map, ToneMap::Aces, "aces");
         });
     look.tone_map != before
+}
+
+/// How counts map onto the palette across the view's range.
+fn transfer_picker(ui: &mut egui::Ui, look: &mut Look) -> bool {
+    use crate::colouring::Transfer;
+    let before = look.transfer;
+    let name = |t: Transfer| match t {
+        Transfer::Linear => "linear",
+        Transfer::Sqrt => "sqrt",
+        Transfer::Log => "log",
+        Transfer::Histogram => "histogram",
+    };
+    egui::ComboBox::from_label("transfer")
+        .selected_text(name(look.transfer))
+        .show_ui(ui, |ui| {
+            for t in [
+                Transfer::Linear,
+                Transfer::Sqrt,
+                Transfer::Log,
+                Transfer::Histogram,
+            ] {
+                ui.selectable_value(&mut look.transfer, t, name(t));
+            }
+        });
+    look.transfer != before
 }
 
 /// A built-in palette by name; `overridden` when stops or a cosine palette take its place.
