@@ -35,3 +35,4 @@ pub mod preview;
 pub mod report;
 pub mod scene;
 pub mod sink;
+pub mod zoommap;

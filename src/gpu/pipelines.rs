@@ -100,6 +100,11 @@ impl PipelineCache {
         }
     }
 
+    /// The layout of every render pipeline (for pipelines composed elsewhere).
+    pub fn pipeline_layout(&self) -> &wgpu::PipelineLayout {
+        &self.pipeline_layout
+    }
+
     /// The pipeline for `fractal`, with the arithmetic of a plane view (None: ray marching),
     /// compiled on first use.
     pub fn get(

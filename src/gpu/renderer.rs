@@ -77,6 +77,28 @@ pub fn plane_arithmetic(scene: &Scene, height: u32, has_f64: bool) -> Result<Pla
     Ok(PlaneArithmetic::F64)
 }
 
+/// Where a plane frame's per-sample escape values come from instead of iterating each pixel
+/// (the zoom map's frame assembly, [`crate::zoommap`]): a pipeline with the render layout whose
+/// `plane_main` colours what its own `pixel_escape` returns, each sample's binding-1 block, and
+/// the buffers bound at 6 and 7. Colouring, samples, tiles, the post stage and readback are the
+/// renderer's own.
+pub trait PlaneSource {
+    fn prepare(
+        &mut self,
+        gpu: &GpuContext,
+        layout: &wgpu::PipelineLayout,
+        samples: &[Sample<'_>],
+        width: u32,
+        height: u32,
+    ) -> Result<(wgpu::ComputePipeline, Vec<Vec<u8>>)>;
+    /// The buffers at bindings 6 and 7 for the frames it prepared.
+    fn data(&self) -> (&wgpu::Buffer, &wgpu::Buffer);
+    /// What it has cost so far, for `--verbose`.
+    fn report(&self) -> String {
+        String::new()
+    }
+}
+
 /// A frame submitted to the GPU whose pixels have not been read back yet.
 #[derive(Debug)]
 pub struct PendingFrame {
@@ -118,6 +140,8 @@ pub struct Renderer {
     progressive: Option<u32>,
     /// Why the newest shader text did not compile (the last good pipeline is in use).
     pub shader_error: Option<String>,
+    /// Plane frames from elsewhere than per-pixel iteration, when set.
+    source: Option<Box<dyn PlaneSource>>,
 }
 
 impl Renderer {
@@ -155,6 +179,7 @@ impl Renderer {
             max_tile,
             progressive: None,
             shader_error: None,
+            source: None,
             gpu,
         }
     }
@@ -179,6 +204,15 @@ impl Renderer {
         self.max_tile
     }
 
+    /// Makes plane frames from `source` (None: by iterating each pixel again).
+    pub fn set_plane_source(&mut self, source: Option<Box<dyn PlaneSource>>) {
+        self.source = source;
+    }
+
+    pub fn plane_source(&self) -> Option<&dyn PlaneSource> {
+        self.source.as_deref()
+    }
+
     /// What preparing deep frames has cost so far (reference orbits, BLA tables).
     pub fn deep_stats(&self) -> crate::gpu::deep::DeepStats {
         self.deep.stats
@@ -193,6 +227,17 @@ impl Renderer {
         height: u32,
     ) -> Result<(wgpu::ComputePipeline, Vec<Vec<u8>>)> {
         let scene = samples[0].scene;
+        if let Some(source) = self.source.as_mut() {
+            if scene.fractal.is_plane() {
+                return source.prepare(
+                    &self.gpu,
+                    self.pipelines.pipeline_layout(),
+                    samples,
+                    width,
+                    height,
+                );
+            }
+        }
         let arithmetic = scene
             .fractal
             .is_plane()
@@ -422,6 +467,10 @@ impl Renderer {
             std::mem::size_of::<FrameUniform>()
         } as u64;
         let targets = self.targets.as_ref().expect("created before tiles");
+        let data = match &self.source {
+            Some(source) if plane => source.data(),
+            _ => (&self.deep.orbit, &self.deep.bla),
+        };
         fn binding(buffer: &wgpu::Buffer, size: u64) -> wgpu::BindingResource<'_> {
             wgpu::BindingResource::Buffer(wgpu::BufferBinding {
                 buffer,
@@ -439,8 +488,8 @@ impl Renderer {
                 entry(2, targets.hdr.as_entire_binding()),
                 entry(3, targets.aux.as_entire_binding()),
                 entry(5, self.counters.buffer.as_entire_binding()),
-                entry(6, self.deep.orbit.as_entire_binding()),
-                entry(7, self.deep.bla.as_entire_binding()),
+                entry(6, data.0.as_entire_binding()),
+                entry(7, data.1.as_entire_binding()),
             ],
         });
         let mut encoder = gpu
