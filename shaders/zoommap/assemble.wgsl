@@ -11,31 +11,60 @@ struct MapFrame {
     // the centre; y: rows per unit of ln radius; z: the footprint of a sample in pixels (the
     // samples of a pixel share it); w: unused.
     rows: vec4<f32>,
-    // x: angles at level 0; y: rows per chunk at level 0; z: chunks in the ring; w: the ring
-    // slot of the window's first chunk.
+    // x: angles at level 0; y: rows per chunk at level 0; zw: unused.
     grid: vec4<u32>,
-    // x: chunks in the window; y: mip levels; z: words per chunk; w: unused.
+    // x: chunks in the window; y: mip levels; zw: unused.
     window: vec4<u32>,
-    // Per level: angles, rows per chunk, first word within a chunk.
+    // Per level: angles, rows per chunk (a power of two), first word within a chunk, log2 of
+    // the rows per chunk.
     levels: array<vec4<u32>, 16>,
+    // Per chunk of the window (four to a vector): where its finest bound level starts, in
+    // words (bit 31: in `map_rest`), and which level that is.
+    bases: array<vec4<u32>, 8>,
+    mins: array<vec4<u32>, 8>,
 }
 
 @group(0) @binding(1) var<uniform> map_frame: MapFrame;
-@group(0) @binding(6) var<storage, read> map_ring: array<u32>;
+// The window's chunks, from the finest level a frame reads on; those that did not fit within
+// one binding are in the second buffer.
+@group(0) @binding(6) var<storage, read> map_window: array<u32>;
+@group(0) @binding(7) var<storage, read> map_rest: array<u32>;
 
 const MAP_TAU: f32 = 6.283185307179586;
 
-fn map_tap(level: u32, row: i32, col: i32) -> vec4<f32> {
+// Where row `row` (of level `level`, counted from the window's top) starts in the bound
+// buffers: x its first word, y 1 in `map_rest`, z the level it is read at (a level finer than
+// its chunk's finest bound one, only at a chunk's edge for a tap of the level above, reads the
+// same place in that one). Rows per chunk are powers of two, so no division.
+fn map_row(level: u32, row: i32) -> vec3<u32> {
     let l = map_frame.levels[level];
-    let w = i32(l.x);
-    let h = i32(l.y);
-    let r = clamp(row, 0, h * i32(map_frame.window.x) - 1);
-    let c = ((col % w) + w) % w;
-    let slot = (map_frame.grid.w + u32(r / h)) % map_frame.grid.z;
-    let at = slot * map_frame.window.z + l.z + 2u * (u32(r % h) * l.x + u32(c));
-    let packed = map_ring[at + 1u];
-    let de = unpack2x16float(packed & 0xffffu).x;
-    return vec4<f32>(bitcast<f32>(map_ring[at]), de, unpack4x8snorm(packed >> 16u).xy);
+    let r = u32(clamp(row, 0, i32(l.y * map_frame.window.x) - 1));
+    let j = r >> l.w;
+    let base = map_frame.bases[j >> 2u][j & 3u];
+    let finest = map_frame.mins[j >> 2u][j & 3u];
+    let lv = max(level, finest);
+    let b = map_frame.levels[lv];
+    let y = (r & (l.y - 1u)) >> (lv - level);
+    let start = (base & 0x7fffffffu) + b.z - map_frame.levels[finest].z + 2u * y * b.x;
+    return vec3<u32>(start, base >> 31u, lv);
+}
+
+// The sample in column `col` (of level `level`, within the row) of a row from map_row.
+fn map_load(row: vec3<u32>, level: u32, col: u32) -> vec4<f32> {
+    var x = col;
+    if row.z != level {
+        let w = f32(map_frame.levels[row.z].x);
+        x = min(u32(f32(col) * w / f32(map_frame.levels[level].x)), u32(w) - 1u);
+    }
+    let at = row.x + 2u * x;
+    var words: vec2<u32>;
+    if row.y == 0u {
+        words = vec2<u32>(map_window[at], map_window[at + 1u]);
+    } else {
+        words = vec2<u32>(map_rest[at], map_rest[at + 1u]);
+    }
+    let de = unpack2x16float(words.y & 0xffffu).x;
+    return vec4<f32>(bitcast<f32>(words.x), de, unpack4x8snorm(words.y >> 16u).xy);
 }
 
 // Weighted samples: inside the set where most of the weight is, else the weighted mean of
@@ -64,13 +93,17 @@ fn map_level(s: MapSum, level: u32, u: f32, turn: f32, weight: f32) -> MapSum {
     let y0 = floor(y);
     let x0 = floor(x);
     let f = vec2<f32>(x - x0, y - y0);
-    let r = i32(y0);
-    let c = i32(x0);
+    let w = i32(l.x);
+    // Angles wrap round.
+    let c0 = u32(select(i32(x0), i32(x0) + w, x0 < 0.0));
+    let c1 = select(c0 + 1u, 0u, c0 + 1u >= l.x);
+    let top = map_row(level, i32(y0));
+    let bottom = map_row(level, i32(y0) + 1);
     var out = s;
-    out = map_add(out, map_tap(level, r, c), weight * (1.0 - f.x) * (1.0 - f.y));
-    out = map_add(out, map_tap(level, r, c + 1), weight * f.x * (1.0 - f.y));
-    out = map_add(out, map_tap(level, r + 1, c), weight * (1.0 - f.x) * f.y);
-    out = map_add(out, map_tap(level, r + 1, c + 1), weight * f.x * f.y);
+    out = map_add(out, map_load(top, level, c0), weight * (1.0 - f.x) * (1.0 - f.y));
+    out = map_add(out, map_load(top, level, c1), weight * f.x * (1.0 - f.y));
+    out = map_add(out, map_load(bottom, level, c0), weight * (1.0 - f.x) * f.y);
+    out = map_add(out, map_load(bottom, level, c1), weight * f.x * f.y);
     return out;
 }
 

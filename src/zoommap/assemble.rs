@@ -28,6 +28,8 @@ struct MapFrameUniform {
     grid: [u32; 4],
     window: [u32; 4],
     levels: [[u32; 4]; 16],
+    bases: [[u32; 4]; 8],
+    mins: [[u32; 4]; 8],
 }
 
 pub struct MapAssembler {
@@ -104,14 +106,20 @@ impl PlaneSource for MapAssembler {
             .max()
             .unwrap_or(1);
         self.store.ensure(gpu, layout, start..end)?;
+        self.store.bind_window(gpu, start..end);
         let plan = &self.store.plan;
+        let (mut bases, mut mins) = ([[0u32; 4]; 8], [[0u32; 4]; 8]);
+        for (j, (base, min)) in self.store.bases.iter().zip(&self.store.mins).enumerate() {
+            bases[j / 4][j % 4] = *base;
+            mins[j / 4][j % 4] = *min;
+        }
         let mut levels = [[0u32; 4]; 16];
         for ((slot, (w, h)), offset) in levels
             .iter_mut()
             .zip(plan.level_sizes())
             .zip(plan.level_offsets())
         {
-            *slot = [w, h, offset as u32, 0];
+            *slot = [w, h, offset as u32, h.trailing_zeros()];
         }
         let footprint = 1.0 / (samples.len() as f32).sqrt();
         let base_row = start as f64 * plan.chunk_rows as f64;
@@ -126,19 +134,11 @@ impl PlaneSource for MapAssembler {
                         footprint,
                         0.0,
                     ],
-                    grid: [
-                        plan.angles,
-                        plan.chunk_rows,
-                        plan.window,
-                        self.store.slot(start) as u32,
-                    ],
-                    window: [
-                        (end - start) as u32,
-                        plan.levels,
-                        plan.chunk_words() as u32,
-                        0,
-                    ],
+                    grid: [plan.angles, plan.chunk_rows, 0, 0],
+                    window: [(end - start) as u32, plan.levels, 0, 0],
                     levels,
+                    bases,
+                    mins,
                 };
                 bytemuck::bytes_of(&u).to_vec()
             })
@@ -163,7 +163,7 @@ impl PlaneSource for MapAssembler {
     }
 
     fn data(&self) -> (&wgpu::Buffer, &wgpu::Buffer) {
-        (&self.store.ring, &self.store.ring)
+        (&self.store.bound[0], &self.store.bound[1])
     }
 
     fn report(&self) -> String {

@@ -57,8 +57,16 @@ pub struct MapStats {
 pub struct MapStore {
     pub plan: MapPlan,
     path: CameraPath,
-    /// `window` chunks, each with all its levels (bound at 6 by the frame assembly).
-    pub ring: wgpu::Buffer,
+    /// `window` chunks, each with all its levels, in ring slots.
+    store: wgpu::Buffer,
+    /// What frames read (bindings 6 and 7, each within the binding limit): each chunk of the
+    /// current window from the finest level a frame can read from it on.
+    pub bound: [wgpu::Buffer; 2],
+    /// The window the bound buffers hold (first chunk, chunks), and per chunk of it where
+    /// it starts (u32 words; bit 31: in the second buffer) and its finest level.
+    bound_window: Option<(u64, u64)>,
+    pub bases: Vec<u32>,
+    pub mins: Vec<u32>,
     /// One chunk's level 0 as computed, vec4 per sample.
     computed: wgpu::Buffer,
     /// Which chunk each ring slot holds.
@@ -95,18 +103,31 @@ impl MapStore {
     pub fn new(gpu: &GpuContext, plan: MapPlan, path: &CameraPath) -> Result<Self> {
         let device = &gpu.device;
         let limits = device.limits();
-        let ring_bytes = plan.window as u64 * plan.chunk_words() * 4;
+        let store_bytes = plan.window as u64 * plan.chunk_stride();
         let computed_bytes = plan.angles as u64 * plan.chunk_rows as u64 * COMPUTE_BYTES;
-        let most = limits
+        let bound_bytes = plan.bound_words() * 4;
+        let binding = limits
             .max_storage_buffer_binding_size
             .min(limits.max_buffer_size);
-        if ring_bytes.max(computed_bytes) > most {
+        let first = bound_bytes.min(binding) / 4 * 4;
+        // What does not fit in one binding goes to a second; a chunk that does not fit in
+        // what is left of the first goes there whole.
+        let second = if bound_bytes > first { first } else { 0 };
+        let too_large = [
+            (store_bytes, limits.max_buffer_size),
+            (computed_bytes, binding),
+            (plan.chunk_stride(), binding),
+            (bound_bytes + plan.chunk_stride(), 2 * binding),
+        ]
+        .into_iter()
+        .find(|(need, most)| need > most);
+        if let Some((need, most)) = too_large {
             return Err(Error::Gpu(format!(
-                "the zoom map's resident chunks at {}x{} need a buffer of {:.0} MB, more than \
-                 this GPU binds ({:.0} MB); use --method frames or a smaller --size",
+                "the zoom map at {}x{} needs a buffer of {:.0} MB, more than this GPU allows \
+                 ({:.0} MB); use --method frames or a smaller --size",
                 plan.width,
                 plan.height,
-                ring_bytes.max(computed_bytes) as f64 / 1e6,
+                need as f64 / 1e6,
                 most as f64 / 1e6
             )));
         }
@@ -140,12 +161,29 @@ impl MapStore {
             Some(&mip_pipeline_layout),
         )?;
         Ok(MapStore {
-            ring: buffer(
+            store: buffer(
                 device,
-                "zoom map ring",
-                ring_bytes,
+                "zoom map chunks",
+                store_bytes,
                 U::STORAGE | U::COPY_SRC,
             ),
+            bound: [
+                buffer(
+                    device,
+                    "zoom map window",
+                    first.max(256),
+                    U::STORAGE | U::COPY_DST,
+                ),
+                buffer(
+                    device,
+                    "zoom map window (rest)",
+                    second.max(256),
+                    U::STORAGE | U::COPY_DST,
+                ),
+            ],
+            bound_window: None,
+            bases: Vec::new(),
+            mins: Vec::new(),
             computed: buffer(device, "zoom map chunk", computed_bytes, U::STORAGE),
             slots: vec![None; plan.window as usize],
             deep: DeepState::new(device),
@@ -208,9 +246,54 @@ impl MapStore {
                 self.stats.chunks += 1;
                 self.stats.samples += self.plan.angles as u64 * self.plan.chunk_rows as u64;
                 self.stats.time += started.elapsed();
+                // The bound copy is stale if it held this slot.
+                self.bound_window = None;
             }
         }
         Ok(())
+    }
+
+    /// Copies the levels frames can read of chunks `chunks` (resident) into the bound buffers,
+    /// unless they hold that window already.
+    pub fn bind_window(&mut self, gpu: &GpuContext, chunks: std::ops::Range<u64>) {
+        let key = (chunks.start, chunks.end - chunks.start);
+        if self.bound_window == Some(key) {
+            return;
+        }
+        let plan = &self.plan;
+        let offsets = plan.level_offsets();
+        let words = plan.chunk_words();
+        let capacity = [self.bound[0].size() / 4, self.bound[1].size() / 4];
+        let mut used = [0u64; 2];
+        self.bases.clear();
+        self.mins.clear();
+        let mut encoder = gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("zoom map window"),
+            });
+        for (j, c) in chunks.enumerate() {
+            let min = plan.min_level(j as u32);
+            let from = offsets[min as usize];
+            let size = words - from;
+            let which = usize::from(used[0] + size > capacity[0]);
+            assert!(
+                used[which] + size <= capacity[which],
+                "sized by bound_words"
+            );
+            encoder.copy_buffer_to_buffer(
+                &self.store,
+                self.slot(c) * plan.chunk_stride() + from * 4,
+                &self.bound[which],
+                used[which] * 4,
+                size * 4,
+            );
+            self.bases.push(used[which] as u32 | ((which as u32) << 31));
+            self.mins.push(min);
+            used[which] += size;
+        }
+        gpu.queue.submit([encoder.finish()]);
+        self.bound_window = Some(key);
     }
 
     /// The view chunk `c` is computed as: centred on the map's centre, unrotated, the chunk's
@@ -333,17 +416,16 @@ impl MapStore {
         // The mip levels: level 0 packed from the computed chunk, each next one reduced.
         let sizes = plan.level_sizes();
         let offsets = plan.level_offsets();
-        let base = slot * plan.chunk_words();
         let mut mips = vec![0u8; (MIP_STRIDE * plan.levels as u64) as usize];
         for (l, &(w, h)) in sizes.iter().enumerate() {
             let (src_w, src_h, src) = if l == 0 {
                 (w, h, 0)
             } else {
-                (sizes[l - 1].0, sizes[l - 1].1, base + offsets[l - 1])
+                (sizes[l - 1].0, sizes[l - 1].1, offsets[l - 1])
             };
             let u = MipUniform {
                 src_offset: src as u32,
-                dst_offset: (base + offsets[l]) as u32,
+                dst_offset: offsets[l] as u32,
                 src_width: src_w,
                 src_height: src_h,
                 dst_width: w,
@@ -365,7 +447,14 @@ impl MapStore {
                     whole(&self.mip_uniforms, std::mem::size_of::<MipUniform>() as u64),
                 ),
                 entry(1, self.computed.as_entire_binding()),
-                entry(2, self.ring.as_entire_binding()),
+                entry(
+                    2,
+                    wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer: &self.store,
+                        offset: slot * plan.chunk_stride(),
+                        size: wgpu::BufferSize::new(plan.chunk_words() * 4),
+                    }),
+                ),
             ],
         });
         let mut encoder = gpu

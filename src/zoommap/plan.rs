@@ -21,8 +21,10 @@ use crate::deep::precise;
 use crate::error::{Error, Result};
 use crate::flight::FramePlan;
 
-/// Rows per chunk of depth: the unit the map is computed, kept and dropped in.
+/// Rows per chunk of depth (at least): the unit the map is computed, kept and dropped in.
 pub const CHUNK_ROWS: u32 = 512;
+/// Most chunks a frame may show (the frame assembly's uniform block has room for this many).
+pub const MAX_WINDOW: u32 = 32;
 /// The innermost radius of a frame the map reaches, in frame pixels.
 pub const INNER_RADIUS: f64 = 0.25;
 /// Angle counts are rounded up to a multiple of this (mip levels halve it evenly).
@@ -128,10 +130,37 @@ impl MapPlan {
             .sum()
     }
 
-    /// GPU memory the map holds at any time: the ring of resident chunks and the buffer one
-    /// chunk is computed into. It does not grow with the depth of the zoom.
+    /// Bytes between chunks in the store (a multiple of the storage offset alignment).
+    pub fn chunk_stride(&self) -> u64 {
+        (self.chunk_words() * 4).div_ceil(256) * 256
+    }
+
+    /// The finest level a frame can read from the `j`-th chunk of its window: the chunk lies
+    /// at least `j - 1` chunk spans (less a row) inside the frame's farthest pixel (the first
+    /// chunk may hold only its last rows), where a pixel spans 1 / (rho delta) samples of a
+    /// row. Only these levels are bound for frames.
+    pub fn min_level(&self, j: u32) -> u32 {
+        let rows = (j.saturating_sub(1) * self.chunk_rows) as f64 - 1.0;
+        let octaves = rows.max(0.0) * self.delta / std::f64::consts::LN_2
+            - (self.outer_radius * self.delta).log2()
+            - 0.5 * (self.samples as f64).log2();
+        (octaves.floor().max(0.0) as u32).min(self.levels - 1)
+    }
+
+    /// u32 words bound for a frame's window: each chunk from its finest readable level on.
+    pub fn bound_words(&self) -> u64 {
+        let offsets = self.level_offsets();
+        (0..self.window)
+            .map(|j| self.chunk_words() - offsets[self.min_level(j) as usize])
+            .sum()
+    }
+
+    /// GPU memory the map holds at any time: the store of resident chunks with all their
+    /// levels, the levels bound for frames, and the buffer one chunk is computed into. It does
+    /// not grow with the depth of the zoom.
     pub fn resident_bytes(&self) -> u64 {
-        self.window as u64 * self.chunk_words() * 4
+        self.window as u64 * self.chunk_stride()
+            + self.bound_words() * 4
             + self.angles as u64 * self.chunk_rows as u64 * COMPUTE_BYTES
     }
 
@@ -192,7 +221,7 @@ impl MapPlan {
     pub fn describe(&self) -> String {
         format!(
             "map: {} angles x {} rows per chunk, {} chunks down to {}, {} resident ({} mip \
-             levels, {:.0} MB); {} samples instead of {} pixels per frame ({:.1}x fewer)",
+             levels, {:.0} MB on the GPU); {} samples instead of {} pixels per frame ({:.1}x fewer)",
             self.angles,
             self.chunk_rows,
             self.chunks,
@@ -343,10 +372,16 @@ pub fn analyse(plan: &FramePlan<'_>) -> std::result::Result<MapPlan, String> {
     // A frame step of margin either way: samples within a frame's shutter lie between frames.
     let ln_top = shallowest + outer_radius.ln() + max_step;
     let ln_bottom = deepest + INNER_RADIUS.ln() - max_step;
-    let span = CHUNK_ROWS as f64 * delta;
-    let chunks = ((ln_top - ln_bottom) / span).ceil().max(1.0) as u64;
+    // Chunks of at least CHUNK_ROWS rows, more for large frames so a frame's window stays
+    // within MAX_WINDOW chunks.
     let rows_per_frame = (outer_radius / INNER_RADIUS).ln() / delta;
-    let window = (rows_per_frame / CHUNK_ROWS as f64).ceil() as u32 + 2;
+    let mut chunk_rows = CHUNK_ROWS;
+    while (rows_per_frame / chunk_rows as f64).ceil() as u32 + 2 > MAX_WINDOW {
+        chunk_rows *= 2;
+    }
+    let span = chunk_rows as f64 * delta;
+    let chunks = ((ln_top - ln_bottom) / span).ceil().max(1.0) as u64;
+    let window = (rows_per_frame / chunk_rows as f64).ceil() as u32 + 2;
     let levels = ((outer_radius / INNER_RADIUS).log2().ceil() as u32 + 1).clamp(1, MAX_LEVELS);
     let center = [
         precise::to_decimal(&fixed[0]),
@@ -361,7 +396,7 @@ pub fn analyse(plan: &FramePlan<'_>) -> std::result::Result<MapPlan, String> {
         frames: n,
         outer_radius,
         angles,
-        chunk_rows: CHUNK_ROWS,
+        chunk_rows,
         delta,
         ln_top,
         chunks,
