@@ -227,16 +227,16 @@ impl Renderer {
         height: u32,
     ) -> Result<(wgpu::ComputePipeline, Vec<Vec<u8>>)> {
         let scene = samples[0].scene;
-        if let Some(source) = self.source.as_mut() {
-            if scene.fractal.is_plane() {
-                return source.prepare(
-                    &self.gpu,
-                    self.pipelines.pipeline_layout(),
-                    samples,
-                    width,
-                    height,
-                );
-            }
+        if let Some(source) = self.source.as_mut()
+            && scene.fractal.is_plane()
+        {
+            return source.prepare(
+                &self.gpu,
+                self.pipelines.pipeline_layout(),
+                samples,
+                width,
+                height,
+            );
         }
         let arithmetic = scene
             .fractal

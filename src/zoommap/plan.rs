@@ -521,6 +521,41 @@ mod tests {
     }
 
     #[test]
+    fn frames_never_need_a_level_finer_than_the_one_bound() {
+        for (depth, samples) in [("1e-100", 1), ("1e-30", 4), ("1e-300", 16)] {
+            let p = zoom_to(depth, 20.0);
+            let mut plan = frame_plan(&p, 30.0);
+            plan.samples = samples;
+            let map = analyse(&plan).unwrap();
+            // Frames at many depths (so the first chunk's rows in view vary), pixels at many
+            // radii: the level a sample reads is never finer than its chunk's finest bound one.
+            for step in 0..97 {
+                let ln_pixel = map.ln_top - map.outer_radius.ln() - 0.0137 * step as f64;
+                let window = map.chunks_for(ln_pixel, INNER_RADIUS, map.outer_radius);
+                for k in 0..400 {
+                    let rho =
+                        map.outer_radius * (INNER_RADIUS / map.outer_radius).powf(k as f64 / 399.0);
+                    let row = map.row(ln_pixel + rho.ln());
+                    let chunk = (row / map.chunk_rows as f64).floor() as u64;
+                    if !window.contains(&chunk) {
+                        continue;
+                    }
+                    let j = (chunk - window.start) as u32;
+                    let lod = (1.0 / (rho * map.delta)).log2() - 0.5 * (samples as f64).log2();
+                    let level = lod.floor().clamp(0.0, map.levels as f64 - 1.0) as u32;
+                    assert!(
+                        level >= map.min_level(j),
+                        "{depth}: rho {rho} reads level {level} of chunk {j} (bound from {})",
+                        map.min_level(j)
+                    );
+                }
+            }
+            // And what is bound is far less than every chunk with every level.
+            assert!(map.bound_words() * 2 < map.window as u64 * map.chunk_words());
+        }
+    }
+
+    #[test]
     fn paths_that_do_not_zoom_about_one_point_keep_per_frame_rendering() {
         // A pan at constant zoom.
         let pan = path(
