@@ -6,11 +6,12 @@
 # - per frame: at SAMPLES frames spread evenly over the flight, the marginal cost of one
 #   frame (wall time of frames k..k+3 minus that of k..k+1, halved: start-up and the first
 #   frame's reference orbit cancel); their mean times the frame count.
-# - map: BLOCKS blocks of BLOCK consecutive frames spread over the flight, each a fresh
-#   process that computes the chunks its frames show (reported by --verbose) and assembles
-#   the frames. Chunk time per chunk (mean over the blocks) times the map's chunks, plus
-#   assembly time per frame (the rest of each block's wall time, start-up included) times
-#   the frame count.
+# - map: at BLOCKS places spread over the flight, BLOCK and 2 x BLOCK consecutive frames, each
+#   run a fresh process that computes the chunks its frames show (their count and time are
+#   reported by --verbose) and assembles the frames. Chunk time per chunk (mean over all runs)
+#   times the map's chunks, plus the marginal assembly time per frame (the longer run's wall
+#   time less its chunk time, less the same for the shorter run, over BLOCK: start-up
+#   cancels) times the frame count.
 # Both write the same PNG sequence sink. Computed pixels are exact: frames x width x height
 # for per-frame rendering, the map's chunks x angles x rows for the map.
 # Usage: scripts/zoommap-measure.sh [PATH.toml] (env: MANDELFLY, SAMPLES, BLOCKS, BLOCK).
@@ -56,18 +57,25 @@ done
 chunk_time=0
 chunk_count=0
 assembly=0
-for i in $(seq 0 $((BLOCKS - 1))); do
-  k=$(awk -v i="$i" -v n="$BLOCKS" -v f="$frames" -v b="$BLOCK" \
-    'BEGIN {print int((i + 0.5) / n * f - b / 2)}')
-  t=$(wall "$BIN" render "$FLIGHT" --method map --verbose --frames "$k..$((k + BLOCK))" \
+map_block() { # first frame, frames -> "wall chunks chunk_seconds"
+  local t line c ct
+  t=$(wall "$BIN" render "$FLIGHT" --method map --verbose --frames "$1..$(($1 + $2))" \
     -o "$out/m/")
   line=$(grep '^zoom map: ' "$out/log")
   c=$(sed -n 's/^zoom map: \([0-9]*\) chunk.*/\1/p' <<<"$line")
   ct=$(sed -n 's/.* computed in \([0-9.]*\) s/\1/p' <<<"$line")
-  echo "map: frames $k..$((k + BLOCK)): $t s, of which $c chunks in $ct s"
-  chunk_time=$(awk -v a="$chunk_time" -v b="$ct" 'BEGIN {print a + b}')
-  chunk_count=$((chunk_count + c))
-  assembly=$(awk -v a="$assembly" -v t="$t" -v c="$ct" -v b="$BLOCK" 'BEGIN {print a + (t - c) / b}')
+  echo "$t $c $ct"
+}
+for i in $(seq 0 $((BLOCKS - 1))); do
+  k=$(awk -v i="$i" -v n="$BLOCKS" -v f="$frames" -v b="$BLOCK" \
+    'BEGIN {print int((i + 0.5) / n * f - b)}')
+  read -r t1 c1 ct1 < <(map_block "$k" "$BLOCK")
+  read -r t2 c2 ct2 < <(map_block "$k" $((2 * BLOCK)))
+  echo "map: frames $k..$((k + BLOCK)): $t1 s ($c1 chunks in $ct1 s); $k..$((k + 2 * BLOCK)): $t2 s ($c2 chunks in $ct2 s)"
+  chunk_time=$(awk -v a="$chunk_time" -v b="$ct1" -v c="$ct2" 'BEGIN {print a + b + c}')
+  chunk_count=$((chunk_count + c1 + c2))
+  assembly=$(awk -v a="$assembly" -v t1="$t1" -v c1="$ct1" -v t2="$t2" -v c2="$ct2" -v b="$BLOCK" \
+    'BEGIN {print a + ((t2 - c2) - (t1 - c1)) / b}')
 done
 
 printf '%s\n' "${per_frame[@]}" | awk -v n="$frames" -v px="$pixels" \
