@@ -240,6 +240,29 @@ pub struct RenderArgs {
     /// encoder thread (other pixel formats always use swscale).
     #[arg(long, value_enum, default_value = "gpu")]
     pub yuv: YuvArg,
+    /// How the frames are made: auto (through a zoom map where the path zooms about one point
+    /// and that saves work, else each frame), frames (each frame rendered from scratch) or
+    /// map (through the map; an error where the path does not qualify). --verbose says which
+    /// and why.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub method: MethodArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    Auto,
+    Frames,
+    Map,
+}
+
+impl From<MethodArg> for crate::zoommap::Method {
+    fn from(m: MethodArg) -> Self {
+        match m {
+            MethodArg::Auto => crate::zoommap::Method::Auto,
+            MethodArg::Frames => crate::zoommap::Method::Frames,
+            MethodArg::Map => crate::zoommap::Method::Map,
+        }
+    }
 }
 
 /// An image file format.

@@ -36,3 +36,4 @@ pub mod preview;
 pub mod report;
 pub mod scene;
 pub mod sink;
+pub mod zoommap;

@@ -47,6 +47,8 @@ pub fn run(command: &PathCommand, gpu: &GpuOptions) -> Result<()> {
                     );
                     report["zoom"] =
                         serde_json::json!([format!("{:e}", a.zoom), format!("{:e}", b.zoom)]);
+                    let (method, why, _) = render_method(&camera_path, fps)?;
+                    report["method"] = serde_json::json!({"method": method, "why": why});
                 } else {
                     report["length"] = s.length.into();
                     report["closest_approach"] =
@@ -57,7 +59,7 @@ pub fn run(command: &PathCommand, gpu: &GpuOptions) -> Result<()> {
                     serde_json::to_string_pretty(&report).expect("JSON values serialise")
                 );
             } else {
-                print_check(path, &camera_path, &s, fps, timing);
+                print_check(path, &camera_path, &s, fps, timing)?;
             }
             if *strict && !s.warnings.is_empty() {
                 return Err(Error::Warnings(format!(
@@ -193,7 +195,7 @@ fn print_check(
     s: &path::check::Summary,
     fps: f64,
     timing: &str,
-) {
+) -> Result<()> {
     let f = &camera_path.file;
     println!("path: {}", path.display());
     println!(
@@ -214,6 +216,11 @@ fn print_check(
             camera_path.sample(s.duration).plane,
         );
         println!("zoom: {:e} to {:e} (view height)", a.zoom, b.zoom);
+        let (method, why, map) = render_method(camera_path, fps)?;
+        println!("render method: {method} ({why})");
+        if let Some(map) = map {
+            println!("{map}");
+        }
     } else {
         println!("length: {:.4} units", s.length);
         println!(
@@ -227,6 +234,30 @@ fn print_check(
     for w in &s.warnings {
         println!("warning: {w}");
     }
+    Ok(())
+}
+
+/// How `render` makes this path's frames at its own size (one sample per pixel), why, and the
+/// map's description where it uses one.
+fn render_method(
+    camera_path: &CameraPath,
+    fps: f64,
+) -> Result<(&'static str, String, Option<String>)> {
+    let [width, height] = camera_path.file.output.size;
+    let plan = crate::flight::FramePlan {
+        path: camera_path,
+        fps,
+        width,
+        height,
+        samples: 1,
+        shutter: 0.0,
+    };
+    Ok(
+        match crate::zoommap::choose(crate::zoommap::Method::Auto, &plan)? {
+            crate::zoommap::Decision::Frames(why) => ("frames", why, None),
+            crate::zoommap::Decision::Map(map, why) => ("map", why, Some(map.describe())),
+        },
+    )
 }
 
 fn checked_fps(fps: f64) -> Result<f64> {

@@ -16,6 +16,7 @@ use crate::path::{self, CameraPath};
 use crate::sink::FrameSink;
 use crate::sink::exr::{DataChannels, ExrSequence};
 use crate::sink::png::{PngDepth, PngSequence};
+use crate::zoommap::{self, Decision};
 
 /// Progress on stderr: a bar on a terminal, a plain line every few seconds otherwise.
 struct Progress {
@@ -132,14 +133,18 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
         samples,
         shutter: args.shutter,
     };
+    let method = zoommap::choose(args.method.into(), &plan)?;
+    if verbose {
+        match &method {
+            Decision::Frames(why) => eprintln!("method: frames ({why})"),
+            Decision::Map(map, why) => eprintln!("method: map ({why})\n{}", map.describe()),
+        }
+    }
     #[cfg(feature = "video")]
     if let Some((index, count)) = args.shard {
         let shard = crate::sink::segments::Shard { index, count };
-        return video::run_shard(args, &plan, shard, gpu);
+        return video::run_shard(args, &plan, shard, gpu, &method);
     }
-    // Only the video paths report more with --verbose.
-    #[cfg(not(feature = "video"))]
-    let _ = verbose;
     #[cfg(not(feature = "video"))]
     if args.shard.is_some() {
         return Err(Error::InvalidArgument(
@@ -150,7 +155,7 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
 
     #[cfg(feature = "video")]
     if crate::sink::video::is_video_path(&output) {
-        return video::run(args, &plan, &output, frames, gpu, verbose);
+        return video::run(args, &plan, &output, frames, gpu, verbose, &method);
     }
     if output.extension().is_some() && !output.is_dir() {
         return Err(Error::InvalidArgument(format!(
@@ -165,7 +170,7 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
         )));
     }
     // The adapter first: a missing one fails before any file is made.
-    let mut renderer = open_renderer(gpu)?;
+    let mut renderer = open_renderer(gpu, &method, &camera_path)?;
     let mut sink: Box<dyn FrameSink> = match args.format {
         ImageFormat::Png => Box::new(PngSequence::create(&output, PngDepth::Eight)?),
         ImageFormat::Png16 => Box::new(PngSequence::create(&output, PngDepth::Sixteen)?),
@@ -182,11 +187,24 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
         frames.start + report.frames,
         output.display()
     );
+    if verbose {
+        report_costs(&renderer);
+    }
     if report.interrupted {
         return Err(Error::Interrupted(summary));
     }
     crate::status!("wrote {summary}");
     Ok(())
+}
+
+/// What making the frames cost, for `--verbose`.
+fn report_costs(renderer: &Renderer) {
+    if let Some(source) = renderer.plane_source() {
+        eprintln!("{}", source.report());
+    }
+    if renderer.deep_stats().references > 0 {
+        eprintln!("{}", renderer.deep_stats());
+    }
 }
 
 /// Runs the flight loop with progress on stderr and Ctrl-C / SIGTERM as the stop request.
@@ -213,7 +231,8 @@ fn default_output() -> PathBuf {
     })
 }
 
-fn open_renderer(gpu: &GpuOptions) -> Result<Renderer> {
+/// The renderer, set to make plane frames through the zoom map where that was decided.
+fn open_renderer(gpu: &GpuOptions, method: &Decision, path: &CameraPath) -> Result<Renderer> {
     let context = GpuContext::new(gpu)?;
     // Always, once (unless --quiet): a silent fallback to a software driver shows in a farm's
     // logs.
@@ -223,7 +242,12 @@ fn open_renderer(gpu: &GpuOptions) -> Result<Renderer> {
             crate::commands::describe_adapter(&context.adapter_info())
         );
     }
-    Ok(Renderer::new(context))
+    let mut renderer = Renderer::new(context);
+    if let Decision::Map(map, _) = method {
+        let assembler = zoommap::MapAssembler::new(renderer.gpu(), (**map).clone(), path)?;
+        renderer.set_plane_source(Some(Box::new(assembler)));
+    }
+    Ok(renderer)
 }
 
 #[cfg(feature = "video")]
@@ -263,6 +287,7 @@ mod video {
         plan: &FramePlan<'_>,
         shard: Shard,
         gpu: &GpuOptions,
+        method: &Decision,
     ) -> Result<()> {
         let dir = args.output.clone().ok_or_else(|| {
             Error::InvalidArgument("--shard needs -o DIR/ (shared by every shard)".into())
@@ -314,7 +339,7 @@ mod video {
             return Ok(());
         }
         // The adapter first: a missing one fails before any file is made.
-        let mut renderer = open_renderer(gpu)?;
+        let mut renderer = open_renderer(gpu, method, plan.path)?;
         manifest.adapter = Some(renderer.gpu().adapter_info().name);
         let mut sink = ShardSink::create(&dir, manifest, &settings)?;
         if args.yuv == YuvArg::Cpu {
@@ -353,10 +378,11 @@ mod video {
         frames: std::ops::Range<u64>,
         gpu: &GpuOptions,
         verbose: bool,
+        method: &Decision,
     ) -> Result<()> {
         let settings = settings(args, plan)?;
         // The adapter first: a missing one fails before any file is made.
-        let mut renderer = open_renderer(gpu)?;
+        let mut renderer = open_renderer(gpu, method, plan.path)?;
         let mut sink = VideoSink::create(output, &settings)?;
         if args.yuv == YuvArg::Cpu {
             sink.convert_on_cpu();
@@ -388,9 +414,7 @@ mod video {
                 report.frames,
                 report.frames as f64 / seconds
             );
-            if renderer.deep_stats().references > 0 {
-                eprintln!("{}", renderer.deep_stats());
-            }
+            report_costs(&renderer);
         }
         if report.interrupted {
             return Err(Error::Interrupted(format!(

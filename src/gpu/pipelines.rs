@@ -102,6 +102,11 @@ impl PipelineCache {
         }
     }
 
+    /// The layout of every render pipeline (for pipelines composed elsewhere).
+    pub fn pipeline_layout(&self) -> &wgpu::PipelineLayout {
+        &self.pipeline_layout
+    }
+
     /// The pipeline for `fractal`, with the arithmetic of a plane view (None: ray marching)
     /// and, for plane views, with or without the stripe average; compiled on first use.
     pub fn get(

@@ -78,6 +78,28 @@ pub fn plane_arithmetic(scene: &Scene, height: u32, has_f64: bool) -> Result<Pla
     Ok(PlaneArithmetic::F64)
 }
 
+/// Where a plane frame's per-sample escape values come from instead of iterating each pixel
+/// (the zoom map's frame assembly, [`crate::zoommap`]): a pipeline with the render layout whose
+/// `plane_main` colours what its own `pixel_escape` returns, each sample's binding-1 block, and
+/// the buffers bound at 6 and 7. Colouring, samples, tiles, the post stage and readback are the
+/// renderer's own.
+pub trait PlaneSource {
+    fn prepare(
+        &mut self,
+        gpu: &GpuContext,
+        layout: &wgpu::PipelineLayout,
+        samples: &[Sample<'_>],
+        width: u32,
+        height: u32,
+    ) -> Result<(wgpu::ComputePipeline, Vec<Vec<u8>>)>;
+    /// The buffers at bindings 6 and 7 for the frames it prepared.
+    fn data(&self) -> (&wgpu::Buffer, &wgpu::Buffer);
+    /// What it has cost so far, for `--verbose`.
+    fn report(&self) -> String {
+        String::new()
+    }
+}
+
 /// A frame submitted to the GPU whose pixels have not been read back yet.
 #[derive(Debug)]
 pub struct PendingFrame {
@@ -123,6 +145,8 @@ pub struct Renderer {
     measured: Option<(MeasuredView, Option<CountScale>)>,
     /// The (small) targets of the measuring pass, kept apart from the frame's.
     measure_targets: Option<FrameTargets>,
+    /// Plane frames from elsewhere than per-pixel iteration, when set.
+    source: Option<Box<dyn PlaneSource>>,
 }
 
 /// What a view's measured counts depend on.
@@ -174,6 +198,7 @@ impl Renderer {
             shader_error: None,
             measured: None,
             measure_targets: None,
+            source: None,
             gpu,
         }
     }
@@ -217,6 +242,8 @@ impl Renderer {
         probe.look.count_range = Some([0.0, 1.0]);
         let frame_targets = self.targets.take();
         let yuv = self.yuv.take();
+        // The measuring pass iterates the view itself, whatever makes the frames.
+        let source = self.source.take();
         self.targets = self.measure_targets.take();
         self.deep.precision_height = Some(height);
         let frame = self.render(&probe, w, h, Readout::DEPTH);
@@ -224,6 +251,7 @@ impl Renderer {
         self.measure_targets = self.targets.take();
         self.targets = frame_targets;
         self.yuv = yuv;
+        self.source = source;
         Ok(CountScale::measure(&frame?.depth))
     }
 
@@ -243,6 +271,15 @@ impl Renderer {
         Ok(())
     }
 
+    /// Makes plane frames from `source` (None: by iterating each pixel again).
+    pub fn set_plane_source(&mut self, source: Option<Box<dyn PlaneSource>>) {
+        self.source = source;
+    }
+
+    pub fn plane_source(&self) -> Option<&dyn PlaneSource> {
+        self.source.as_deref()
+    }
+
     /// What preparing deep frames has cost so far (reference orbits, BLA tables).
     pub fn deep_stats(&self) -> crate::gpu::deep::DeepStats {
         self.deep.stats
@@ -259,6 +296,17 @@ impl Renderer {
         let scene = samples[0].scene;
         if scene.fractal.is_plane() && scene.look.count_scale().is_none() {
             self.measure_view(scene, width, height)?;
+        }
+        if let Some(source) = self.source.as_mut()
+            && scene.fractal.is_plane()
+        {
+            return source.prepare(
+                &self.gpu,
+                self.pipelines.pipeline_layout(),
+                samples,
+                width,
+                height,
+            );
         }
         let arithmetic = scene
             .fractal
@@ -504,6 +552,10 @@ impl Renderer {
             std::mem::size_of::<FrameUniform>()
         } as u64;
         let targets = self.targets.as_ref().expect("created before tiles");
+        let data = match &self.source {
+            Some(source) if plane => source.data(),
+            _ => (&self.deep.orbit, &self.deep.bla),
+        };
         fn binding(buffer: &wgpu::Buffer, size: u64) -> wgpu::BindingResource<'_> {
             wgpu::BindingResource::Buffer(wgpu::BufferBinding {
                 buffer,
@@ -521,8 +573,8 @@ impl Renderer {
                 entry(2, targets.hdr.as_entire_binding()),
                 entry(3, targets.aux.as_entire_binding()),
                 entry(5, self.counters.buffer.as_entire_binding()),
-                entry(6, self.deep.orbit.as_entire_binding()),
-                entry(7, self.deep.bla.as_entire_binding()),
+                entry(6, data.0.as_entire_binding()),
+                entry(7, data.1.as_entire_binding()),
             ],
         });
         let mut encoder = gpu

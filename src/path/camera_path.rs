@@ -330,6 +330,24 @@ impl CameraPath {
         self.params.iter().map(|p| p.name.as_str()).collect()
     }
 
+    /// The names of the keyed parameters that belong to the fractal (not to the look).
+    pub fn animated_fractal_params(&self) -> Vec<&str> {
+        self.params
+            .iter()
+            .filter(|p| p.fractal)
+            .map(|p| p.name.as_str())
+            .collect()
+    }
+
+    /// Names of the `[look]` values the path keys.
+    pub fn animated_look_params(&self) -> Vec<&str> {
+        self.params
+            .iter()
+            .filter(|p| !p.fractal)
+            .map(|p| p.name.as_str())
+            .collect()
+    }
+
     /// Key time for playback time `t`: easing between keys, or the speed-based timing.
     pub fn key_time(&self, t: f64) -> f64 {
         if let Some(r) = &self.reparam {

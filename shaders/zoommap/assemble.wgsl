@@ -1,0 +1,133 @@
+// Frames assembled from the zoom map: this module's `pixel_escape` reads a frame point's
+// smooth count, distance estimate and slope from the map instead of iterating it, and
+// shaders/plane.wgsl colours it exactly as a rendered pixel (composed before plane.wgsl and
+// shaders/output.wgsl; the map's storage is described in shaders/zoommap/mip.wgsl).
+
+struct MapFrame {
+    // xy: the map's centre on screen, pixels from the image centre, y up; z: the view's
+    // rotation (radians); w: unused.
+    anchor: vec4<f32>,
+    // x: the row (level-0 rows from the top of the window's first chunk) at one pixel from
+    // the centre; y: rows per unit of ln radius; z: the footprint of a sample in pixels (the
+    // samples of a pixel share it); w: unused.
+    rows: vec4<f32>,
+    // x: angles at level 0; y: rows per chunk at level 0; zw: unused.
+    grid: vec4<u32>,
+    // x: chunks in the window; y: mip levels; zw: unused.
+    window: vec4<u32>,
+    // Per level: angles, rows per chunk (a power of two), first word within a chunk, log2 of
+    // the rows per chunk.
+    levels: array<vec4<u32>, 16>,
+    // Per chunk of the window (four to a vector): where its finest bound level starts, in
+    // words (bit 31: in `map_rest`), and which level that is.
+    bases: array<vec4<u32>, 8>,
+    mins: array<vec4<u32>, 8>,
+}
+
+@group(0) @binding(1) var<uniform> map_frame: MapFrame;
+// The window's chunks, from the finest level a frame reads on; those that did not fit within
+// one binding are in the second buffer.
+@group(0) @binding(6) var<storage, read> map_window: array<u32>;
+@group(0) @binding(7) var<storage, read> map_rest: array<u32>;
+
+const MAP_TAU: f32 = 6.283185307179586;
+
+// Where row `row` (of level `level`, counted from the window's top) starts in the bound
+// buffers: x its first word, y 1 in `map_rest`, z the level it is read at (a level finer than
+// its chunk's finest bound one, only at a chunk's edge for a tap of the level above, reads the
+// same place in that one). Rows per chunk are powers of two, so no division.
+fn map_row(level: u32, row: i32) -> vec3<u32> {
+    let l = map_frame.levels[level];
+    let r = u32(clamp(row, 0, i32(l.y * map_frame.window.x) - 1));
+    let j = r >> l.w;
+    let base = map_frame.bases[j >> 2u][j & 3u];
+    let finest = map_frame.mins[j >> 2u][j & 3u];
+    let lv = max(level, finest);
+    let b = map_frame.levels[lv];
+    let y = (r & (l.y - 1u)) >> (lv - level);
+    let start = (base & 0x7fffffffu) + b.z - map_frame.levels[finest].z + 2u * y * b.x;
+    return vec3<u32>(start, base >> 31u, lv);
+}
+
+// The sample in column `col` (of level `level`, within the row) of a row from map_row.
+fn map_load(row: vec3<u32>, level: u32, col: u32) -> vec4<f32> {
+    var x = col;
+    if row.z != level {
+        let w = f32(map_frame.levels[row.z].x);
+        x = min(u32(f32(col) * w / f32(map_frame.levels[level].x)), u32(w) - 1u);
+    }
+    let at = row.x + 2u * x;
+    var words: vec2<u32>;
+    if row.y == 0u {
+        words = vec2<u32>(map_window[at], map_window[at + 1u]);
+    } else {
+        words = vec2<u32>(map_rest[at], map_rest[at + 1u]);
+    }
+    let de = unpack2x16float(words.y & 0xffffu).x;
+    return vec4<f32>(bitcast<f32>(words.x), de, unpack4x8snorm(words.y >> 16u).xy);
+}
+
+// Weighted samples: inside the set where most of the weight is, else the weighted mean of
+// the samples outside (a smooth count mixed with the inside's -1 means nothing).
+struct MapSum {
+    value: vec4<f32>,
+    outside: f32,
+    total: f32,
+}
+
+fn map_add(s: MapSum, v: vec4<f32>, w: f32) -> MapSum {
+    var out = s;
+    out.total = out.total + w;
+    if v.x >= 0.0 {
+        out.value = out.value + v * w;
+        out.outside = out.outside + w;
+    }
+    return out;
+}
+
+// Bilinear within one level; `u` in level-0 rows, `turn` the angle in turns.
+fn map_level(s: MapSum, level: u32, u: f32, turn: f32, weight: f32) -> MapSum {
+    let l = map_frame.levels[level];
+    let y = u * f32(l.y) / f32(map_frame.grid.y) - 0.5;
+    let x = turn * f32(l.x) - 0.5;
+    let y0 = floor(y);
+    let x0 = floor(x);
+    let f = vec2<f32>(x - x0, y - y0);
+    let w = i32(l.x);
+    // Angles wrap round.
+    let c0 = u32(select(i32(x0), i32(x0) + w, x0 < 0.0));
+    let c1 = select(c0 + 1u, 0u, c0 + 1u >= l.x);
+    let top = map_row(level, i32(y0));
+    let bottom = map_row(level, i32(y0) + 1);
+    var out = s;
+    out = map_add(out, map_load(top, level, c0), weight * (1.0 - f.x) * (1.0 - f.y));
+    out = map_add(out, map_load(top, level, c1), weight * f.x * (1.0 - f.y));
+    out = map_add(out, map_load(bottom, level, c0), weight * (1.0 - f.x) * f.y);
+    out = map_add(out, map_load(bottom, level, c1), weight * f.x * f.y);
+    return out;
+}
+
+fn pixel_escape(offset: vec2<f32>) -> Escape {
+    let d = offset - map_frame.anchor.xy;
+    let rho = max(length(d), 1e-4);
+    let turn = fract((atan2(d.y, d.x) + map_frame.anchor.z) / MAP_TAU);
+    let u = map_frame.rows.x - log(rho) * map_frame.rows.y;
+    // A sample stands for `rows.z` pixels, which span rows.y / rho samples of a row here.
+    let top = f32(map_frame.window.y - 1u);
+    let lod = clamp(log2(map_frame.rows.y * map_frame.rows.z / rho), 0.0, top);
+    let l0 = u32(floor(lod));
+    let l1 = min(l0 + 1u, map_frame.window.y - 1u);
+    let t = lod - f32(l0);
+    var s = MapSum(vec4<f32>(0.0), 0.0, 0.0);
+    s = map_level(s, l0, u, turn, 1.0 - t);
+    if t > 0.0 {
+        s = map_level(s, l1, u, turn, t);
+    }
+    if s.outside < 0.5 * s.total || s.outside <= 0.0 {
+        return Escape(-1.0, 0.0, vec2<f32>(0.0), 0.5);
+    }
+    let v = s.value / s.outside;
+    let l = length(v.zw);
+    let slope = select(vec2<f32>(0.0), v.zw / l, l > 0.0);
+    return Escape(v.x, v.y * rho, slope, 0.5);
+}

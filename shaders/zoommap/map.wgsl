@@ -1,0 +1,24 @@
+// One chunk of the zoom map: each invocation is one sample, on a row at a log-spaced radius
+// around the map's centre, at an even angle. Composed after a plane kind's per-pixel module
+// (the one defining `pixel_escape`: direct iteration or perturbation), shaders/plane.wgsl and
+// shaders/output.wgsl, whose bindings it shares. The chunk is a view centred on the map's
+// centre with rotation 0, so `pixel_escape(offset)` evaluates the point `offset` pixels of
+// that view from the centre; its grid comes in fields of the plane uniform that plane_main
+// uses and this entry point does not: image.x angles, image.y rows in this piece, image.z its
+// first row; jitter.x ln of the chunk's top radius in view pixels, jitter.y the log-radius per
+// row, jitter.z the angle per sample. Results go to `hdr` (one vec4 per sample): the smooth
+// count, the distance estimate over the radius (so frames of any zoom can scale it to their
+// pixels), and the slope.
+
+@compute @workgroup_size(8, 8)
+fn map_main(@builtin(global_invocation_id) id: vec3<u32>) {
+    let angles = plane.image.x;
+    if id.x >= angles || id.y >= plane.image.y {
+        return;
+    }
+    let row = plane.image.z + id.y;
+    let radius = exp(plane.jitter.x - (f32(row) + 0.5) * plane.jitter.y);
+    let angle = (f32(id.x) + 0.5) * plane.jitter.z;
+    let e = pixel_escape(radius * vec2<f32>(cos(angle), sin(angle)));
+    hdr[row * angles + id.x] = vec4<f32>(e.smooth_count, e.distance / radius, e.slope);
+}

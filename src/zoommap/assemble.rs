@@ -1,0 +1,179 @@
+//! Frames assembled from the map on the GPU. [`MapAssembler`] is the renderer's
+//! [`PlaneSource`] for a flight that renders through the map: for each frame it makes the
+//! chunks the frame shows resident (computing those not yet computed), and gives each sample
+//! the map's geometry as seen by that sample's view (pixel size, rotation, where the map's
+//! centre is on screen). shaders/zoommap/assemble.wgsl then reads each sample's escape values
+//! from the map (bilinear within a mip level, blended between the two levels nearest the
+//! sample's footprint) and shaders/plane.wgsl colours them as a rendered pixel.
+
+use bytemuck::{Pod, Zeroable};
+
+use super::compute::{MapStats, MapStore};
+use super::plan::{INNER_RADIUS, MapPlan};
+use crate::deep::floatexp::{FloatExp, ldexp};
+use crate::deep::precise;
+use crate::error::{Error, Result};
+use crate::frame::Sample;
+use crate::gpu::GpuContext;
+use crate::gpu::renderer::PlaneSource;
+use crate::gpu::shaders;
+use crate::path::CameraPath;
+
+/// Twin of `MapFrame` in shaders/zoommap/assemble.wgsl.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+struct MapFrameUniform {
+    anchor: [f32; 4],
+    rows: [f32; 4],
+    grid: [u32; 4],
+    window: [u32; 4],
+    levels: [[u32; 4]; 16],
+    bases: [[u32; 4]; 8],
+    mins: [[u32; 4]; 8],
+}
+
+pub struct MapAssembler {
+    store: MapStore,
+    pipeline: Option<wgpu::ComputePipeline>,
+}
+
+impl MapAssembler {
+    pub fn new(gpu: &GpuContext, plan: MapPlan, path: &CameraPath) -> Result<Self> {
+        Ok(MapAssembler {
+            store: MapStore::new(gpu, plan, path)?,
+            pipeline: None,
+        })
+    }
+
+    pub fn plan(&self) -> &MapPlan {
+        &self.store.plan
+    }
+
+    pub fn stats(&self) -> MapStats {
+        self.store.stats
+    }
+}
+
+/// The map's centre on the screen of `view` (pixels from the image centre, y up), the ln of
+/// its pixel size, and its rotation in radians.
+fn placement(plan: &MapPlan, view: &crate::plane::PlaneView, height: u32) -> ([f64; 2], f64, f64) {
+    let ln_pixel = view.zoom.ln() - (height as f64).ln();
+    let bits = precise::precision_for(FloatExp::from_ln(ln_pixel).scale(1.0 / 65536.0));
+    let c = view.precise_center(bits);
+    let offset = |i: usize| {
+        let fixed = precise::parse(&plan.center[i], bits)
+            .unwrap_or_else(|| precise::from_f64(plan.center_f64[i], bits));
+        let d = precise::to_floatexp(&precise::sub(&fixed, &c[i], bits));
+        if d.is_zero() {
+            return 0.0;
+        }
+        ldexp(d.mantissa / view.zoom.mantissa, d.exp - view.zoom.exp) * height as f64
+    };
+    let (px, py) = (offset(0), offset(1));
+    let rotation = view.rotation.to_radians();
+    let (s, co) = rotation.sin_cos();
+    ([co * px + s * py, -s * px + co * py], ln_pixel, rotation)
+}
+
+impl PlaneSource for MapAssembler {
+    fn prepare(
+        &mut self,
+        gpu: &GpuContext,
+        layout: &wgpu::PipelineLayout,
+        samples: &[Sample<'_>],
+        width: u32,
+        height: u32,
+    ) -> Result<(wgpu::ComputePipeline, Vec<Vec<u8>>)> {
+        let plan = &self.store.plan;
+        if (width, height) != (plan.width, plan.height) {
+            return Err(Error::InvalidArgument(format!(
+                "the zoom map was planned for {}x{} frames, not {width}x{height}",
+                plan.width, plan.height
+            )));
+        }
+        let placed: Vec<([f64; 2], f64, f64)> = samples
+            .iter()
+            .map(|s| placement(plan, &s.scene.plane, height))
+            .collect();
+        let start = placed
+            .iter()
+            .map(|p| plan.chunks_for(p.1, INNER_RADIUS, plan.outer_radius).start)
+            .min()
+            .unwrap_or(0);
+        let end = placed
+            .iter()
+            .map(|p| plan.chunks_for(p.1, INNER_RADIUS, plan.outer_radius).end)
+            .max()
+            .unwrap_or(1);
+        self.store.ensure(gpu, layout, start..end)?;
+        self.store.bind_window(gpu, start..end);
+        let plan = &self.store.plan;
+        let (mut bases, mut mins) = ([[0u32; 4]; 8], [[0u32; 4]; 8]);
+        for (j, (base, min)) in self.store.bases.iter().zip(&self.store.mins).enumerate() {
+            bases[j / 4][j % 4] = *base;
+            mins[j / 4][j % 4] = *min;
+        }
+        let mut levels = [[0u32; 4]; 16];
+        for ((slot, (w, h)), offset) in levels
+            .iter_mut()
+            .zip(plan.level_sizes())
+            .zip(plan.level_offsets())
+        {
+            *slot = [w, h, offset as u32, h.trailing_zeros()];
+        }
+        let footprint = 1.0 / (samples.len() as f32).sqrt();
+        let base_row = start as f64 * plan.chunk_rows as f64;
+        let bytes = placed
+            .iter()
+            .map(|&(anchor, ln_pixel, rotation)| {
+                let u = MapFrameUniform {
+                    anchor: [anchor[0] as f32, anchor[1] as f32, rotation as f32, 0.0],
+                    rows: [
+                        (plan.row(ln_pixel) - base_row) as f32,
+                        (1.0 / plan.delta) as f32,
+                        footprint,
+                        0.0,
+                    ],
+                    grid: [plan.angles, plan.chunk_rows, 0, 0],
+                    window: [(end - start) as u32, plan.levels, 0, 0],
+                    levels,
+                    bases,
+                    mins,
+                };
+                bytemuck::bytes_of(&u).to_vec()
+            })
+            .collect();
+        let pipeline = match &self.pipeline {
+            Some(p) => p.clone(),
+            None => {
+                let text = [
+                    shaders::escape(),
+                    crate::shader!("zoommap/assemble.wgsl"),
+                    shaders::colouring(),
+                    shaders::plane(),
+                    shaders::output(),
+                ]
+                .join("\n");
+                let p =
+                    gpu.compute_pipeline("zoom map frame", &text, "plane_main", Some(layout))?;
+                self.pipeline = Some(p.clone());
+                p
+            }
+        };
+        Ok((pipeline, bytes))
+    }
+
+    fn data(&self) -> (&wgpu::Buffer, &wgpu::Buffer) {
+        (&self.store.bound[0], &self.store.bound[1])
+    }
+
+    fn report(&self) -> String {
+        let s = self.store.stats;
+        format!(
+            "zoom map: {} chunk(s), {} samples computed in {:.2} s",
+            s.chunks,
+            super::plan::count(s.samples),
+            s.time.as_secs_f64()
+        )
+    }
+}

@@ -1,0 +1,496 @@
+//! The map's chunks, computed on the GPU when a frame first needs them and kept in a ring of
+//! `window` chunks (so memory is bounded whatever the depth). A chunk is computed as a view
+//! centred on the map's centre, by the plane kind's own per-pixel module (direct iteration, or
+//! perturbation with BLA where the chunk's innermost samples need it) with shaders/zoommap/
+//! map.wgsl placing the samples on their rows; shaders/zoommap/mip.wgsl then packs it into its
+//! ring slot with its mip levels. Perturbation uses one reference orbit for the whole dive:
+//! the first deep chunk asks for one precise enough for the deepest chunk (every chunk has the
+//! same centre, so the reference stays valid all the way down).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use bytemuck::{Pod, Zeroable};
+
+use super::plan::{COMPUTE_BYTES, MapPlan};
+use crate::deep::floatexp::FloatExp;
+use crate::error::{Error, Result};
+use crate::frame::Sample;
+use crate::gpu::GpuContext;
+use crate::gpu::deep::DeepState;
+use crate::gpu::renderer::{PlaneArithmetic, plane_arithmetic};
+use crate::gpu::shaders;
+use crate::gpu::uniforms::{PlaneUniform, Tile};
+use crate::path::CameraPath;
+use crate::scene::Scene;
+
+/// Side of the view a chunk is computed as, in pixels: the chunk's top radius is half of it.
+const VIEW: u32 = 1024;
+/// Bytes between the mip passes' uniform blocks (the dynamic-offset alignment).
+const MIP_STRIDE: u64 = 256;
+/// Bytes of a fractal uniform block (as the renderer's).
+const FRACTAL_UNIFORM: u64 = 1024;
+
+/// Twin of `Mip` in shaders/zoommap/mip.wgsl.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+struct MipUniform {
+    src_offset: u32,
+    dst_offset: u32,
+    src_width: u32,
+    src_height: u32,
+    dst_width: u32,
+    dst_height: u32,
+    mode: u32,
+    _pad: u32,
+}
+
+/// What computing the map has cost so far.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MapStats {
+    pub chunks: u64,
+    pub samples: u64,
+    /// Wall time spent computing chunks (until their work was submitted and done).
+    pub time: Duration,
+}
+
+pub struct MapStore {
+    pub plan: MapPlan,
+    path: CameraPath,
+    /// `window` chunks, each with all its levels, in ring slots.
+    store: wgpu::Buffer,
+    /// What frames read (bindings 6 and 7, each within the binding limit): each chunk of the
+    /// current window from the finest level a frame can read from it on.
+    pub bound: [wgpu::Buffer; 2],
+    /// The window the bound buffers hold (first chunk, chunks), and per chunk of it where
+    /// it starts (u32 words; bit 31: in the second buffer) and its finest level.
+    bound_window: Option<(u64, u64)>,
+    pub bases: Vec<u32>,
+    pub mins: Vec<u32>,
+    /// One chunk's level 0 as computed, vec4 per sample.
+    computed: wgpu::Buffer,
+    /// Which chunk each ring slot holds.
+    slots: Vec<Option<u64>>,
+    deep: DeepState,
+    /// The scene the reference orbit is made for: the deepest chunk's.
+    deepest: Option<Scene>,
+    pipelines: HashMap<PlaneArithmetic, wgpu::ComputePipeline>,
+    mip_pipeline: wgpu::ComputePipeline,
+    mip_layout: wgpu::BindGroupLayout,
+    plane_uniform: wgpu::Buffer,
+    fractal_uniform: wgpu::Buffer,
+    mip_uniforms: wgpu::Buffer,
+    /// Bound where the render layout wants the aux channels and the evaluation counters.
+    scratch: [wgpu::Buffer; 2],
+    pub stats: MapStats,
+}
+
+fn buffer(
+    device: &wgpu::Device,
+    label: &str,
+    size: u64,
+    usage: wgpu::BufferUsages,
+) -> wgpu::Buffer {
+    device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size,
+        usage,
+        mapped_at_creation: false,
+    })
+}
+
+impl MapStore {
+    pub fn new(gpu: &GpuContext, plan: MapPlan, path: &CameraPath) -> Result<Self> {
+        let device = &gpu.device;
+        let limits = device.limits();
+        let store_bytes = plan.window as u64 * plan.chunk_stride();
+        let computed_bytes = plan.angles as u64 * plan.chunk_rows as u64 * COMPUTE_BYTES;
+        let bound_bytes = plan.bound_words() * 4;
+        let binding = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size);
+        let first = bound_bytes.min(binding) / 4 * 4;
+        // What does not fit in one binding goes to a second; a chunk that does not fit in
+        // what is left of the first goes there whole.
+        let second = if bound_bytes > first { first } else { 0 };
+        let too_large = [
+            (store_bytes, limits.max_buffer_size),
+            (computed_bytes, binding),
+            (plan.chunk_stride(), binding),
+            (bound_bytes + plan.chunk_stride(), 2 * binding),
+        ]
+        .into_iter()
+        .find(|(need, most)| need > most);
+        if let Some((need, most)) = too_large {
+            return Err(Error::Gpu(format!(
+                "the zoom map at {}x{} needs a buffer of {:.0} MB, more than this GPU allows \
+                 ({:.0} MB); use --method frames or a smaller --size",
+                plan.width,
+                plan.height,
+                need as f64 / 1e6,
+                most as f64 / 1e6
+            )));
+        }
+        use wgpu::BufferUsages as U;
+        let mip_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("zoom map mips"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: true,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+                storage_entry(1, true),
+                storage_entry(2, false),
+            ],
+        });
+        let mip_pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("zoom map mips"),
+            bind_group_layouts: &[Some(&mip_layout)],
+            immediate_size: 0,
+        });
+        let mip_pipeline = gpu.compute_pipeline(
+            "zoom map mips",
+            &crate::shader!("zoommap/mip.wgsl"),
+            "mip_main",
+            Some(&mip_pipeline_layout),
+        )?;
+        Ok(MapStore {
+            store: buffer(
+                device,
+                "zoom map chunks",
+                store_bytes,
+                U::STORAGE | U::COPY_SRC,
+            ),
+            bound: [
+                buffer(
+                    device,
+                    "zoom map window",
+                    first.max(256),
+                    U::STORAGE | U::COPY_DST,
+                ),
+                buffer(
+                    device,
+                    "zoom map window (rest)",
+                    second.max(256),
+                    U::STORAGE | U::COPY_DST,
+                ),
+            ],
+            bound_window: None,
+            bases: Vec::new(),
+            mins: Vec::new(),
+            computed: buffer(device, "zoom map chunk", computed_bytes, U::STORAGE),
+            slots: vec![None; plan.window as usize],
+            deep: DeepState::new(device),
+            deepest: None,
+            pipelines: HashMap::new(),
+            mip_pipeline,
+            mip_layout,
+            plane_uniform: buffer(
+                device,
+                "zoom map view",
+                std::mem::size_of::<PlaneUniform>() as u64,
+                U::UNIFORM | U::COPY_DST,
+            ),
+            fractal_uniform: buffer(
+                device,
+                "zoom map fractal",
+                FRACTAL_UNIFORM,
+                U::UNIFORM | U::COPY_DST,
+            ),
+            mip_uniforms: buffer(
+                device,
+                "zoom map mip levels",
+                MIP_STRIDE * plan.levels as u64,
+                U::UNIFORM | U::COPY_DST,
+            ),
+            scratch: [
+                buffer(device, "zoom map aux", 256, U::STORAGE),
+                buffer(device, "zoom map counters", 256, U::STORAGE),
+            ],
+            path: path.clone(),
+            plan,
+            stats: MapStats::default(),
+        })
+    }
+
+    /// The ring slot of chunk `c`.
+    pub fn slot(&self, c: u64) -> u64 {
+        c % self.plan.window as u64
+    }
+
+    /// Makes chunks `chunks` resident, computing those that are not.
+    pub fn ensure(
+        &mut self,
+        gpu: &GpuContext,
+        layout: &wgpu::PipelineLayout,
+        chunks: std::ops::Range<u64>,
+    ) -> Result<()> {
+        if chunks.end - chunks.start > self.plan.window as u64 {
+            return Err(Error::Gpu(format!(
+                "a frame needs zoom map chunks {chunks:?}, more than the {} kept at once",
+                self.plan.window
+            )));
+        }
+        for c in chunks {
+            let slot = self.slot(c) as usize;
+            if self.slots[slot] != Some(c) {
+                let started = Instant::now();
+                self.compute(gpu, layout, c, slot as u64)?;
+                self.slots[slot] = Some(c);
+                self.stats.chunks += 1;
+                self.stats.samples += self.plan.angles as u64 * self.plan.chunk_rows as u64;
+                self.stats.time += started.elapsed();
+                // The bound copy is stale if it held this slot.
+                self.bound_window = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// Copies the levels frames can read of chunks `chunks` (resident) into the bound buffers,
+    /// unless they hold that window already.
+    pub fn bind_window(&mut self, gpu: &GpuContext, chunks: std::ops::Range<u64>) {
+        let key = (chunks.start, chunks.end - chunks.start);
+        if self.bound_window == Some(key) {
+            return;
+        }
+        let plan = &self.plan;
+        let offsets = plan.level_offsets();
+        let words = plan.chunk_words();
+        let capacity = [self.bound[0].size() / 4, self.bound[1].size() / 4];
+        let mut used = [0u64; 2];
+        self.bases.clear();
+        self.mins.clear();
+        let mut encoder = gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("zoom map window"),
+            });
+        for (j, c) in chunks.enumerate() {
+            let min = plan.min_level(j as u32);
+            let from = offsets[min as usize];
+            let size = words - from;
+            let which = usize::from(used[0] + size > capacity[0]);
+            assert!(
+                used[which] + size <= capacity[which],
+                "sized by bound_words"
+            );
+            encoder.copy_buffer_to_buffer(
+                &self.store,
+                self.slot(c) * plan.chunk_stride() + from * 4,
+                &self.bound[which],
+                used[which] * 4,
+                size * 4,
+            );
+            self.bases.push(used[which] as u32 | ((which as u32) << 31));
+            self.mins.push(min);
+            used[which] += size;
+        }
+        gpu.queue.submit([encoder.finish()]);
+        self.bound_window = Some(key);
+    }
+
+    /// The view chunk `c` is computed as: centred on the map's centre, unrotated, the chunk's
+    /// top radius `VIEW / 2` pixels; the fractal (its iteration count) of the frame that shows
+    /// the chunk's innermost row one pixel from the centre.
+    fn chunk_scene(&self, c: u64) -> Scene {
+        let top = self.plan.chunk_ln_top(c);
+        let inner = top - self.plan.chunk_span();
+        let mut scene = self.path.sample(self.plan.time_for(inner));
+        scene.plane.center = glam::DVec2::from(self.plan.center_f64);
+        scene.plane.center_text = self.plan.center.clone();
+        scene.plane.zoom = FloatExp::from_ln(top + 2f64.ln());
+        scene.plane.rotation = 0.0;
+        scene
+    }
+
+    fn compute(
+        &mut self,
+        gpu: &GpuContext,
+        layout: &wgpu::PipelineLayout,
+        c: u64,
+        slot: u64,
+    ) -> Result<()> {
+        let plan = &self.plan;
+        let scene = self.chunk_scene(c);
+        // The arithmetic the innermost samples need: their spacing as the pixel.
+        let inner = plan.chunk_ln_top(c) - plan.chunk_span();
+        let mut probe = scene.clone();
+        probe.plane.zoom = FloatExp::from_ln(inner + plan.delta.ln() + (VIEW as f64).ln());
+        let arithmetic = plane_arithmetic(&probe, VIEW, gpu.f64)?;
+        let pixel = scene.plane.zoom.scale(1.0 / VIEW as f64);
+        let fractal_bytes = match arithmetic {
+            PlaneArithmetic::Perturbation { f64 } => {
+                if self.deepest.is_none() {
+                    self.deepest = Some(self.chunk_scene(plan.chunks - 1));
+                }
+                let deepest = self.deepest.as_ref().expect("just made");
+                let samples = [
+                    Sample {
+                        scene: &scene,
+                        jitter: [0.0; 2],
+                    },
+                    Sample {
+                        scene: deepest,
+                        jitter: [0.0; 2],
+                    },
+                ];
+                self.deep
+                    .prepare(&gpu.device, &gpu.queue, &samples, (VIEW, VIEW), f64)?
+                    .swap_remove(0)
+            }
+            _ => scene
+                .fractal
+                .plane()
+                .map_or_else(Vec::new, |p| p.plane_uniform_bytes(pixel.to_f64())),
+        };
+        let pipeline = match self.pipelines.get(&arithmetic) {
+            Some(p) => p.clone(),
+            None => {
+                let body = match arithmetic {
+                    PlaneArithmetic::Perturbation { f64 } => shaders::plane_deep_source(f64),
+                    a => shaders::plane_source(scene.fractal.as_ref(), a == PlaneArithmetic::F64),
+                };
+                let text = format!("{body}\n{}", crate::shader!("zoommap/map.wgsl"));
+                let p = gpu.compute_pipeline("zoom map chunk", &text, "map_main", Some(layout))?;
+                self.pipelines.insert(arithmetic, p.clone());
+                p
+            }
+        };
+        let plan = &self.plan;
+        let (angles, rows) = (plan.angles, plan.chunk_rows);
+        let tile = Tile {
+            x: 0,
+            y: 0,
+            width: VIEW,
+            height: VIEW,
+        };
+        let mut view = PlaneUniform::new(&scene, VIEW, VIEW, tile, None);
+        view.image = [angles, rows, 0, 0];
+        view.jitter = [
+            (VIEW as f32 * 0.5).ln(),
+            plan.delta as f32,
+            (std::f64::consts::TAU / angles as f64) as f32,
+            0.0,
+        ];
+        gpu.queue
+            .write_buffer(&self.plane_uniform, 0, bytemuck::bytes_of(&view));
+        if !fractal_bytes.is_empty() {
+            gpu.queue
+                .write_buffer(&self.fractal_uniform, 0, &fractal_bytes);
+        }
+        fn whole(buffer: &wgpu::Buffer, size: u64) -> wgpu::BindingResource<'_> {
+            wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer,
+                offset: 0,
+                size: wgpu::BufferSize::new(size),
+            })
+        }
+        let entry = |binding, resource| wgpu::BindGroupEntry { binding, resource };
+        let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("zoom map chunk"),
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &[
+                entry(
+                    0,
+                    whole(
+                        &self.plane_uniform,
+                        std::mem::size_of::<PlaneUniform>() as u64,
+                    ),
+                ),
+                entry(1, whole(&self.fractal_uniform, FRACTAL_UNIFORM)),
+                entry(2, self.computed.as_entire_binding()),
+                entry(3, self.scratch[0].as_entire_binding()),
+                entry(5, self.scratch[1].as_entire_binding()),
+                entry(6, self.deep.orbit.as_entire_binding()),
+                entry(7, self.deep.bla.as_entire_binding()),
+            ],
+        });
+
+        // The mip levels: level 0 packed from the computed chunk, each next one reduced.
+        let sizes = plan.level_sizes();
+        let offsets = plan.level_offsets();
+        let mut mips = vec![0u8; (MIP_STRIDE * plan.levels as u64) as usize];
+        for (l, &(w, h)) in sizes.iter().enumerate() {
+            let (src_w, src_h, src) = if l == 0 {
+                (w, h, 0)
+            } else {
+                (sizes[l - 1].0, sizes[l - 1].1, offsets[l - 1])
+            };
+            let u = MipUniform {
+                src_offset: src as u32,
+                dst_offset: offsets[l] as u32,
+                src_width: src_w,
+                src_height: src_h,
+                dst_width: w,
+                dst_height: h,
+                mode: (l > 0) as u32,
+                _pad: 0,
+            };
+            let at = l * MIP_STRIDE as usize;
+            mips[at..at + std::mem::size_of::<MipUniform>()]
+                .copy_from_slice(bytemuck::bytes_of(&u));
+        }
+        gpu.queue.write_buffer(&self.mip_uniforms, 0, &mips);
+        let mip_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("zoom map mips"),
+            layout: &self.mip_layout,
+            entries: &[
+                entry(
+                    0,
+                    whole(&self.mip_uniforms, std::mem::size_of::<MipUniform>() as u64),
+                ),
+                entry(1, self.computed.as_entire_binding()),
+                entry(
+                    2,
+                    wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer: &self.store,
+                        offset: slot * plan.chunk_stride(),
+                        size: wgpu::BufferSize::new(plan.chunk_words() * 4),
+                    }),
+                ),
+            ],
+        });
+        let mut encoder = gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("zoom map chunk"),
+            });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("zoom map chunk"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&pipeline);
+            pass.set_bind_group(0, &bind_group, &[0, 0]);
+            pass.dispatch_workgroups(angles.div_ceil(8), rows.div_ceil(8), 1);
+            pass.set_pipeline(&self.mip_pipeline);
+            for (l, &(w, h)) in sizes.iter().enumerate() {
+                pass.set_bind_group(0, &mip_group, &[(l as u64 * MIP_STRIDE) as u32]);
+                pass.dispatch_workgroups(w.div_ceil(8), h.div_ceil(8), 1);
+            }
+        }
+        let submission = gpu.queue.submit([encoder.finish()]);
+        // Bounded work in flight, and honest timing of the map's cost.
+        gpu.wait(Some(submission))
+    }
+}
+
+fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Storage { read_only },
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
