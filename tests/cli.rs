@@ -156,7 +156,10 @@ fn stills_anti_alias_by_default() {
         .zip(one.pixels())
         .filter(|(a, b)| a != b)
         .count();
-    assert!(differing > 20, "only {differing} pixels differ from one sample");
+    assert!(
+        differing > 20,
+        "only {differing} pixels differ from one sample"
+    );
 }
 
 #[test]

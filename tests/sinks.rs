@@ -223,7 +223,10 @@ fn bloom_matches_its_cpu_twin() {
         }
         changed += usize::from((g[0] - p[0]).abs() > 0.01);
     }
-    assert!(worst < 0.01, "GPU and CPU bloom differ by {worst} (relative)");
+    assert!(
+        worst < 0.01,
+        "GPU and CPU bloom differ by {worst} (relative)"
+    );
     assert!(changed > 100, "only {changed} pixels bloomed");
 }
 

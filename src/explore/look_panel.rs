@@ -76,7 +76,9 @@ pub fn show(ui: &mut egui::Ui, look: &mut Look, plane: bool) -> bool {
         changed |= number(ui, look, "ao_radius");
     });
     egui::CollapsingHeader::new("Sky").show(ui, |ui| {
-        changed |= ui.checkbox(&mut look.sky, "sky (else a flat background)").changed();
+        changed |= ui
+            .checkbox(&mut look.sky, "sky (else a flat background)")
+            .changed();
         if look.sky {
             for name in ["sky_zenith", "sky_horizon", "sky_ground"] {
                 changed |= colour(ui, look, name);
@@ -287,7 +289,12 @@ fn direction(ui: &mut egui::Ui, look: &mut Look, name: &str) -> bool {
 /// Whether a fractal parameter takes whole numbers: such parameters round what they are given.
 pub fn is_integer_param(fractal: &dyn Formula, name: &str) -> bool {
     let mut probe = fractal.clone_box();
-    let Some(value) = fractal.params().into_iter().find(|(n, _)| n == name).map(|p| p.1) else {
+    let Some(value) = fractal
+        .params()
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|p| p.1)
+    else {
         return false;
     };
     probe.set_param(name, value.round() + 0.25);

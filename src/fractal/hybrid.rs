@@ -327,7 +327,10 @@ mod tests {
             })
             .count();
         eprintln!("stepped through: {through} of {rays} rays; at factor 1: {full}");
-        assert!(through * 100 <= rays, "{through} of {rays} rays stepped through the surface");
+        assert!(
+            through * 100 <= rays,
+            "{through} of {rays} rays stepped through the surface"
+        );
         // The reason for the factor (and the test's power to fail): stepping the whole
         // estimate does step through.
         assert!(full > 0, "no ray stepped through at factor 1");

@@ -89,10 +89,14 @@ impl BloomStage {
                 binding: 0,
                 resource: uniform_buffer.as_entire_binding(),
             }];
-            entries.extend(buffers.iter().map(|(binding, buffer)| wgpu::BindGroupEntry {
-                binding: *binding,
-                resource: buffer.as_entire_binding(),
-            }));
+            entries.extend(
+                buffers
+                    .iter()
+                    .map(|(binding, buffer)| wgpu::BindGroupEntry {
+                        binding: *binding,
+                        resource: buffer.as_entire_binding(),
+                    }),
+            );
             let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("bloom"),
                 layout: &pipeline.get_bind_group_layout(0),
@@ -189,7 +193,8 @@ pub fn bloom_cpu(exposed: &[[f32; 3]], width: u32, height: u32, look: &Look) -> 
             let (x0, y0) = (qx.floor(), qy.floor());
             let (fx, fy) = (qx - x0, qy - y0);
             let (x0, y0) = (x0 as i64, y0 as i64);
-            let mix = |a: [f32; 3], b: [f32; 3], t: f32| [0, 1, 2].map(|k| a[k] + (b[k] - a[k]) * t);
+            let mix =
+                |a: [f32; 3], b: [f32; 3], t: f32| [0, 1, 2].map(|k| a[k] + (b[k] - a[k]) * t);
             let top = mix(at(x0, y0), at(x0 + 1, y0), fx);
             let bottom = mix(at(x0, y0 + 1), at(x0 + 1, y0 + 1), fx);
             let b = mix(top, bottom, fy);

@@ -140,7 +140,8 @@ impl ToneMapStage {
         gpu.queue
             .write_buffer(&self.uniform, 0, bytemuck::bytes_of(&uniform));
         if uniform.bloom_on() {
-            self.bloom.encode(gpu, encoder, targets, &self.uniform, uniform);
+            self.bloom
+                .encode(gpu, encoder, targets, &self.uniform, uniform);
         }
         let pipeline = &self.pipelines[output as usize];
         let mut entries = vec![
