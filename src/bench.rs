@@ -409,7 +409,6 @@ fn video_case(
 pub const STEPS: usize = 1 + CASES.len();
 
 /// Runs the suite (the cases `options` asks for).
-
 pub fn run(
     renderer: &mut Renderer,
     options: &Options,
@@ -553,21 +552,24 @@ pub fn run(
         }
     }
     if options.wants("terrain-flyover") {
-    progress("terrain-flyover");
-    let terrain = crate::path::CameraPath::new(
-        crate::path::PathFile::parse("paths/terrain.toml", include_str!("../paths/terrain.toml"))
+        progress("terrain-flyover");
+        let terrain = crate::path::CameraPath::new(
+            crate::path::PathFile::parse(
+                "paths/terrain.toml",
+                include_str!("../paths/terrain.toml"),
+            )
             .expect("the terrain flight parses"),
-    )
-    .sample(6.0);
-    cases.push(still_case(
-        renderer,
-        "terrain-flyover",
-        "a frame of the low terrain flight (paths/terrain.toml at 6 s), 1280x720",
-        &terrain,
-        scale(1280, 720),
-        runs,
-        None,
-    )?);
+        )
+        .sample(6.0);
+        cases.push(still_case(
+            renderer,
+            "terrain-flyover",
+            "a frame of the low terrain flight (paths/terrain.toml at 6 s), 1280x720",
+            &terrain,
+            scale(1280, 720),
+            runs,
+            None,
+        )?);
     }
     #[cfg(feature = "video")]
     if options.wants("video-pipeline") {
@@ -830,10 +832,16 @@ mod tests {
             10.0,
         );
         assert_eq!(changes[0].de_per_pixel, Some((60.0, 20.0)));
-        assert_eq!(changes[1].de_per_pixel, None, "the baseline did not count b");
+        assert_eq!(
+            changes[1].de_per_pixel, None,
+            "the baseline did not count b"
+        );
         // Reports of builds before the field read as not counted.
         let mut json = serde_json::to_value(report(vec![counted(1.0)])).unwrap();
-        json["cases"][0].as_object_mut().unwrap().remove("de_per_pixel");
+        json["cases"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("de_per_pixel");
         let old: Report = serde_json::from_value(json).unwrap();
         assert_eq!(old.cases[0].de_per_pixel, None);
     }
@@ -848,7 +856,10 @@ mod tests {
         assert_eq!(options(&["reference-720p", "terrain-flyover"]).steps(), 3);
         assert!(options(&["terrain-flyover"]).check().is_ok());
         let e = options(&["terrain"]).check().unwrap_err().to_string();
-        assert!(e.contains("--case terrain") && e.contains("terrain-flyover"), "{e}");
+        assert!(
+            e.contains("--case terrain") && e.contains("terrain-flyover"),
+            "{e}"
+        );
     }
 
     #[test]

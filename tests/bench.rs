@@ -148,7 +148,11 @@ fn cases_can_be_picked_by_name() {
         "--case",
         "reference-720p",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let names: Vec<&str> = report["cases"]
         .as_array()
@@ -159,7 +163,10 @@ fn cases_can_be_picked_by_name() {
     // In the suite's order, not the command line's.
     assert_eq!(names, ["reference-720p", "terrain-flyover"]);
     let progress = String::from_utf8_lossy(&out.stderr);
-    assert!(progress.contains("bench: 3/3 terrain-flyover"), "{progress}");
+    assert!(
+        progress.contains("bench: 3/3 terrain-flyover"),
+        "{progress}"
+    );
 }
 
 #[test]
