@@ -1,6 +1,8 @@
 //! What a frame is rendered into, per tile size, and the ring of readback buffers that lets the
 //! next frame render while the previous one is copied back.
 
+use crate::gpu::uniforms::CONE_CELL;
+
 /// Bytes per pixel of the HDR frame: a vec4<f32> sum of samples and their count.
 pub const HDR_BYTES: u64 = 16;
 /// Bytes per pixel of the auxiliary channels (two f32) and of the wide colour outputs (RGBA16).
@@ -23,6 +25,8 @@ pub struct FrameTargets {
     pub wide: wgpu::Buffer,
     /// Row pitch of the 8-bit frame's readback (rows aligned for texture copies).
     pub srgb8_pitch: u32,
+    /// Where each cell's rays start marching (shaders/march.wgsl `cone_starts`).
+    pub cone_starts: wgpu::Buffer,
 }
 
 fn storage(device: &wgpu::Device, label: &str, size: u64) -> wgpu::Buffer {
@@ -63,6 +67,11 @@ impl FrameTargets {
             srgb8,
             wide: storage(device, "wide colour", pixels * WIDE_BYTES),
             srgb8_pitch: (width * 4).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT),
+            cone_starts: storage(
+                device,
+                "cone starts",
+                (width.div_ceil(CONE_CELL) * height.div_ceil(CONE_CELL)) as u64 * 8,
+            ),
         }
     }
 
