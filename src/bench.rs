@@ -822,13 +822,13 @@ mod tests {
 
     #[test]
     fn comparisons_carry_the_work_per_pixel_where_both_counted_it() {
-        let counted = |per_pixel| CaseReport {
+        let counted = |name, per_pixel| CaseReport {
             de_per_pixel: Some(per_pixel),
-            ..case("a", 100.0, None)
+            ..case(name, 100.0, None)
         };
         let changes = compare(
-            &report(vec![counted(60.0), case("b", 1.0, None)]),
-            &report(vec![counted(20.0), counted(5.0)]),
+            &report(vec![counted("a", 60.0), case("b", 1.0, None)]),
+            &report(vec![counted("a", 20.0), counted("b", 5.0)]),
             10.0,
         );
         assert_eq!(changes[0].de_per_pixel, Some((60.0, 20.0)));
@@ -837,7 +837,7 @@ mod tests {
             "the baseline did not count b"
         );
         // Reports of builds before the field read as not counted.
-        let mut json = serde_json::to_value(report(vec![counted(1.0)])).unwrap();
+        let mut json = serde_json::to_value(report(vec![counted("a", 1.0)])).unwrap();
         json["cases"][0]
             .as_object_mut()
             .unwrap()
