@@ -69,13 +69,21 @@ const FLAG_GLOW: u32 = 256u;
 const FLAG_FILL: u32 = 512u;
 const FLAG_RIM: u32 = 1024u;
 const FLAG_LENS: u32 = 2048u;
+// This dispatch is the cone pass over the tile's cells (shaders/march.wgsl `cone_cell`).
+const FLAG_CONE: u32 = 4096u;
+// The fractal's estimate is no safe bound for the cone pass (`VolumeFormula::cone_safe`).
+const FLAG_NO_CONE: u32 = 8192u;
 
 @group(0) @binding(0) var<uniform> frame: FrameUniform;
 
 // Unit ray direction through the centre of pixel (x, y) of the full image, row 0 at the top.
 fn camera_ray(pixel: vec2<u32>) -> vec3<f32> {
-    let size = vec2<f32>(frame.image.xy);
-    let uv = (vec2<f32>(pixel) + 0.5 + frame.jitter.xy) / size * 2.0 - 1.0;
+    return camera_ray_at(vec2<f32>(pixel) + 0.5 + frame.jitter.xy);
+}
+
+// Unit ray direction through point `at` of the image, in pixels from its top left corner.
+fn camera_ray_at(at: vec2<f32>) -> vec3<f32> {
+    let uv = at / vec2<f32>(frame.image.xy) * 2.0 - 1.0;
     return normalize(frame.forward.xyz + uv.x * frame.right.xyz - uv.y * frame.up.xyz);
 }
 

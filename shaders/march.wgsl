@@ -13,7 +13,8 @@ fn estimate(p: vec3<f32>) -> vec2<f32> {
 
 const SHADOW_STEPS: u32 = 64u;
 const AO_SAMPLES: u32 = 5u;
-const REFINE_STEPS: u32 = 8u;
+// Bisection steps after a hit; an interpolation between the last two points does the rest.
+const REFINE_STEPS: u32 = 4u;
 
 struct Hit {
     t: f32,
@@ -49,6 +50,8 @@ fn march(dir: vec3<f32>, interval: vec2<f32>) -> Hit {
     var t = interval.x;
     var t_outside = t;
     var d = 0.0;
+    // The margin d - threshold at t_outside (where it is positive).
+    var outside_margin = 0.0;
     var found = false;
     let step_factor = frame.march.w;
     for (var i = 0u; i < frame.control.x; i = i + 1u) {
@@ -61,6 +64,7 @@ fn march(dir: vec3<f32>, interval: vec2<f32>) -> Hit {
             break;
         }
         t_outside = t;
+        outside_margin = d - hit_threshold(t);
         t = t + d * step_factor;
         if t > interval.y {
             return Hit(t, false);
@@ -72,18 +76,27 @@ fn march(dir: vec3<f32>, interval: vec2<f32>) -> Hit {
         return Hit(t, d < 8.0 * hit_threshold(t));
     }
     // Bisect between the last point outside the threshold and the first inside it, so the hit
-    // does not jump with the step positions (which shows as banding).
+    // does not jump with the step positions (which shows as banding), then take where the
+    // margin d - threshold, linear over so short a bracket, crosses zero.
     var lo = t_outside;
     var hi = t;
+    var lo_margin = outside_margin;
+    var hi_margin = d - hit_threshold(t);
     for (var k = 0u; k < REFINE_STEPS; k = k + 1u) {
         let mid = 0.5 * (lo + hi);
-        if estimate(world_point(dir, mid)).x < hit_threshold(mid) {
+        let margin = estimate(world_point(dir, mid)).x - hit_threshold(mid);
+        if margin < 0.0 {
             hi = mid;
+            hi_margin = margin;
         } else {
             lo = mid;
+            lo_margin = margin;
         }
     }
-    return Hit(hi, true);
+    // A hit on the first step has no outside point (lo == hi).
+    let span = lo_margin - hi_margin;
+    let along = select(1.0, clamp(lo_margin / span, 0.0, 1.0), span > 0.0 && lo < hi);
+    return Hit(mix(lo, hi, along), true);
 }
 
 // Gradient of the distance estimate by the tetrahedron technique (4 evaluations instead of 6).
@@ -255,8 +268,73 @@ fn shade(dir: vec3<f32>, t: f32) -> vec3<f32> {
     return color;
 }
 
+// Per CONE_CELL x CONE_CELL cell of the tile, from the cone pass: x, how far along its rays
+// every pixel of the cell can start marching (beyond the bounding sphere: nothing to march);
+// y, the smallest distance estimate over distance travelled on the way there (for the glow).
+@group(0) @binding(4) var<storage, read_write> cone_starts: array<vec2<f32>>;
+const CONE_CELL: u32 = 8u;
+
+fn cone_cells() -> vec2<u32> {
+    return (frame.control.zw + CONE_CELL - 1u) / CONE_CELL;
+}
+
+// The cone pass: sphere-traces one cone per cell, the narrowest about the cell's middle ray that
+// holds all its pixels' rays, as long as the distance estimate clears the cone's radius. A ray of
+// the cell is then at most that radius from the cone's axis, so the space it crossed was empty.
+// The pixels start there instead of at the bounding sphere: most of every march is done once
+// per 64 pixels.
+fn cone_cell(cell: vec2<u32>) {
+    let corner = frame.image.zw + cell * CONE_CELL;
+    let end = min(corner + CONE_CELL, frame.image.zw + frame.control.zw);
+    // Pixel rays pass through pixel + 0.5 + jitter, within this rectangle.
+    let lo = vec2<f32>(corner) + 0.5 + frame.jitter.xy;
+    let hi = vec2<f32>(end) - 0.5 + frame.jitter.xy;
+    let axis = camera_ray_at(0.5 * (lo + hi));
+    var cos_half = 1.0;
+    cos_half = min(cos_half, dot(axis, camera_ray_at(lo)));
+    cos_half = min(cos_half, dot(axis, camera_ray_at(hi)));
+    cos_half = min(cos_half, dot(axis, camera_ray_at(vec2<f32>(lo.x, hi.y))));
+    cos_half = min(cos_half, dot(axis, camera_ray_at(vec2<f32>(hi.x, lo.y))));
+    // A little wider than the corner rays, for rounding.
+    let tan_half = 1.02 * sqrt(max(1.0 - cos_half * cos_half, 0.0)) / cos_half + 1e-6;
+    let index = cell.x + cell.y * cone_cells().x;
+    if (frame.control.y & (FLAG_LENS | FLAG_NO_CONE)) != 0u {
+        // Rays from all over the lens have no common apex; some estimates are no safe bound.
+        cone_starts[index] = vec2<f32>(0.0, 1e9);
+        return;
+    }
+    let o = frame.origin_hi.xyz + frame.origin_lo.xyz;
+    let far = length(o) + frame.march.z;
+    var t = max(length(o) - frame.march.z, 0.0);
+    var ratio = 1e9;
+    let step_factor = frame.march.w;
+    for (var i = 0u; i < frame.control.x; i = i + 1u) {
+        let d = estimate(world_point(axis, t)).x;
+        ratio = min(ratio, d / max(t, 1e-6));
+        let clearance = d - t * tan_half;
+        // Stop once the cone crawls (its radius eats most of the step): the pixels take over.
+        if clearance < 0.5 * d || clearance < hit_threshold(t) {
+            break;
+        }
+        t = t + clearance * step_factor;
+        if t > far {
+            break;
+        }
+    }
+    cone_starts[index] = vec2<f32>(t, ratio);
+}
+
 @compute @workgroup_size(8, 8)
 fn render_main(@builtin(global_invocation_id) id: vec3<u32>) {
+    if (frame.control.y & FLAG_CONE) != 0u {
+        if all(id.xy < cone_cells()) {
+            cone_cell(id.xy);
+            if (frame.control.y & FLAG_COUNT) != 0u {
+                atomicAdd(&evaluations[(id.x + id.y * 7u) % 64u], pixel_evaluations);
+            }
+        }
+        return;
+    }
     if id.x >= frame.control.z || id.y >= frame.control.w {
         return;
     }
@@ -269,7 +347,10 @@ fn render_main(@builtin(global_invocation_id) id: vec3<u32>) {
 fn shade_pixel(id: vec3<u32>) {
     let pixel = frame.image.zw + id.xy;
     let dir = lens_ray(camera_ray(pixel));
-    let interval = bounding_interval(dir);
+    var interval = bounding_interval(dir);
+    let cone = cone_starts[id.x / CONE_CELL + (id.y / CONE_CELL) * cone_cells().x];
+    interval.x = max(interval.x, cone.x);
+    closest_ratio = cone.y;
     var color = background(dir);
     var depth = 0.0;
     var found = false;

@@ -108,6 +108,10 @@ pub struct CaseReport {
     pub frames_per_second: f64,
     /// Distance-estimator evaluations in one frame, counted on the GPU.
     pub de_per_frame: Option<u64>,
+    /// `de_per_frame` over the frame's pixels: the work each pixel costs, whatever the
+    /// hardware (absent from reports of earlier builds).
+    #[serde(default)]
+    pub de_per_pixel: Option<f64>,
     pub de_per_second: Option<f64>,
     /// `de_per_second` over the adapter's peak distance-estimate rate.
     pub efficiency: Option<f64>,
@@ -130,7 +134,52 @@ pub struct Options {
     pub quick: bool,
     /// Timed runs per case (default 5, quick 2).
     pub runs: Option<u32>,
+    /// Only these cases (names from [`CASES`]); empty: all.
+    pub cases: Vec<String>,
 }
+
+impl Options {
+    fn wants(&self, case: &str) -> bool {
+        self.cases.is_empty() || self.cases.iter().any(|c| c == case)
+    }
+
+    /// Refuses names that are not cases, listing those that are.
+    pub fn check(&self) -> Result<()> {
+        for c in &self.cases {
+            if !CASES.contains(&c.as_str()) {
+                return Err(Error::InvalidArgument(format!(
+                    "--case {c}: no such bench case; the cases are {}",
+                    CASES.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// How many times [`run`] calls its `progress` (for "n/N"): the peak rates, then each case.
+    pub fn steps(&self) -> usize {
+        1 + CASES.iter().filter(|c| self.wants(c)).count()
+    }
+}
+
+/// The suite's cases, in the order they run.
+pub const CASES: &[&str] = &[
+    "reference-720p",
+    "reference-1080p",
+    "reference-2160p",
+    "default-look-720p",
+    "default-look-1080p",
+    "closeup-detail",
+    "mandelbrot-1k",
+    "mandelbrot-10k",
+    "deep-1e100-10k",
+    "deep-1e100-100k",
+    "deep-1e300-10k",
+    "deep-1e300-100k",
+    "terrain-flyover",
+    #[cfg(feature = "video")]
+    "video-pipeline",
+];
 
 fn git_commit() -> Option<String> {
     option_env!("MANDELFLY_GIT_COMMIT")
@@ -284,6 +333,7 @@ fn still_case(
         megapixels_per_second: width as f64 * height as f64 / 1e6 / (ms / 1e3),
         frames_per_second: 1e3 / ms,
         de_per_frame,
+        de_per_pixel: de_per_frame.map(|n| n as f64 / (width as f64 * height as f64)),
         de_per_second,
         efficiency: de_per_second.zip(peak).map(|(r, p)| r / p.de_per_second),
     })
@@ -349,20 +399,22 @@ fn video_case(
         megapixels_per_second: width as f64 * height as f64 / 1e6 / per_frame_s,
         frames_per_second: 1.0 / per_frame_s,
         de_per_frame: None,
+        de_per_pixel: None,
         de_per_second: None,
         efficiency: None,
     })
 }
 
-/// Runs the suite.
-/// How many times [`run`] calls `progress`: the peak rates, then each case (for "n/N").
-pub const STEPS: usize = 1 + 6 + 2 + 4 + 1 + if cfg!(feature = "video") { 1 } else { 0 };
+/// How many times [`run`] calls `progress` for the whole suite: the peak rates, then each case.
+pub const STEPS: usize = 1 + CASES.len();
 
+/// Runs the suite (the cases `options` asks for).
 pub fn run(
     renderer: &mut Renderer,
     options: &Options,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Report> {
+    options.check()?;
     let quick = options.quick;
     let runs = options.runs.unwrap_or(if quick { 2 } else { 5 }).max(1);
     let unix_time = std::time::SystemTime::now()
@@ -422,6 +474,9 @@ pub fn run(
     ];
     let mut cases = Vec::new();
     for (name, description, scene, size) in stills {
+        if !options.wants(name) {
+            continue;
+        }
         progress(name);
         cases.push(still_case(
             renderer,
@@ -442,6 +497,9 @@ pub fn run(
     for iterations in [1000, 10000] {
         plane.fractal.set_param("iterations", iterations as f64);
         let name = format!("mandelbrot-{}k", iterations / 1000);
+        if !options.wants(&name) {
+            continue;
+        }
         progress(&name);
         let description = format!("Seahorse Valley at 5e-3, 1920x1080, {iterations} iterations");
         cases.push(still_case(
@@ -457,6 +515,12 @@ pub fn run(
     // Deep zoom by perturbation: beside minibrots at 1e-100 and 1e-300 (their interiors
     // run to the iteration limit), at 10k and 100k iterations.
     for (depth, period, zoom) in [("1e100", 85, "1e-100"), ("1e300", 251, "1e-300")] {
+        if !["10k", "100k"]
+            .iter()
+            .any(|k| options.wants(&format!("deep-{depth}-{k}")))
+        {
+            continue;
+        }
         let zoom = crate::deep::floatexp::FloatExp::parse(zoom).expect("a valid literal");
         let view = crate::deep::locations::minibrot(period, zoom, glam::DVec2::new(0.3, 0.1))
             .ok_or_else(|| {
@@ -467,6 +531,9 @@ pub fn run(
             scene.plane = view.clone();
             scene.fractal.set_param("iterations", iterations as f64);
             let name = format!("deep-{depth}-{}k", iterations / 1000);
+            if !options.wants(&name) {
+                continue;
+            }
             progress(&name);
             let description = format!(
                 "beside the period-{period} minibrot near -2, view {} tall, 1280x720, \
@@ -484,23 +551,28 @@ pub fn run(
             )?);
         }
     }
-    progress("terrain-flyover");
-    let terrain = crate::path::CameraPath::new(
-        crate::path::PathFile::parse("paths/terrain.toml", include_str!("../paths/terrain.toml"))
+    if options.wants("terrain-flyover") {
+        progress("terrain-flyover");
+        let terrain = crate::path::CameraPath::new(
+            crate::path::PathFile::parse(
+                "paths/terrain.toml",
+                include_str!("../paths/terrain.toml"),
+            )
             .expect("the terrain flight parses"),
-    )
-    .sample(6.0);
-    cases.push(still_case(
-        renderer,
-        "terrain-flyover",
-        "a frame of the low terrain flight (paths/terrain.toml at 6 s), 1280x720",
-        &terrain,
-        scale(1280, 720),
-        runs,
-        None,
-    )?);
+        )
+        .sample(6.0);
+        cases.push(still_case(
+            renderer,
+            "terrain-flyover",
+            "a frame of the low terrain flight (paths/terrain.toml at 6 s), 1280x720",
+            &terrain,
+            scale(1280, 720),
+            runs,
+            None,
+        )?);
+    }
     #[cfg(feature = "video")]
-    {
+    if options.wants("video-pipeline") {
         progress("video-pipeline");
         let (size, frames) = if quick {
             ((320, 180), 4)
@@ -543,19 +615,28 @@ pub fn format_table(r: &Report) -> String {
         r.peak.fma_gflops, r.peak.de_per_second
     );
     out += &format!(
-        "{:<16} {:>10} {:>22} {:>22} {:>8} {:>8} {:>10} {:>6}\n",
-        "case", "size", "wall ms med/p90/min", "gpu ms med/p90/min", "MP/s", "fps", "DE/s", "eff"
+        "{:<16} {:>10} {:>22} {:>22} {:>8} {:>8} {:>8} {:>10} {:>6}\n",
+        "case",
+        "size",
+        "wall ms med/p90/min",
+        "gpu ms med/p90/min",
+        "MP/s",
+        "fps",
+        "DE/px",
+        "DE/s",
+        "eff"
     );
     let triple = |s: &Stats| format!("{:.1}/{:.1}/{:.1}", s.median, s.p90, s.min);
     for c in &r.cases {
         out += &format!(
-            "{:<16} {:>10} {:>22} {:>22} {:>8.2} {:>8.2} {:>10} {:>6}\n",
+            "{:<16} {:>10} {:>22} {:>22} {:>8.2} {:>8.2} {:>8} {:>10} {:>6}\n",
             c.name,
             format!("{}x{}", c.width, c.height),
             triple(&c.wall_ms),
             c.gpu_ms.as_ref().map_or("-".into(), triple),
             c.megapixels_per_second,
             c.frames_per_second,
+            c.de_per_pixel.map_or("-".into(), |d| format!("{d:.1}")),
             c.de_per_second.map_or("-".into(), |d| format!("{d:.2e}")),
             c.efficiency
                 .map_or("-".into(), |e| format!("{:.0}%", e * 100.0)),
@@ -574,6 +655,8 @@ pub struct Change {
     /// Percent slower (negative: faster).
     pub slower_pct: f64,
     pub regressed: bool,
+    /// Distance estimates per pixel in the baseline and now, where both counted them.
+    pub de_per_pixel: Option<(f64, f64)>,
 }
 
 /// Compares the cases both reports have; a case is a regression when its time grew by more
@@ -593,6 +676,7 @@ pub fn compare(baseline: &Report, current: &Report, max_regression_pct: f64) -> 
                 current: now,
                 slower_pct,
                 regressed: slower_pct > max_regression_pct,
+                de_per_pixel: b.de_per_pixel.zip(c.de_per_pixel),
             })
         })
         .collect()
@@ -673,6 +757,7 @@ mod tests {
             megapixels_per_second: 1.0,
             frames_per_second: 1.0,
             de_per_frame: None,
+            de_per_pixel: None,
             de_per_second: None,
             efficiency: None,
         }
@@ -723,6 +808,7 @@ mod tests {
         ]);
         let changes = compare(&base, &now, 10.0);
         assert_eq!(changes.len(), 3, "only cases in both");
+        assert!(changes.iter().all(|c| c.de_per_pixel.is_none()));
         let a = &changes[0];
         assert_eq!((a.figure, a.regressed), ("gpu ms", false));
         assert!((a.slower_pct - 4.0).abs() < 1e-9);
@@ -732,6 +818,48 @@ mod tests {
         assert!(changes[2].slower_pct < 0.0 && !changes[2].regressed);
         // A looser threshold lets b pass.
         assert!(compare(&base, &now, 25.0).iter().all(|c| !c.regressed));
+    }
+
+    #[test]
+    fn comparisons_carry_the_work_per_pixel_where_both_counted_it() {
+        let counted = |name, per_pixel| CaseReport {
+            de_per_pixel: Some(per_pixel),
+            ..case(name, 100.0, None)
+        };
+        let changes = compare(
+            &report(vec![counted("a", 60.0), case("b", 1.0, None)]),
+            &report(vec![counted("a", 20.0), counted("b", 5.0)]),
+            10.0,
+        );
+        assert_eq!(changes[0].de_per_pixel, Some((60.0, 20.0)));
+        assert_eq!(
+            changes[1].de_per_pixel, None,
+            "the baseline did not count b"
+        );
+        // Reports of builds before the field read as not counted.
+        let mut json = serde_json::to_value(report(vec![counted("a", 1.0)])).unwrap();
+        json["cases"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("de_per_pixel");
+        let old: Report = serde_json::from_value(json).unwrap();
+        assert_eq!(old.cases[0].de_per_pixel, None);
+    }
+
+    #[test]
+    fn case_names_are_checked() {
+        let options = |names: &[&str]| Options {
+            cases: names.iter().map(|n| n.to_string()).collect(),
+            ..Options::default()
+        };
+        assert_eq!(options(&[]).steps(), STEPS);
+        assert_eq!(options(&["reference-720p", "terrain-flyover"]).steps(), 3);
+        assert!(options(&["terrain-flyover"]).check().is_ok());
+        let e = options(&["terrain"]).check().unwrap_err().to_string();
+        assert!(
+            e.contains("--case terrain") && e.contains("terrain-flyover"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -403,6 +403,9 @@ pub struct BenchArgs {
     /// Also write the JSON report to this file.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Run only this case (repeatable; names as in the report, e.g. reference-720p).
+    #[arg(long = "case", value_name = "NAME")]
+    pub cases: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

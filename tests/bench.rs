@@ -87,6 +87,8 @@ fn quick_run_gives_a_complete_report_and_baselines_judge_it() {
             // Counted on the GPU: at least one estimate per pixel.
             let pixels = number(c, "width") * number(c, "height");
             assert!(number(c, "de_per_frame") >= pixels, "{}", c["name"]);
+            let per_pixel = number(c, "de_per_frame") / pixels;
+            assert!((number(c, "de_per_pixel") - per_pixel).abs() < 1e-9 * per_pixel);
             if c["name"].as_str().unwrap().starts_with("reference") {
                 let e = number(c, "efficiency");
                 assert!(e > 0.0 && e.is_finite());
@@ -121,6 +123,50 @@ fn quick_run_gives_a_complete_report_and_baselines_judge_it() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("REGRESSION"), "{text}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("performance regression"));
+}
+
+#[test]
+fn cases_can_be_picked_by_name() {
+    let out = mandelfly(&["bench", "--quick", "--case", "reference-72"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--case reference-72") && err.contains("reference-720p, reference-1080p"),
+        "{err}"
+    );
+    if common::gpu().is_none() {
+        return;
+    }
+    let out = mandelfly(&[
+        "bench",
+        "--quick",
+        "--runs",
+        "1",
+        "--json",
+        "--case",
+        "terrain-flyover",
+        "--case",
+        "reference-720p",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    // In the suite's order, not the command line's.
+    assert_eq!(names, ["reference-720p", "terrain-flyover"]);
+    let progress = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        progress.contains("bench: 3/3 terrain-flyover"),
+        "{progress}"
+    );
 }
 
 #[test]

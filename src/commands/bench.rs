@@ -17,6 +17,12 @@ pub fn run(args: &BenchArgs, gpu: &GpuOptions) -> Result<()> {
     if args.runs == Some(0) {
         return Err(Error::InvalidArgument("--runs must be at least 1".into()));
     }
+    let options = Options {
+        quick: args.quick,
+        runs: args.runs,
+        cases: args.cases.clone(),
+    };
+    options.check()?;
     // Read the baseline first: a bad file should not cost a whole run.
     let baseline = args
         .baseline
@@ -26,15 +32,12 @@ pub fn run(args: &BenchArgs, gpu: &GpuOptions) -> Result<()> {
     let output = args.output.as_deref().map(AtomicFile::create).transpose()?;
 
     let mut renderer = Renderer::new(GpuContext::new(gpu)?);
-    let options = Options {
-        quick: args.quick,
-        runs: args.runs,
-    };
+    let steps = options.steps();
     let mut step = 0;
     let report = bench::run(&mut renderer, &options, &mut |case| {
         step += 1;
         if !crate::report::quiet() {
-            eprintln!("bench: {step}/{} {case}", bench::STEPS.max(step))
+            eprintln!("bench: {step}/{} {case}", steps.max(step))
         }
     })?;
     let json = serde_json::to_string_pretty(&report).expect("reports serialise");
@@ -69,8 +72,11 @@ pub fn run(args: &BenchArgs, gpu: &GpuOptions) -> Result<()> {
     // With --json, stdout holds only the report.
     let mut lines = String::from("against the baseline:\n");
     for c in &changes {
+        let work = c
+            .de_per_pixel
+            .map_or(String::new(), |(a, b)| format!(", DE/px {a:.1} -> {b:.1}"));
         lines += &format!(
-            "  {:<16} {:>10.2} -> {:>10.2} {} ({:+.1}%){}\n",
+            "  {:<16} {:>10.2} -> {:>10.2} {} ({:+.1}%{work}){}\n",
             c.case,
             c.baseline,
             c.current,

@@ -125,6 +125,8 @@ pub fn run(args: &StillArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
         crate::commands::describe_adapter(&context.adapter_info())
     );
     let mut renderer = Renderer::new(context);
+    // Verbose runs say what the frame cost in distance estimates too.
+    renderer.set_counting(verbose);
     let (width, height) = args.size.unwrap_or(default_size);
     let readout = match (args.pass, format) {
         (PassArg::Depth, _) => Readout::DEPTH,
@@ -149,6 +151,17 @@ pub fn run(args: &StillArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
                 |t| format!("{:.1} ms", t.as_secs_f64() * 1e3)
             )
         );
+        if let Some(n) = frame.de_evaluations {
+            let what = if scene.fractal.is_plane() {
+                "escape-time evaluations"
+            } else {
+                "distance estimates"
+            };
+            eprintln!(
+                "{what}: {n} ({:.1} per pixel)",
+                n as f64 / (width as f64 * height as f64)
+            );
+        }
         if renderer.deep_stats().references > 0 {
             eprintln!("{}", renderer.deep_stats());
         }

@@ -255,6 +255,11 @@ impl VolumeFormula for Hybrid {
         HYBRID_STEP_FACTOR
     }
 
+    /// An overshooting estimate would let a cell's cone stop beyond a pixel's surface.
+    fn cone_safe(&self) -> bool {
+        false
+    }
+
     fn default_camera(&self) -> Camera {
         Camera {
             position: DVec3::new(2.3, -2.3, 1.6),

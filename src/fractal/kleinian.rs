@@ -144,6 +144,12 @@ impl VolumeFormula for Kleinian {
         self.extent
     }
 
+    /// The pseudo-Kleinian's estimate overshoots near its thin walls: a cone that trusts it
+    /// starts pixels past surfaces they would have met.
+    fn cone_safe(&self) -> bool {
+        false
+    }
+
     fn default_camera(&self) -> Camera {
         Camera {
             position: DVec3::new(0.3, -1.6, 0.35),

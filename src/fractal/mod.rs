@@ -92,6 +92,12 @@ pub trait VolumeFormula: Formula {
     fn trap_scale(&self) -> f64 {
         1.0
     }
+    /// Whether the estimate is a true lower bound of the distance, so that the march may start
+    /// each 8x8 cell of pixels where one cone about them stops clearing it (shaders/march.wgsl
+    /// `cone_cell`). Kinds whose estimate overshoots march every pixel from the bounding sphere.
+    fn cone_safe(&self) -> bool {
+        true
+    }
 }
 
 /// A kind iterated over a 2D view (the Mandelbrot set and its Julia sets).

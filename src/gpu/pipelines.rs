@@ -63,7 +63,8 @@ fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
 
 pub struct PipelineCache {
     /// Bindings of every render pipeline: 0 frame uniform, 1 fractal uniform (both at a dynamic
-    /// offset per sample), 2 HDR frame, 3 aux channels, 5 evaluation counters, 6 and 7 the deep
+    /// offset per sample), 2 HDR frame, 3 aux channels, 4 the cone pass's starts (ray-marched
+    /// kinds), 5 evaluation counters, 6 and 7 the deep
     /// zoom's reference orbit and BLA table.
     pub layout: wgpu::BindGroupLayout,
     pipeline_layout: wgpu::PipelineLayout,
@@ -83,6 +84,7 @@ impl PipelineCache {
                 uniform_entry(1),
                 storage_entry(2, false),
                 storage_entry(3, false),
+                storage_entry(4, false),
                 storage_entry(5, false),
                 storage_entry(6, true),
                 storage_entry(7, true),

@@ -20,13 +20,14 @@ pub use crate::gpu::pipelines::PlaneArithmetic;
 use crate::gpu::post::{PostOutput, PostUniform, ToneMapStage, YuvStage};
 use crate::gpu::targets::{AUX_BYTES, Channel, FrameTargets, HDR_BYTES, ReadbackRing, WIDE_BYTES};
 use crate::gpu::timing::{EvaluationCounters, GpuClock};
-use crate::gpu::uniforms::{FLAG_COUNT, FrameUniform, PlaneUniform, Tile};
+use crate::gpu::uniforms::{CONE_CELL, FLAG_CONE, FLAG_COUNT, FrameUniform, PlaneUniform, Tile};
 use crate::scene::Scene;
 
 /// Largest tile side: bounds one dispatch's run time (GPU watchdogs) and buffer sizes.
 const MAX_TILE_SIDE: u32 = 4096;
 const WORKGROUP: u32 = 8;
-/// Most bytes a uniform block may take; also the dynamic-offset stride.
+/// Most bytes a uniform block may take; also the dynamic-offset stride. Ray-marched frames take
+/// two blocks per sample: the pixels' and, after all samples', the cone pass's.
 const UNIFORM_STRIDE: u64 = 1024;
 /// Readback slots in flight for pipelined rendering.
 const RING: usize = 3;
@@ -429,7 +430,7 @@ impl Renderer {
             return self.collect(pending);
         }
         let (pipeline, fractal_bytes) = self.prepare(samples, width, height)?;
-        self.ensure_uniform_capacity(samples.len() as u32);
+        self.ensure_uniform_capacity(2 * samples.len() as u32);
         let pixels = width as usize * height as usize;
         let mut frame = Frame {
             width,
@@ -539,6 +540,13 @@ impl Renderer {
                 uniform.lens[3] = v;
                 uniform.samples = sample_info;
                 uniform.control[1] |= count_flag;
+                let mut cone = uniform;
+                cone.control[1] |= FLAG_CONE;
+                gpu.queue.write_buffer(
+                    &self.frame_uniforms,
+                    (count as usize + i) as u64 * UNIFORM_STRIDE,
+                    bytemuck::bytes_of(&cone),
+                );
                 bytemuck::bytes_of(&uniform).to_vec()
             };
             gpu.queue
@@ -572,6 +580,7 @@ impl Renderer {
                 entry(1, binding(&self.fractal_uniforms, UNIFORM_STRIDE)),
                 entry(2, targets.hdr.as_entire_binding()),
                 entry(3, targets.aux.as_entire_binding()),
+                entry(4, targets.cone_starts.as_entire_binding()),
                 entry(5, self.counters.buffer.as_entire_binding()),
                 entry(6, data.0.as_entire_binding()),
                 entry(7, data.1.as_entire_binding()),
@@ -598,6 +607,16 @@ impl Renderer {
             pass.set_pipeline(pipeline);
             for i in 0..count {
                 let offset = (i as u64 * UNIFORM_STRIDE) as u32;
+                if !plane {
+                    // The cone pass first: where this sample's pixels start marching.
+                    let cone = ((count + i) as u64 * UNIFORM_STRIDE) as u32;
+                    pass.set_bind_group(0, &bind_group, &[cone, offset]);
+                    pass.dispatch_workgroups(
+                        tile.width.div_ceil(CONE_CELL).div_ceil(WORKGROUP),
+                        tile.height.div_ceil(CONE_CELL).div_ceil(WORKGROUP),
+                        1,
+                    );
+                }
                 pass.set_bind_group(0, &bind_group, &[offset, offset]);
                 pass.dispatch_workgroups(
                     tile.width.div_ceil(WORKGROUP),
@@ -775,7 +794,7 @@ impl Renderer {
             )));
         }
         let (pipeline, fractal_bytes) = self.prepare(samples, width, height)?;
-        self.ensure_uniform_capacity(samples.len() as u32);
+        self.ensure_uniform_capacity(2 * samples.len() as u32);
         self.ensure_targets(width, height);
         let tile = Tile {
             x: 0,

@@ -1,6 +1,8 @@
 //! What a frame is rendered into, per tile size, and the ring of readback buffers that lets the
 //! next frame render while the previous one is copied back.
 
+use crate::gpu::uniforms::CONE_CELL;
+
 /// Bytes per pixel of the HDR frame: a vec4<f32> sum of samples and their count.
 pub const HDR_BYTES: u64 = 16;
 /// Bytes per pixel of the auxiliary channels (two f32) and of the wide colour outputs (RGBA16).
@@ -25,6 +27,8 @@ pub struct FrameTargets {
     pub srgb8_pitch: u32,
     /// The bloom's ping-pong buffers, a quarter of the tile's resolution (shaders/post/bloom.wgsl).
     pub bloom: [wgpu::Buffer; 2],
+    /// Where each cell's rays start marching (shaders/march.wgsl `cone_starts`).
+    pub cone_starts: wgpu::Buffer,
 }
 
 fn storage(device: &wgpu::Device, label: &str, size: u64) -> wgpu::Buffer {
@@ -73,6 +77,11 @@ impl FrameTargets {
                     storage(device, "bloom b", size),
                 ]
             },
+            cone_starts: storage(
+                device,
+                "cone starts",
+                (width.div_ceil(CONE_CELL) * height.div_ceil(CONE_CELL)) as u64 * 8,
+            ),
         }
     }
 

@@ -19,6 +19,12 @@ pub const FLAG_GLOW: u32 = 256;
 pub const FLAG_FILL: u32 = 512;
 pub const FLAG_RIM: u32 = 1024;
 pub const FLAG_LENS: u32 = 2048;
+/// The dispatch is the cone pass (shaders/march.wgsl `cone_cell`), not the pixels.
+pub const FLAG_CONE: u32 = 4096;
+/// The fractal's estimate is no safe bound for the cone pass: pixels march from the start.
+pub const FLAG_NO_CONE: u32 = 8192;
+/// Side in pixels of the cone pass's cells (shaders/march.wgsl `CONE_CELL`).
+pub const CONE_CELL: u32 = 8;
 
 /// Twin of `FrameUniform` in shaders/common.wgsl.
 #[repr(C)]
@@ -115,6 +121,9 @@ impl FrameUniform {
         }
         if look.orbit_trap {
             flags |= FLAG_ORBIT_TRAP;
+        }
+        if scene.fractal.volume().is_some_and(|v| !v.cone_safe()) {
+            flags |= FLAG_NO_CONE;
         }
         if look.specular > 0.0 {
             flags |= FLAG_SPECULAR;
