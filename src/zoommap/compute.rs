@@ -80,8 +80,9 @@ pub struct MapStore {
     plane_uniform: wgpu::Buffer,
     fractal_uniform: wgpu::Buffer,
     mip_uniforms: wgpu::Buffer,
-    /// Bound where the render layout wants the aux channels and the evaluation counters.
-    scratch: [wgpu::Buffer; 2],
+    /// Bound where the render layout wants the aux channels, the evaluation counters and the
+    /// ray marcher's cone starts, which the map's plane shaders do not use.
+    scratch: [wgpu::Buffer; 3],
     pub stats: MapStats,
 }
 
@@ -212,6 +213,7 @@ impl MapStore {
             scratch: [
                 buffer(device, "zoom map aux", 256, U::STORAGE),
                 buffer(device, "zoom map counters", 256, U::STORAGE),
+                buffer(device, "zoom map cone starts", 256, U::STORAGE),
             ],
             path: path.clone(),
             plan,
@@ -407,6 +409,7 @@ impl MapStore {
                 entry(1, whole(&self.fractal_uniform, FRACTAL_UNIFORM)),
                 entry(2, self.computed.as_entire_binding()),
                 entry(3, self.scratch[0].as_entire_binding()),
+                entry(4, self.scratch[2].as_entire_binding()),
                 entry(5, self.scratch[1].as_entire_binding()),
                 entry(6, self.deep.orbit.as_entire_binding()),
                 entry(7, self.deep.bla.as_entire_binding()),
