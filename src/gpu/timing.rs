@@ -10,9 +10,10 @@ use crate::gpu::GpuContext;
 pub enum GpuClock {
     /// Timestamp queries around the pass (GPUs).
     Timestamps(PassTimer),
-    /// The wall clock around the pass's own submission, waited for: for adapters that run on
-    /// the CPU, where the device's time is the CPU's and lavapipe's timestamps read equal when
-    /// other work shares the command buffer.
+    /// The wall clock from the frame's submission until its read-back is mapped: for adapters
+    /// that run on the CPU, where the device's time is the CPU's and lavapipe's timestamps read
+    /// equal when other work shares the command buffer. It includes the post stage and the
+    /// copies (a small part).
     Wall,
 }
 
