@@ -74,7 +74,7 @@ const FLAG_CONE: u32 = 4096u;
 // The fractal's estimate is no safe bound for the cone pass (`VolumeFormula::cone_safe`).
 const FLAG_NO_CONE: u32 = 8192u;
 
-@group(0) @binding(0) var<uniform> frame: FrameUniform;
+@group(0) @binding(0) var<storage, read> frame: FrameUniform;
 
 // Unit ray direction through the centre of pixel (x, y) of the full image, row 0 at the top.
 fn camera_ray(pixel: vec2<u32>) -> vec3<f32> {

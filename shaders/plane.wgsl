@@ -20,7 +20,7 @@ struct PlaneUniform {
     mapping: ColourMapping,
 }
 
-@group(0) @binding(0) var<uniform> plane: PlaneUniform;
+@group(0) @binding(0) var<storage, read> plane: PlaneUniform;
 
 const FLAG_COUNT: u32 = 16u;
 

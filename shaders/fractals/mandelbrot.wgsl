@@ -47,8 +47,10 @@ fn escape(p: vec2<real>, stripe_k: f32) -> Escape {
     var next_save = 8u;
     let eps2 = real(fractal.period_epsilon2);
     var stripes = Stripes(0.0, 0.0, 0.0);
+    // Chosen once, outside the loop: a select there costs lavapipe a third of the loop's time.
+    let dz_step = select(vec2<real>(1.0, 0.0), vec2<real>(0.0, 0.0), julia);
     for (var i = 0u; i < fractal.iterations; i = i + 1u) {
-        dz = 2.0 * cmul(z, dz) + select(vec2<real>(1.0, 0.0), vec2<real>(0.0, 0.0), julia);
+        dz = 2.0 * cmul(z, dz) + dz_step;
         z = cmul(z, z) + c;
         let r2 = dot(z, z);
         if STRIPE_AVERAGE && stripe_k > 0.0 && f32(r2) <= fractal.bailout2 {

@@ -16,7 +16,7 @@ struct YuvParams {
     _pad: u32,
 }
 
-@group(0) @binding(0) var<uniform> params: YuvParams;
+@group(0) @binding(0) var<storage, read> params: YuvParams;
 @group(0) @binding(1) var source: texture_2d<f32>;
 @group(0) @binding(2) var<storage, read_write> planes: array<u32>;
 

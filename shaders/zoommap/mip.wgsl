@@ -17,7 +17,7 @@ struct Mip {
     _pad: u32,
 }
 
-@group(0) @binding(0) var<uniform> mip: Mip;
+@group(0) @binding(0) var<storage, read> mip: Mip;
 @group(0) @binding(1) var<storage, read> computed: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> ring: array<u32>;
 

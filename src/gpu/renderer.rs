@@ -29,6 +29,8 @@ const WORKGROUP: u32 = 8;
 /// Most bytes a uniform block may take; also the dynamic-offset stride. Ray-marched frames take
 /// two blocks per sample: the pixels' and, after all samples', the cone pass's.
 const UNIFORM_STRIDE: u64 = 1024;
+const FRAME_BLOCK: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE;
+const FRACTAL_BLOCK: wgpu::BufferUsages = wgpu::BufferUsages::UNIFORM;
 /// Readback slots in flight for pipelined rendering.
 const RING: usize = 3;
 
@@ -111,11 +113,18 @@ pub struct PendingFrame {
     readout: Readout,
 }
 
-fn uniform_buffer(device: &wgpu::Device, label: &str, samples: u32) -> wgpu::Buffer {
+/// One parameter block per sample; `usage` as the render layout binds it (see
+/// [`PipelineCache::layout`]: the frame's in storage, the fractal's as a uniform buffer).
+fn uniform_buffer(
+    device: &wgpu::Device,
+    label: &str,
+    samples: u32,
+    usage: wgpu::BufferUsages,
+) -> wgpu::Buffer {
     device.create_buffer(&wgpu::BufferDescriptor {
         label: Some(label),
         size: UNIFORM_STRIDE * samples as u64,
-        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        usage: usage | wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
     })
 }
@@ -185,8 +194,8 @@ impl Renderer {
         Renderer {
             pipelines: PipelineCache::new(device),
             deep: DeepState::new(device),
-            frame_uniforms: uniform_buffer(device, "frame uniforms", 1),
-            fractal_uniforms: uniform_buffer(device, "fractal uniforms", 1),
+            frame_uniforms: uniform_buffer(device, "frame uniforms", 1, FRAME_BLOCK),
+            fractal_uniforms: uniform_buffer(device, "fractal uniforms", 1, FRACTAL_BLOCK),
             targets: None,
             readback: ReadbackRing::new(RING + 1),
             tone_map: None,
@@ -363,8 +372,9 @@ impl Renderer {
     fn ensure_uniform_capacity(&mut self, samples: u32) {
         if self.frame_uniforms.size() < UNIFORM_STRIDE * samples as u64 {
             let device = &self.gpu.device;
-            self.frame_uniforms = uniform_buffer(device, "frame uniforms", samples);
-            self.fractal_uniforms = uniform_buffer(device, "fractal uniforms", samples);
+            self.frame_uniforms = uniform_buffer(device, "frame uniforms", samples, FRAME_BLOCK);
+            self.fractal_uniforms =
+                uniform_buffer(device, "fractal uniforms", samples, FRACTAL_BLOCK);
         }
     }
 

@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::frame::Sample;
 use crate::gpu::GpuContext;
 use crate::gpu::deep::DeepState;
+use crate::gpu::pipelines::{parameter_entry, storage_entry};
 use crate::gpu::renderer::{PlaneArithmetic, plane_arithmetic};
 use crate::gpu::shaders;
 use crate::gpu::uniforms::{PlaneUniform, Tile};
@@ -136,16 +137,7 @@ impl MapStore {
         let mip_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("zoom map mips"),
             entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: true,
-                        min_binding_size: None,
-                    },
-                    count: None,
-                },
+                parameter_entry(0),
                 storage_entry(1, true),
                 storage_entry(2, false),
             ],
@@ -196,7 +188,7 @@ impl MapStore {
                 device,
                 "zoom map view",
                 std::mem::size_of::<PlaneUniform>() as u64,
-                U::UNIFORM | U::COPY_DST,
+                U::STORAGE | U::COPY_DST,
             ),
             fractal_uniform: buffer(
                 device,
@@ -208,7 +200,7 @@ impl MapStore {
                 device,
                 "zoom map mip levels",
                 MIP_STRIDE * plan.levels as u64,
-                U::UNIFORM | U::COPY_DST,
+                U::STORAGE | U::COPY_DST,
             ),
             scratch: [
                 buffer(device, "zoom map aux", 256, U::STORAGE),
@@ -482,18 +474,5 @@ impl MapStore {
         let submission = gpu.queue.submit([encoder.finish()]);
         // Bounded work in flight, and honest timing of the map's cost.
         gpu.wait(Some(submission))
-    }
-}
-
-fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Storage { read_only },
-            has_dynamic_offset: false,
-            min_binding_size: None,
-        },
-        count: None,
     }
 }
