@@ -105,13 +105,15 @@ pub fn run(options: ExploreOptions) -> Result<()> {
 fn describe(s: &Summary, (width, height): (u32, u32)) -> String {
     format!(
         "{} frames at {:.1} fps; frame time {}; latency (input to frame done) {}; shown at \
-         {:.0}% of {width}x{height} or more (median {:.0}%)",
+         {:.0}% of {width}x{height} or more (median {:.0}%), marching {:.1}% of its pixels a \
+         frame (median)",
         s.frames,
         s.fps,
         s.frame_time.millis(),
         s.latency.millis(),
         s.min_scale * 100.0,
-        s.median_scale * 100.0
+        s.median_scale * 100.0,
+        s.median_marched * 100.0
     )
 }
 
@@ -677,13 +679,10 @@ impl App {
             self.last_change = now;
             self.accumulated = 0;
         }
-        let scale = if self.scene.fractal.is_plane() {
+        let (scale, marched) = if self.scene.fractal.is_plane() {
             self.view = None;
             self.marched = false;
-            self.render_plane(changed, now, dt)?;
-            self.shown.map_or(1.0, |(_, h)| {
-                h as f64 / self.gfx.as_ref().expect("window open").config.height as f64
-            })
+            self.render_plane(changed, now, dt)?
         } else {
             self.render_volume(content_changed, now)?
         };
@@ -704,6 +703,7 @@ impl App {
                 interval,
                 latency,
                 scale,
+                marched,
             },
             self.frames > WARMUP_FRAMES,
         );
@@ -720,8 +720,9 @@ impl App {
     }
 
     /// Volume kinds: marches one frame of the temporal view, bounded in cost whether the view
-    /// moves or refines; returns the fraction of the window's resolution shown.
-    fn render_volume(&mut self, content_changed: bool, now: Instant) -> Result<f64> {
+    /// moves or refines; returns the fractions of the window's resolution shown and of its
+    /// pixels marched.
+    fn render_volume(&mut self, content_changed: bool, now: Instant) -> Result<(f64, f64)> {
         let gfx = self.gfx.as_mut().expect("window open");
         let window = (gfx.config.width, gfx.config.height);
         if gfx.temporal.as_ref().is_none_or(|t| t.capacity() != window) {
@@ -741,7 +742,7 @@ impl App {
             if self.still_frames >= cycle * MAX_SAMPLES as u64 {
                 // Refined: every pixel holds its samples; show the history as it is.
                 self.marched = false;
-                return Ok(1.0);
+                return Ok((1.0, 0.0));
             }
             let k = self.still_frames;
             self.still_frames += 1;
@@ -767,12 +768,17 @@ impl App {
         self.cycle += 1;
         self.view = Some(frame);
         self.marched = true;
-        Ok(history.1 as f64 / window.1 as f64)
+        let (mw, mh) = frame.march_size();
+        Ok((
+            history.1 as f64 / window.1 as f64,
+            (mw * mh) as f64 / (window.0 * window.1) as f64,
+        ))
     }
 
     /// Plane kinds: while the view changes, a fraction of the window's resolution adapted to
     /// hold the target frame rate; still, full resolution, one more jittered sample each frame.
-    fn render_plane(&mut self, changed: bool, now: Instant, dt: f64) -> Result<()> {
+    /// Returns the fractions of the window's resolution shown and of its pixels iterated.
+    fn render_plane(&mut self, changed: bool, now: Instant, dt: f64) -> Result<(f64, f64)> {
         let gfx = self.gfx.as_mut().expect("window open");
         let (ww, wh) = (gfx.config.width, gfx.config.height);
         let still_for = (now - self.last_change).as_secs_f64();
@@ -808,7 +814,9 @@ impl App {
             )?;
             self.shown = Some((w, h));
         }
-        Ok(())
+        let shown = self.shown.map_or(0.0, |(_, h)| h as f64 / wh as f64);
+        let iterated = render.map_or(0.0, |(w, h, _)| (w * h) as f64 / (ww * wh) as f64);
+        Ok((shown, iterated))
     }
 
     /// Draws the frame and the controls into the window; returns the submission to wait for

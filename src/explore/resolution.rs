@@ -7,14 +7,7 @@
 //! No winit here.
 
 /// (fraction of the window's resolution shown while moving, block side), cheapest last.
-pub const LEVELS: [(f64, u32); 6] = [
-    (1.0, 1),
-    (1.0, 2),
-    (0.75, 2),
-    (0.5, 2),
-    (0.5, 3),
-    (0.5, 4),
-];
+pub const LEVELS: [(f64, u32); 6] = [(1.0, 1), (1.0, 2), (0.75, 2), (0.5, 2), (0.5, 3), (0.5, 4)];
 
 /// Where CPU adapters start: half the window's resolution, a quarter of its pixels marched.
 pub const CPU_LEVEL: usize = 3;
@@ -98,7 +91,10 @@ mod tests {
         // Every level shows at least half the window while moving, and all of it once still.
         for level in 0..LEVELS.len() {
             let ((w, h), b) = layout(level, window, true);
-            assert!(w >= 640 && h >= 360 && w % b == 0 && h % b == 0, "level {level}");
+            assert!(
+                w >= 640 && h >= 360 && w % b == 0 && h % b == 0,
+                "level {level}"
+            );
             let ((w, h), b) = layout(level, window, false);
             assert!(w > 1270 && h > 710 && w % b == 0, "level {level}");
         }

@@ -50,6 +50,8 @@ pub struct FrameRecord {
     pub latency: f64,
     /// Fraction of the window's width (and height) shown.
     pub scale: f64,
+    /// Fraction of the window's pixels marched (or iterated) this frame.
+    pub marched: f64,
 }
 
 /// Frame records: the recent ones, and all since the warm-up.
@@ -90,6 +92,8 @@ pub struct Summary {
     /// The least and the median fraction of the window's resolution shown.
     pub min_scale: f64,
     pub median_scale: f64,
+    /// The median fraction of the window's pixels marched per frame.
+    pub median_marched: f64,
 }
 
 impl Summary {
@@ -105,8 +109,12 @@ impl Summary {
             fps: frames as f64 / total.max(1e-9),
             frame_time: Percentiles::of(records.clone().map(|r| r.interval)),
             latency: Percentiles::of(records.clone().map(|r| r.latency)),
-            min_scale: records.map(|r| r.scale).fold(f64::INFINITY, f64::min),
+            min_scale: records
+                .clone()
+                .map(|r| r.scale)
+                .fold(f64::INFINITY, f64::min),
             median_scale: scales.p50,
+            median_marched: Percentiles::of(records.map(|r| r.marched)).p50,
         }
     }
 }
@@ -131,6 +139,7 @@ mod tests {
             interval,
             latency: interval,
             scale,
+            marched: scale * scale / 4.0,
         };
         s.push(record(1.0, 0.25), false);
         for _ in 0..200 {
@@ -143,6 +152,7 @@ mod tests {
         assert_eq!(run.frame_time.p50, 0.05);
         assert_eq!(run.frame_time.p99, 0.05);
         assert_eq!((run.min_scale, run.median_scale), (0.5, 0.5));
+        assert_eq!(run.median_marched, 0.0625);
         assert_eq!(s.recent().frames, RECENT);
         assert_eq!(s.recent().latency.p50, 0.05);
     }
