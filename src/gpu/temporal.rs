@@ -21,7 +21,7 @@ const WORKGROUP: u32 = 8;
 /// A history depth agrees with the expected one within this fraction of the distance.
 pub const DEPTH_TOLERANCE: f64 = 0.05;
 /// Least bilinear weight of agreeing history taps for a pixel to be carried over.
-const MIN_CARRY: f32 = 0.1;
+pub const MIN_CARRY: f32 = 0.1;
 
 /// The previous history is valid.
 const FLAG_HISTORY: u32 = 1;
