@@ -25,7 +25,12 @@ const FASTER: f64 = 0.4;
 pub fn layout(level: usize, (width, height): (u32, u32), moving: bool) -> ((u32, u32), u32) {
     let (scale, block) = LEVELS[level.min(LEVELS.len() - 1)];
     let (march_w, march_h, block) = if moving {
-        let side = |s: u32| ((s as f64 * scale / block as f64).round() as u32).max(1);
+        // Rounded up: never less than the level's share of the window.
+        let side = |s: u32| {
+            ((s as f64 * scale / block as f64).ceil() as u32)
+                .min(s / block)
+                .max(1)
+        };
         (side(width), side(height), block)
     } else {
         // The whole window, in blocks as large as keep the marched frame's size.
