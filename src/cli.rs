@@ -376,8 +376,9 @@ pub struct ExploreArgs {
     /// On closing, write a full-resolution PNG of the view here.
     #[arg(long, value_name = "FILE.png")]
     pub screenshot: Option<PathBuf>,
-    /// Fly by itself (forward, turning gently), to measure the frame rate while moving; the
-    /// frame rate is printed on closing.
+    /// Fly by itself (forward, turning gently; the same flight frame by frame at any frame
+    /// rate), to measure the frame rate while moving; the frame rate is printed on closing
+    /// (with --verbose, frame-time and latency percentiles and the resolution shown too).
     #[arg(long)]
     pub autopilot: bool,
 }

@@ -31,6 +31,7 @@ fn explore_flies_and_shows_the_fractal() {
     let shot = dir.path().join("shot.png");
     let out = Command::new(env!("CARGO_BIN_EXE_mandelfly"))
         .args([
+            "--verbose",
             "explore",
             "--size",
             "320x180",
@@ -50,6 +51,28 @@ fn explore_flies_and_shows_the_fractal() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("30 frames"), "{text}");
+    // --verbose: the flight's figures (the 20 frames after the warm-up).
+    let figures = text
+        .lines()
+        .find(|l| l.starts_with("20 frames at "))
+        .unwrap_or_else(|| panic!("no figures in {text}"));
+    for part in [
+        " fps; frame time p50 ",
+        " ms, p95 ",
+        " ms, p99 ",
+        "latency",
+        "shown at ",
+    ] {
+        assert!(figures.contains(part), "{part:?} missing from {figures}");
+    }
+    // The temporal view shows at least half the window while flying.
+    let shown: f64 = figures
+        .split("shown at ")
+        .nth(1)
+        .and_then(|r| r.split('%').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no resolution in {figures}"));
+    assert!(shown >= 50.0, "{figures}");
     let img = image::open(&shot).unwrap().into_rgb8();
     assert_eq!(img.dimensions(), (320, 180));
     // Not blank, not uniform: a lit, shaded surface of many colours (the autopilot flies the

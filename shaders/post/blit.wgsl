@@ -5,8 +5,8 @@
 struct BlitParams {
     decode: u32,
     _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
+    // The part of the texture the frame fills (from its top left corner), per axis.
+    region: vec2<f32>,
 }
 
 @group(0) @binding(0) var frame_texture: texture_2d<f32>;
@@ -30,7 +30,10 @@ fn vs_main(@builtin(vertex_index) index: u32) -> VertexOut {
 
 @fragment
 fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
-    let c = textureSample(frame_texture, frame_sampler, in.uv).rgb;
+    // Filtering stops half a texel inside the frame's edge: what lies beyond is not the frame.
+    let half_texel = 0.5 / vec2<f32>(textureDimensions(frame_texture));
+    let uv = min(in.uv * params.region, params.region - half_texel);
+    let c = textureSample(frame_texture, frame_sampler, uv).rgb;
     if params.decode != 0u {
         let linear = select(pow((c + 0.055) / 1.055, vec3<f32>(2.4)), c / 12.92, c <= vec3<f32>(0.04045));
         return vec4<f32>(linear, 1.0);

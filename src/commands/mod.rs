@@ -30,7 +30,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 .map_err(|e| crate::error::Error::io("<stdout>", e))
         }
         Command::Render(args) => render::run(args, &gpu, cli.global.verbose),
-        Command::Explore(args) => explore(args, gpu),
+        Command::Explore(args) => explore(args, gpu, cli.global.verbose),
         Command::Bench(args) => bench::run(args, &gpu),
         Command::Concat { dir, output } => concat(dir, output),
         Command::Shards(ShardsCommand::Status { dir, json }) => shards_status(dir, *json),
@@ -38,7 +38,7 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn explore(args: &crate::cli::ExploreArgs, gpu: GpuOptions) -> Result<()> {
+fn explore(args: &crate::cli::ExploreArgs, gpu: GpuOptions, verbose: bool) -> Result<()> {
     #[cfg(feature = "window")]
     {
         use crate::path::{SceneSource, load_scene_or_path};
@@ -58,11 +58,12 @@ fn explore(args: &crate::cli::ExploreArgs, gpu: GpuOptions) -> Result<()> {
             exit_after: args.exit_after,
             screenshot: args.screenshot.clone(),
             autopilot: args.autopilot,
+            verbose,
         })
     }
     #[cfg(not(feature = "window"))]
     {
-        let _ = (args, gpu);
+        let _ = (args, gpu, verbose);
         Err(crate::error::Error::InvalidArgument(
             "explore opens a window: this build has no `window` feature".into(),
         ))

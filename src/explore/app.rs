@@ -1,9 +1,13 @@
 //! The live window: winit events in, the controller and recorder updated, the renderer drawn
 //! into the window with egui controls on top.
 //!
-//! Responsive on slow GPUs: while the view changes, frames render at a fraction of the window's
-//! resolution chosen to hold a target frame rate; once it is still, full-resolution samples
-//! accumulate (anti-aliasing) frame after frame.
+//! Responsive on slow GPUs. Volume kinds use temporal reprojection ([`crate::gpu::temporal`]):
+//! each frame marches one pixel per block of the shown history, and the history carries what
+//! earlier frames saw, re-projected by the camera's motion; a still view refines to full
+//! resolution and anti-aliasing one bounded frame at a time, so no frame blocks the input. The
+//! level of resolution steps to hold a target frame rate ([`super::resolution`]). Plane kinds
+//! render at a fraction of the window's resolution while the view changes, then accumulate
+//! full-resolution samples.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -18,9 +22,12 @@ use winit::window::{Window, WindowId};
 
 use super::controller::{FlyController, FlyInput};
 use super::recorder::Recorder;
+use super::resolution::{self, LevelControl};
+use super::stats::{FrameRecord, FrameStats, Summary};
 use crate::error::{Error, Result};
 use crate::frame::{Passes, Sample, sample_jitter};
 use crate::gpu::renderer::Renderer;
+use crate::gpu::temporal::{TemporalFrame, TemporalStage, block_phase};
 use crate::gpu::{GpuContext, GpuOptions};
 use crate::path::CameraPath;
 use crate::scene::Scene;
@@ -41,14 +48,24 @@ pub struct ExploreOptions {
     pub screenshot: Option<PathBuf>,
     /// Fly by itself (measuring the frame rate while moving).
     pub autopilot: bool,
+    /// On closing, print frame-time and latency percentiles and the resolution shown.
+    pub verbose: bool,
 }
 
-/// Frame time to hold while moving (25 frames a second).
+/// Frame time to hold (25 frames a second).
 const TARGET_FRAME: f64 = 0.04;
-/// Most samples accumulated while still.
+/// Most samples accumulated per pixel while still.
 const MAX_SAMPLES: u32 = 64;
+/// Most samples a pixel's running mean counts while the camera moves: each new one weighs
+/// enough that the history follows the view.
+const MOVING_SAMPLES: u32 = 4;
 /// Seconds of stillness before full-resolution refinement starts.
 const SETTLE: f64 = 0.25;
+/// Seconds of flight per frame on autopilot, whatever the frame rate: every run flies the same
+/// frames.
+const AUTOPILOT_STEP: f64 = 0.05;
+/// Frames before the frame rate counts (the first ones compile shaders).
+const WARMUP_FRAMES: u64 = 10;
 
 pub fn run(options: ExploreOptions) -> Result<()> {
     let event_loop = EventLoop::new().map_err(|e| {
@@ -69,15 +86,35 @@ pub fn run(options: ExploreOptions) -> Result<()> {
         None => {
             let seconds = app.started.elapsed().as_secs_f64();
             // The first frames compile shaders: the rate counts from the tenth frame.
-            let rate = if app.frames > 10 {
-                (app.frames - 10) as f64 / (seconds - app.warmup).max(1e-9)
+            let rate = if app.frames > WARMUP_FRAMES {
+                (app.frames - WARMUP_FRAMES) as f64 / (seconds - app.warmup).max(1e-9)
             } else {
                 app.frames as f64 / seconds.max(1e-9)
             };
             println!("{} frames, {rate:.1} fps", app.frames);
+            if app.options.verbose {
+                let run = app.stats.whole_run();
+                println!("{}", describe(&run, app.options.size));
+            }
             Ok(())
         }
     }
+}
+
+/// A run's or the panel's figures in one line.
+fn describe(s: &Summary, (width, height): (u32, u32)) -> String {
+    format!(
+        "{} frames at {:.1} fps; frame time {}; latency (input to frame done) {}; shown at \
+         {:.0}% of {width}x{height} or more (median {:.0}%), marching {:.1}% of its pixels a \
+         frame (median)",
+        s.frames,
+        s.fps,
+        s.frame_time.millis(),
+        s.latency.millis(),
+        s.min_scale * 100.0,
+        s.median_scale * 100.0,
+        s.median_marched * 100.0
+    )
 }
 
 /// Surface, renderer, blit and egui: everything that needs the window.
@@ -86,6 +123,8 @@ struct Graphics {
     surface: wgpu::Surface<'static>,
     config: wgpu::SurfaceConfiguration,
     renderer: Renderer,
+    /// Volume kinds' temporal view, sized for the window.
+    temporal: Option<TemporalStage>,
     blit: Blit,
     egui_ctx: egui::Context,
     egui_state: egui_winit::State,
@@ -158,8 +197,20 @@ struct App {
     /// Playing the recording: (wall clock start, path time at start).
     playing: Option<(Instant, f64)>,
     scrub: f64,
-    /// Fraction of the window's resolution rendered while moving.
+    /// Plane kinds: fraction of the window's resolution rendered while moving.
     scale: f64,
+    /// Volume kinds: the level of resolution, stepped to hold the frame time.
+    level: LevelControl,
+    /// Volume kinds: the frame shown (None before the first), frames of the phase cycle so far,
+    /// and frames marched since the view settled.
+    view: Option<TemporalFrame>,
+    cycle: u64,
+    still_frames: u64,
+    /// What the temporal history depends on besides the camera: kind, parameters and look.
+    content: Option<(&'static str, Vec<u8>, crate::scene::Look)>,
+    /// Whether the last frame marched (its time tells the level control something).
+    marched: bool,
+    stats: FrameStats,
     last_change: Instant,
     /// Samples accumulated at full resolution since the view last changed.
     accumulated: u32,
@@ -202,6 +253,13 @@ impl App {
             playing: None,
             scrub: 0.0,
             scale: 0.5,
+            level: LevelControl::new(resolution::CPU_LEVEL),
+            view: None,
+            cycle: 0,
+            still_frames: 0,
+            content: None,
+            marched: false,
+            stats: FrameStats::default(),
             last_change: Instant::now(),
             accumulated: 0,
             shown: None,
@@ -266,11 +324,6 @@ impl App {
         };
         surface.configure(&gpu.device, &config);
         let blit = Blit::new(&gpu.device, format);
-        gpu.queue.write_buffer(
-            &blit.params,
-            0,
-            bytemuck::cast_slice(&[u32::from(format.is_srgb()), 0, 0, 0]),
-        );
         let egui_ctx = egui::Context::default();
         let egui_state = egui_winit::State::new(
             egui_ctx.clone(),
@@ -281,11 +334,15 @@ impl App {
             None,
         );
         let egui_renderer = egui_wgpu::Renderer::new(&gpu.device, format, Default::default());
+        if gpu.adapter.get_info().device_type != wgpu::DeviceType::Cpu {
+            self.level = LevelControl::new(resolution::GPU_LEVEL);
+        }
         self.gfx = Some(Graphics {
             window,
             surface,
             config,
             renderer: Renderer::new(gpu),
+            temporal: None,
             blit,
             egui_ctx,
             egui_state,
@@ -350,10 +407,26 @@ impl App {
 
     fn ui(&mut self, ctx: &egui::Context) -> bool {
         let mut changed = false;
-        let fps = if self.frame_time > 0.0 {
-            1.0 / self.frame_time
-        } else {
-            0.0
+        let recent = self.stats.recent();
+        let wh = self.gfx.as_ref().map_or(1, |g| g.config.height);
+        let resolution = match (&self.view, self.scene.fractal.is_plane()) {
+            (Some(v), false) => {
+                let (mw, mh) = v.march_size();
+                let per_pixel = (self.still_frames / (v.block * v.block) as u64).max(1);
+                format!(
+                    "shown {}x{} ({:.0}% of the window), marching {mw}x{mh} a frame; {} \
+                     samples",
+                    v.history.0,
+                    v.history.1,
+                    100.0 * v.history.1 as f64 / wh as f64,
+                    if self.still_frames > 0 { per_pixel } else { 1 }
+                )
+            }
+            _ => format!(
+                "{:.0}% resolution, {} samples",
+                self.scale * 100.0,
+                self.accumulated
+            ),
         };
         let scene = &mut self.scene;
         egui::Window::new("mandelfly")
@@ -361,11 +434,12 @@ impl App {
             .default_width(260.0)
             .show(ctx, |ui| {
                 ui.label(format!(
-                    "{:.1} fps, {:.0}% resolution, {} samples",
-                    fps,
-                    self.scale * 100.0,
-                    self.accumulated
+                    "{:.1} fps; frame time {}",
+                    recent.fps,
+                    recent.frame_time.millis()
                 ));
+                ui.label(format!("input latency {}", recent.latency.millis()));
+                ui.label(resolution);
                 egui::CollapsingHeader::new(format!("Fractal: {}", scene.fractal.kind()))
                     .default_open(true)
                     .show(ui, |ui| {
@@ -526,15 +600,25 @@ impl App {
 
     fn frame(&mut self, event_loop: &ActiveEventLoop) -> Result<()> {
         let now = Instant::now();
-        let dt = (now - self.last_frame).as_secs_f64().min(0.25);
+        let interval = (now - self.last_frame).as_secs_f64();
+        let dt = interval.min(0.25);
         self.last_frame = now;
         self.frame_time = if self.frame_time == 0.0 {
             dt
         } else {
             0.9 * self.frame_time + 0.1 * dt
         };
+        if self.marched && self.level.record(interval, TARGET_FRAME) {
+            // A new size: what the history holds carries over, re-projected.
+            self.still_frames = 0;
+        }
 
         let input = self.input();
+        let step = if self.options.autopilot {
+            AUTOPILOT_STEP
+        } else {
+            dt
+        };
         let mut changed = false;
         if let Some((start, t0)) = self.playing {
             let path = self.recorder.path()?;
@@ -547,9 +631,9 @@ impl App {
             self.fly = FlyController::new(&self.scene.camera);
             changed = true;
         } else if self.scene.fractal.is_plane() {
-            changed |= self.update_plane(&input, dt);
+            changed |= self.update_plane(&input, step);
         } else {
-            changed |= self.fly.update(&input, dt, self.scene.fractal.as_ref());
+            changed |= self.fly.update(&input, step, self.scene.fractal.as_ref());
             self.scene.camera = self.fly.camera();
         }
 
@@ -566,6 +650,12 @@ impl App {
         gfx.egui_state
             .handle_platform_output(&gfx.window, full_output.platform_output);
 
+        #[allow(unused_mut)]
+        let mut content = (
+            self.scene.fractal.kind(),
+            self.scene.fractal.uniform_bytes(),
+            self.scene.look.clone(),
+        );
         #[cfg(feature = "dev-shaders")]
         {
             // An edited shader file: draw again (and refine again) with the new text.
@@ -578,16 +668,120 @@ impl App {
             if source != self.last_source {
                 self.last_source = source;
                 changed = true;
+                // Nothing the old shader drew holds.
+                content.1.clear();
             }
         }
+        let content_changed = self.content.as_ref() != Some(&content);
+        self.content = Some(content);
+        changed |= content_changed;
         if changed {
             self.last_change = now;
             self.accumulated = 0;
         }
+        let (scale, marched) = if self.scene.fractal.is_plane() {
+            self.view = None;
+            self.marched = false;
+            self.render_plane(changed, now, dt)?
+        } else {
+            self.render_volume(content_changed, now)?
+        };
+        let submission = self.present(
+            full_output.shapes,
+            full_output.textures_delta,
+            full_output.pixels_per_point,
+        )?;
+        // The next frame reads its input once this one is done: what the input changed shows
+        // within a frame, and no frames queue up behind it.
+        let gfx = self.gfx.as_ref().expect("window open");
+        gfx.renderer.gpu().wait(submission)?;
+        let latency = now.elapsed().as_secs_f64();
+
+        self.frames += 1;
+        self.stats.push(
+            FrameRecord {
+                interval,
+                latency,
+                scale,
+                marched,
+            },
+            self.frames > WARMUP_FRAMES,
+        );
+        if self.frames == WARMUP_FRAMES {
+            self.warmup = self.started.elapsed().as_secs_f64();
+        }
+        if self.options.exit_after.is_some_and(|n| self.frames >= n) {
+            if let Some(file) = self.options.screenshot.clone() {
+                self.screenshot(file)?;
+            }
+            event_loop.exit();
+        }
+        Ok(())
+    }
+
+    /// Volume kinds: marches one frame of the temporal view, bounded in cost whether the view
+    /// moves or refines; returns the fractions of the window's resolution shown and of its
+    /// pixels marched.
+    fn render_volume(&mut self, content_changed: bool, now: Instant) -> Result<(f64, f64)> {
+        let gfx = self.gfx.as_mut().expect("window open");
+        let window = (gfx.config.width, gfx.config.height);
+        if gfx.temporal.as_ref().is_none_or(|t| t.capacity() != window) {
+            gfx.temporal = Some(TemporalStage::new(gfx.renderer.gpu(), window.0, window.1)?);
+        }
+        let temporal = gfx.temporal.as_mut().expect("just made");
+        if content_changed {
+            temporal.reset();
+        }
+        let moving = (now - self.last_change).as_secs_f64() < SETTLE;
+        let (history, block) = resolution::layout(self.level.level(), window, moving);
+        let cycle = (block * block) as u64;
+        let (phase, offset, max_samples) = if moving {
+            self.still_frames = 0;
+            (block_phase(self.cycle, block), [0.0, 0.0], MOVING_SAMPLES)
+        } else {
+            if self.still_frames >= cycle * MAX_SAMPLES as u64 {
+                // Refined: every pixel holds its samples; show the history as it is.
+                self.marched = false;
+                return Ok((1.0, 0.0));
+            }
+            let k = self.still_frames;
+            self.still_frames += 1;
+            // Each pass over the block samples its pixels once more, at a new offset within
+            // them (anti-aliasing); the first at their centres, as while moving.
+            let sample = (k / cycle) as u32;
+            let offset = if sample == 0 {
+                [0.0, 0.0]
+            } else {
+                sample_jitter(sample, MAX_SAMPLES)
+            };
+            (block_phase(k, block), offset, MAX_SAMPLES)
+        };
+        let frame = TemporalFrame {
+            history,
+            block,
+            phase,
+            offset,
+            max_samples,
+        };
+        gfx.renderer
+            .render_reprojected(&self.scene, &frame, self.cycle as u32, temporal)?;
+        self.cycle += 1;
+        self.view = Some(frame);
+        self.marched = true;
+        let (mw, mh) = frame.march_size();
+        Ok((
+            history.1 as f64 / window.1 as f64,
+            (mw * mh) as f64 / (window.0 * window.1) as f64,
+        ))
+    }
+
+    /// Plane kinds: while the view changes, a fraction of the window's resolution adapted to
+    /// hold the target frame rate; still, full resolution, one more jittered sample each frame.
+    /// Returns the fractions of the window's resolution shown and of its pixels iterated.
+    fn render_plane(&mut self, changed: bool, now: Instant, dt: f64) -> Result<(f64, f64)> {
+        let gfx = self.gfx.as_mut().expect("window open");
         let (ww, wh) = (gfx.config.width, gfx.config.height);
         let still_for = (now - self.last_change).as_secs_f64();
-        // Moving: a fraction of the resolution, adapted to hold the target frame rate.
-        // Still: full resolution, one more jittered sample each frame.
         let render = if changed || self.shown.is_none() || still_for < SETTLE {
             if changed && dt > 0.0 {
                 let factor = (TARGET_FRAME / dt).sqrt().clamp(0.8, 1.25);
@@ -620,31 +814,19 @@ impl App {
             )?;
             self.shown = Some((w, h));
         }
-        self.present(
-            full_output.shapes,
-            full_output.textures_delta,
-            full_output.pixels_per_point,
-        )?;
-
-        self.frames += 1;
-        if self.frames == 10 {
-            self.warmup = self.started.elapsed().as_secs_f64();
-        }
-        if self.options.exit_after.is_some_and(|n| self.frames >= n) {
-            if let Some(file) = self.options.screenshot.clone() {
-                self.screenshot(file)?;
-            }
-            event_loop.exit();
-        }
-        Ok(())
+        let shown = self.shown.map_or(0.0, |(_, h)| h as f64 / wh as f64);
+        let iterated = render.map_or(0.0, |(w, h, _)| (w * h) as f64 / (ww * wh) as f64);
+        Ok((shown, iterated))
     }
 
+    /// Draws the frame and the controls into the window; returns the submission to wait for
+    /// (None when the surface gave no image this time).
     fn present(
         &mut self,
         shapes: Vec<egui::epaint::ClippedShape>,
         mut textures: egui::TexturesDelta,
         pixels_per_point: f32,
-    ) -> Result<()> {
+    ) -> Result<Option<wgpu::SubmissionIndex>> {
         let gfx = self.gfx.as_mut().expect("window open");
         let device = gfx.renderer.gpu().device.clone();
         let queue = gfx.renderer.gpu().queue.clone();
@@ -667,15 +849,35 @@ impl App {
             wgpu::CurrentSurfaceTexture::Lost | wgpu::CurrentSurfaceTexture::Outdated => {
                 gfx.surface
                     .configure(&gfx.renderer.gpu().device, &gfx.config);
-                return Ok(());
+                return Ok(None);
             }
             // Minimised, covered or slow: skip this frame.
-            _ => return Ok(()),
+            _ => return Ok(None),
         };
         let target = surface_texture
             .texture
             .create_view(&wgpu::TextureViewDescriptor::default());
-        let frame_view = gfx.renderer.render_on_gpu_view();
+        // The temporal view's history fills the start of a window-sized texture.
+        let (frame_view, region) = match (&gfx.temporal, &self.view) {
+            (Some(t), Some(v)) if !self.scene.fractal.is_plane() => (
+                &t.display.srgb8_sampled_view,
+                [
+                    v.history.0 as f32 / t.display.width as f32,
+                    v.history.1 as f32 / t.display.height as f32,
+                ],
+            ),
+            _ => (gfx.renderer.render_on_gpu_view(), [1.0, 1.0]),
+        };
+        queue.write_buffer(
+            &gfx.blit.params,
+            0,
+            bytemuck::cast_slice(&[
+                u32::from(gfx.config.format.is_srgb()),
+                0,
+                region[0].to_bits(),
+                region[1].to_bits(),
+            ]),
+        );
         let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("blit"),
             layout: &gfx.blit.pipeline.get_bind_group_layout(0),
@@ -727,10 +929,10 @@ impl App {
             pass.draw(0..3, 0..1);
             gfx.egui_renderer.render(&mut pass, &paint_jobs, &screen);
         }
-        queue.submit(extra.into_iter().chain([encoder.finish()]));
+        let submission = queue.submit(extra.into_iter().chain([encoder.finish()]));
         gfx.window.pre_present_notify();
         queue.present(surface_texture);
-        Ok(())
+        Ok(Some(submission))
     }
 }
 
@@ -764,6 +966,7 @@ impl ApplicationHandler for App {
                     .configure(&gfx.renderer.gpu().device, &gfx.config);
                 self.shown = None;
                 self.accumulated = 0;
+                self.still_frames = 0;
             }
             WindowEvent::RedrawRequested => {
                 if let Err(e) = self.frame(event_loop) {

@@ -6,3 +6,5 @@ pub mod app;
 pub mod controller;
 pub mod look_panel;
 pub mod recorder;
+pub mod resolution;
+pub mod stats;

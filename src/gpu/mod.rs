@@ -9,6 +9,7 @@ pub mod probe;
 pub mod renderer;
 pub mod shaders;
 pub mod targets;
+pub mod temporal;
 pub mod timing;
 pub mod uniforms;
 pub mod yuv;

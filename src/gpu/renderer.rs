@@ -19,6 +19,7 @@ use crate::gpu::pipelines::PipelineCache;
 pub use crate::gpu::pipelines::PlaneArithmetic;
 use crate::gpu::post::{PostOutput, PostUniform, ToneMapStage, YuvStage};
 use crate::gpu::targets::{AUX_BYTES, Channel, FrameTargets, HDR_BYTES, ReadbackRing, WIDE_BYTES};
+use crate::gpu::temporal::{Projection, TemporalFrame, TemporalStage};
 use crate::gpu::timing::{EvaluationCounters, GpuClock};
 use crate::gpu::uniforms::{CONE_CELL, FLAG_CONE, FLAG_COUNT, FrameUniform, PlaneUniform, Tile};
 use crate::scene::Scene;
@@ -149,6 +150,11 @@ pub struct Renderer {
     max_tile: u32,
     /// Set while encoding a progressive (window) sample: its index.
     progressive: Option<u32>,
+    /// Set while encoding a frame of the window's temporal view: its point on the lens, as the
+    /// index of a progressive sample, and the height of the history it fills (the surface is
+    /// resolved to that image's pixels, not to the marched frame's coarser ones).
+    lens_index: Option<u32>,
+    detail_height: Option<u32>,
     /// Why the newest shader text did not compile (the last good pipeline is in use).
     pub shader_error: Option<String>,
     /// Plane kinds: the count scale measured of the last view that needed one, and that view.
@@ -205,6 +211,8 @@ impl Renderer {
             counting: false,
             max_tile,
             progressive: None,
+            lens_index: None,
+            detail_height: None,
             shader_error: None,
             measured: None,
             measure_targets: None,
@@ -542,8 +550,11 @@ impl Renderer {
                 bytemuck::bytes_of(&uniform).to_vec()
             } else {
                 let mut uniform = FrameUniform::new(sample.scene, width, height, tile);
+                if let Some(h) = self.detail_height {
+                    uniform.march[0] = sample.scene.camera.pixel_footprint(h) as f32;
+                }
                 uniform.jitter = jitter;
-                let [u, v] = match self.progressive {
+                let [u, v] = match self.progressive.or(self.lens_index) {
                     // The window refines for ever: its lens samples follow one long sequence.
                     Some(k) => lens_sample(k, 1 << 16),
                     None => lens_sample(i as u32, count),
@@ -847,6 +858,59 @@ impl Renderer {
         )?;
         self.gpu.queue.submit([encoder.finish()]);
         Ok(self.render_on_gpu_view())
+    }
+
+    /// Marches one frame of the window's temporal view of a volume kind (the pixels of
+    /// `frame`'s phase) and submits it with the reproject pass and the post stage, which leave
+    /// the new history, tone-mapped, in `temporal.display.srgb8`. `lens` is this frame's point
+    /// on the lens (depth of field), as the index of a progressive sample.
+    pub fn render_reprojected(
+        &mut self,
+        scene: &Scene,
+        frame: &TemporalFrame,
+        lens: u32,
+        temporal: &mut TemporalStage,
+    ) -> Result<wgpu::SubmissionIndex> {
+        if scene.fractal.is_plane() {
+            return Err(Error::InvalidArgument(
+                "temporal reprojection is for ray-marched kinds".into(),
+            ));
+        }
+        let (width, height) = frame.march_size();
+        let sample = Sample {
+            scene,
+            jitter: frame.march_jitter(),
+        };
+        self.lens_index = Some(lens);
+        self.detail_height = Some(frame.history.1);
+        let encoded = self.encode_whole_frame(&[sample], width, height);
+        self.lens_index = None;
+        self.detail_height = None;
+        let (mut encoder, _) = encoded?;
+        let (hw, hh) = frame.history;
+        let projection = Projection::new(&scene.camera, hw, hh);
+        let march = self
+            .targets
+            .as_ref()
+            .expect("created by encode_whole_frame");
+        temporal.encode(&self.gpu, &mut encoder, march, &projection, frame);
+        if self.tone_map.is_none() {
+            self.tone_map = Some(ToneMapStage::new(&self.gpu)?);
+        }
+        let tile = Tile {
+            x: 0,
+            y: 0,
+            width: hw,
+            height: hh,
+        };
+        self.tone_map.as_ref().expect("just built").encode(
+            &self.gpu,
+            &mut encoder,
+            &temporal.display,
+            PostOutput::Srgb8,
+            PostUniform::new(&scene.look, (hw, hh), tile),
+        );
+        Ok(self.gpu.queue.submit([encoder.finish()]))
     }
 
     /// The 8-bit sRGB target as the last [`Renderer::render_on_gpu`] left it.
