@@ -167,7 +167,12 @@ pub enum PathCommand {
         period: Option<u32>,
         /// Without --period: take the lowest period of a minibrot within this distance of
         /// --near (decimal text, e.g. 1e-150), found by iterating the disc (the ball method).
-        #[arg(long, value_name = "R", conflicts_with = "period")]
+        #[arg(
+            long,
+            value_name = "R",
+            conflicts_with = "period",
+            allow_hyphen_values = true
+        )]
         radius: Option<String>,
         /// The view's height in minibrot sizes.
         #[arg(long, default_value_t = 8.0)]
@@ -193,7 +198,7 @@ pub enum PathCommand {
         #[arg(long)]
         period: u32,
         /// The view's height (decimal text: 1e-100 is fine); the centre keeps the digits it needs.
-        #[arg(long, default_value = "1e-6")]
+        #[arg(long, default_value = "1e-6", allow_hyphen_values = true)]
         zoom: String,
         /// Write the scene here instead of standard output.
         #[arg(short, long)]
