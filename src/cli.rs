@@ -163,11 +163,43 @@ pub enum PathCommand {
         #[arg(long, value_name = "RE,IM", allow_hyphen_values = true)]
         near: String,
         /// The minibrot's period (how many steps its centre's orbit takes back to 0).
-        #[arg(long)]
-        period: u32,
+        #[arg(long, required_unless_present = "radius")]
+        period: Option<u32>,
+        /// Without --period: take the lowest period of a minibrot within this distance of
+        /// --near (decimal text, e.g. 1e-150), found by iterating the disc (the ball method).
+        #[arg(
+            long,
+            value_name = "R",
+            conflicts_with = "period",
+            allow_hyphen_values = true
+        )]
+        radius: Option<String>,
         /// The view's height in minibrot sizes.
         #[arg(long, default_value_t = 8.0)]
         frame: f64,
+        /// Write the scene here instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Find a Misiurewicz point (whose critical orbit lands on a repelling cycle: the centre of
+    /// an endless spiral) near a point, by Newton's method at full precision, and write a scene
+    /// centred on it.
+    #[command(
+        after_help = "Preperiod and period count from z_0 = 0: c = i (0, i, -1+i, -i, -1+i, ...) is preperiod 2,\nperiod 2; c = -2 is preperiod 2, period 1.\n\nExamples:\n  mandelfly path find-misiurewicz --near=0.05,0.95 --preperiod 2 --period 2\n  mandelfly path find-misiurewicz --near=-0.7757,0.1365 --preperiod 24 --period 2 --zoom 1e-100 -o spiral.toml"
+    )]
+    FindMisiurewicz {
+        /// Where to start: RE,IM as decimal text (any number of digits).
+        #[arg(long, value_name = "RE,IM", allow_hyphen_values = true)]
+        near: String,
+        /// Steps before the critical orbit lands on the cycle (the first k with z_k = z_(k+p)).
+        #[arg(long)]
+        preperiod: u32,
+        /// The cycle's length.
+        #[arg(long)]
+        period: u32,
+        /// The view's height (decimal text: 1e-100 is fine); the centre keeps the digits it needs.
+        #[arg(long, default_value = "1e-6", allow_hyphen_values = true)]
+        zoom: String,
         /// Write the scene here instead of standard output.
         #[arg(short, long)]
         output: Option<PathBuf>,

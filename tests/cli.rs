@@ -417,4 +417,145 @@ fn find_minibrot_frames_a_nucleus() {
         dir.path(),
         &["--period"],
     );
+    // Without a period: the lowest period within --radius (3 here, nothing lower nearby).
+    let out = mandelfly(
+        &[
+            "path",
+            "find-minibrot",
+            "--near=-1.76,0",
+            "--radius",
+            "0.01",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("period-3 minibrot (the lowest period within 0.01)"),
+        "{text}"
+    );
+    let scene = mandelfly::scene::Scene::parse("minibrot.toml", &text).expect("a scene");
+    assert!((scene.plane.center.x + 1.754_877_666_246_693).abs() < 1e-14);
+    fails(
+        &["path", "find-minibrot", "--near=1,1", "--radius", "0.01"],
+        dir.path(),
+        &["--radius", "no minibrot"],
+    );
+    fails(
+        &["path", "find-minibrot", "--near=-1.76,0", "--radius", "-1"],
+        dir.path(),
+        &["--radius -1"],
+    );
+    fails(
+        &["path", "find-minibrot", "--near=-1.76,0"],
+        dir.path(),
+        &["--period"],
+    );
+}
+
+/// `path find-misiurewicz` centres a scene on the point Newton's method reaches, at the
+/// precision the zoom needs, and says why when there is none.
+#[test]
+fn find_misiurewicz_centres_on_the_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = mandelfly(
+        &[
+            "path",
+            "find-misiurewicz",
+            "--near=-0.77568377,0.13646737",
+            "--preperiod",
+            "24",
+            "--period",
+            "1",
+            "--zoom",
+            "1e-100",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let scene = mandelfly::scene::Scene::parse("point.toml", &text).expect("a scene");
+    // mpmath (Newton at 1200 bits): -0.77568376800905379746948350393474104572824650461580...
+    assert!(
+        scene.plane.center_text[0]
+            .starts_with("-7.75683768009053797469483503934741045728246504615")
+            || scene.plane.center_text[0]
+                .starts_with("-0.775683768009053797469483503934741045728246504615"),
+        "{text}"
+    );
+    assert_eq!(scene.plane.zoom.log2().round(), (1e-100f64).log2().round());
+    // c = i, preperiod 2 and period 2 counting from z_0 = 0.
+    let out = mandelfly(
+        &[
+            "path",
+            "find-misiurewicz",
+            "--near=0.05,0.95",
+            "--preperiod",
+            "2",
+            "--period",
+            "2",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let scene = mandelfly::scene::Scene::parse("point.toml", &text).expect("a scene");
+    assert!(
+        scene.plane.center.x.abs() < 1e-40 && scene.plane.center.y == 1.0,
+        "{text}"
+    );
+    fails(
+        &[
+            "path",
+            "find-misiurewicz",
+            "--near=0,1",
+            "--preperiod",
+            "1",
+            "--period",
+            "2",
+        ],
+        dir.path(),
+        &["--preperiod 1", "preperiod 2, period 2"],
+    );
+    fails(
+        &[
+            "path",
+            "find-misiurewicz",
+            "--near=40,40",
+            "--preperiod",
+            "5",
+            "--period",
+            "3",
+        ],
+        dir.path(),
+        &["did not converge"],
+    );
+    fails(
+        &[
+            "path",
+            "find-misiurewicz",
+            "--near=-0.77568377,0.13646737",
+            "--preperiod",
+            "24",
+            "--period",
+            "2",
+        ],
+        dir.path(),
+        &["preperiod 24 and period 1"],
+    );
+    fails(
+        &[
+            "path",
+            "find-misiurewicz",
+            "--near=0,1",
+            "--preperiod",
+            "2",
+            "--period",
+            "2",
+            "--zoom",
+            "0",
+        ],
+        dir.path(),
+        &["--zoom 0"],
+    );
 }

@@ -111,22 +111,22 @@ pub fn run(command: &PathCommand, gpu: &GpuOptions) -> Result<()> {
         PathCommand::FindMinibrot {
             near,
             period,
+            radius,
             frame,
             output,
         } => {
-            let text = find_minibrot(near, *period, *frame)?;
-            match output {
-                None => {
-                    print!("{text}");
-                    Ok(())
-                }
-                Some(out) => {
-                    AtomicFile::create(out)?
-                        .commit(|w| w.write_all(text.as_bytes()).map_err(|e| Error::io(out, e)))?;
-                    crate::status!("wrote {}", out.display());
-                    Ok(())
-                }
-            }
+            let text = find_minibrot(near, *period, radius.as_deref(), *frame)?;
+            write_text(&text, output.as_deref())
+        }
+        PathCommand::FindMisiurewicz {
+            near,
+            preperiod,
+            period,
+            zoom,
+            output,
+        } => {
+            let text = find_misiurewicz(near, *preperiod, *period, zoom)?;
+            write_text(&text, output.as_deref())
         }
         PathCommand::ImportGltf { file, output } => {
             let camera = path::gltf::import(file)?;
@@ -152,8 +152,24 @@ pub fn run(command: &PathCommand, gpu: &GpuOptions) -> Result<()> {
     }
 }
 
-/// `path find-minibrot`: the scene framing the minibrot, as TOML.
-fn find_minibrot(near: &str, period: u32, frame: f64) -> Result<String> {
+/// A scene's text to standard output or (atomically) to a file.
+fn write_text(text: &str, output: Option<&std::path::Path>) -> Result<()> {
+    match output {
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+        Some(out) => {
+            AtomicFile::create(out)?
+                .commit(|w| w.write_all(text.as_bytes()).map_err(|e| Error::io(out, e)))?;
+            crate::status!("wrote {}", out.display());
+            Ok(())
+        }
+    }
+}
+
+/// `--near RE,IM` as its two decimal parts.
+fn near_parts(near: &str) -> Result<[&str; 2]> {
     let bad = |m: String| Error::InvalidArgument(m);
     let parts: Vec<&str> = near.split(',').map(str::trim).collect();
     let [re, im] = parts[..] else {
@@ -164,13 +180,50 @@ fn find_minibrot(near: &str, period: u32, frame: f64) -> Result<String> {
             return Err(bad(format!("--near {near}: `{v}` is not a decimal number")));
         }
     }
+    Ok([re, im])
+}
+
+/// The most iterations `--radius` searches for a period.
+const MAX_BALL_PERIOD: u32 = 1_000_000;
+
+/// `path find-minibrot`: the scene framing the minibrot, as TOML.
+fn find_minibrot(
+    near: &str,
+    period: Option<u32>,
+    radius: Option<&str>,
+    frame: f64,
+) -> Result<String> {
+    use crate::deep::{floatexp::FloatExp, nucleus, precise};
+    let bad = |m: String| Error::InvalidArgument(m);
+    let [re, im] = near_parts(near)?;
+    let period_given = period;
+    let period = match (period, radius) {
+        (Some(p), _) => p,
+        (None, Some(r)) => {
+            let radius = FloatExp::parse(r)
+                .filter(|v| v.mantissa > 0.0)
+                .ok_or_else(|| bad(format!("--radius {r}: expected a positive decimal number")))?;
+            let bits = precise::precision_for(radius.scale(1.0 / 4096.0)) + 64;
+            let center = [
+                precise::parse(re, bits).expect("checked"),
+                precise::parse(im, bits).expect("checked"),
+            ];
+            nucleus::ball_period(&center, radius, MAX_BALL_PERIOD, bits).ok_or_else(|| {
+                bad(format!(
+                    "--radius {r}: no minibrot within {r} of {near} (the disc escapes, or needs \
+                     more than {MAX_BALL_PERIOD} iterations)"
+                ))
+            })?
+        }
+        (None, None) => return Err(bad("give --period P or --radius R".into())),
+    };
     if period == 0 || period > 1_000_000 {
         return Err(bad(format!("--period {period}: expected 1 to 1000000")));
     }
     if !(frame.is_finite() && frame > 0.0) {
         return Err(bad(format!("--frame {frame}: expected a positive number")));
     }
-    let m = crate::deep::nucleus::find_minibrot([re, im], period, frame).ok_or_else(|| {
+    let m = nucleus::find_minibrot([re, im], period, frame).ok_or_else(|| {
         bad(format!(
             "Newton's method found no period-{period} minibrot from {near}; start nearer \
              it or try another period"
@@ -181,9 +234,49 @@ fn find_minibrot(near: &str, period: u32, frame: f64) -> Result<String> {
         view: m.view.clone(),
         iterations: m.iterations,
     };
+    let how = match radius {
+        Some(r) if period_given.is_none() => format!(" (the lowest period within {r})"),
+        _ => String::new(),
+    };
     let comment = format!(
-        "The period-{period} minibrot found from {near} (size {:e}), {frame} sizes tall",
+        "The period-{period} minibrot{how} found from {near} (size {:e}), {frame} sizes tall",
         m.size
+    );
+    Ok(crate::deep::locations::scene_toml(&location, &comment))
+}
+
+/// `path find-misiurewicz`: the scene centred on the point, as TOML.
+fn find_misiurewicz(near: &str, preperiod: u32, period: u32, zoom: &str) -> Result<String> {
+    use crate::deep::{floatexp::FloatExp, misiurewicz};
+    let bad = |m: String| Error::InvalidArgument(m);
+    let [re, im] = near_parts(near)?;
+    if period > 100_000 || preperiod > 100_000 {
+        return Err(bad(format!(
+            "--preperiod {preperiod} --period {period}: expected at most 100000 each"
+        )));
+    }
+    let height = FloatExp::parse(zoom)
+        .filter(|v| v.mantissa > 0.0)
+        .ok_or_else(|| bad(format!("--zoom {zoom}: expected a positive decimal number")))?;
+    let m = misiurewicz::find_point([re, im], preperiod, period, height).map_err(|e| match e {
+        misiurewicz::Failure::BadOrder(_) => {
+            bad(format!("--preperiod {preperiod} --period {period}: {e}"))
+        }
+        _ => bad(format!(
+            "no Misiurewicz point of preperiod {preperiod}, period {period} from {near}: {e}"
+        )),
+    })?;
+    let location = crate::deep::locations::Location {
+        name: format!("misiurewicz-{preperiod}-{period}"),
+        view: m.view.clone(),
+        iterations: m.iterations,
+    };
+    let [mr, mi] = m.multiplier;
+    let comment = format!(
+        "The Misiurewicz point of preperiod {preperiod}, period {period} found from {near}; its \
+         spirals shrink {:.4}x and turn {:.2} degrees every {period} iterations",
+        mr.hypot(mi),
+        mi.atan2(mr).to_degrees()
     );
     Ok(crate::deep::locations::scene_toml(&location, &comment))
 }

@@ -9,6 +9,7 @@
 pub mod bla;
 pub mod floatexp;
 pub mod locations;
+pub mod misiurewicz;
 pub mod nucleus;
 pub mod perturb;
 pub mod precise;

@@ -15,12 +15,22 @@ fn zero(bits: usize) -> BigFloat {
 /// The nucleus of period `period` that Newton's method reaches from `near` (re, im), at `bits`
 /// precision; None when it does not converge in 100 steps.
 pub fn find(near: &[BigFloat; 2], period: u32, bits: usize) -> Option<[BigFloat; 2]> {
+    find_in(near, period, bits, 100)
+}
+
+/// [`find`] with at most `steps` Newton steps.
+pub fn find_in(
+    near: &[BigFloat; 2],
+    period: u32,
+    bits: usize,
+    steps: u32,
+) -> Option<[BigFloat; 2]> {
     if period == 0 {
         return None;
     }
     let one = precise::from_f64(1.0, bits);
     let [mut cr, mut ci] = near.clone();
-    for _ in 0..100 {
+    for _ in 0..steps {
         let (mut zr, mut zi) = (zero(bits), zero(bits));
         let (mut dr, mut di) = (zero(bits), zero(bits));
         for _ in 0..period {
@@ -94,6 +104,51 @@ pub fn find(near: &[BigFloat; 2], period: u32, bits: usize) -> Option<[BigFloat;
         }
         if step.is_zero() || step.log2() < scale.log2() - bits as f64 + 8.0 {
             return Some([cr, ci]);
+        }
+    }
+    None
+}
+
+/// The lowest period of a minibrot within `radius` of `center` (up to `max_period`): the
+/// first n where the disc of the c that far from `center`, carried through n iterations, holds
+/// 0 (the ball method: the disc's z_n lies within r_n of the centre's, r_{n+1} =
+/// 2 |z_n| r_n + r_n^2 + radius). Newton's method for that period from `center` then finds
+/// the minibrot. None when the disc escapes first or no period up to `max_period` fits.
+pub fn ball_period(
+    center: &[BigFloat; 2],
+    radius: FloatExp,
+    max_period: u32,
+    bits: usize,
+) -> Option<u32> {
+    let (mut zr, mut zi) = (zero(bits), zero(bits));
+    let mut r = FloatExp::ZERO;
+    let four = FloatExp::from_f64(4.0);
+    for n in 1..=max_period {
+        let z = Scaled::from_parts(precise::to_floatexp(&zr), precise::to_floatexp(&zi));
+        let az = FloatExp::new(z.re.hypot(z.im), z.exp);
+        r = az.scale(2.0) * r + r * r + radius;
+        let nzr = precise::add(
+            &precise::sub(
+                &precise::mul(&zr, &zr, bits),
+                &precise::mul(&zi, &zi, bits),
+                bits,
+            ),
+            &center[0],
+            bits,
+        );
+        zi = precise::add(
+            &precise::mul_f64(&precise::mul(&zr, &zi, bits), 2.0, bits),
+            &center[1],
+            bits,
+        );
+        zr = nzr;
+        let z = Scaled::from_parts(precise::to_floatexp(&zr), precise::to_floatexp(&zi));
+        let az = FloatExp::new(z.re.hypot(z.im), z.exp);
+        if az.total_cmp(r).is_lt() {
+            return Some(n);
+        }
+        if (az - r).total_cmp(four).is_gt() || !r.mantissa.is_finite() {
+            return None;
         }
     }
     None
@@ -299,6 +354,53 @@ mod tests {
         for w in sizes.windows(2) {
             let ratio = w[0] / w[1];
             assert!((10.0..25.0).contains(&ratio), "{sizes:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod ball_tests {
+    use super::*;
+
+    fn point(re: &str, im: &str) -> [BigFloat; 2] {
+        [
+            precise::parse(re, 256).unwrap(),
+            precise::parse(im, 256).unwrap(),
+        ]
+    }
+
+    #[test]
+    fn the_ball_method_finds_the_period_newton_needs() {
+        // The period-3 minibrot lies 0.005 from -1.76; nothing of a lower period within 0.01.
+        let near = point("-1.76", "0");
+        assert_eq!(
+            ball_period(&near, FloatExp::from_f64(0.01), 100, 256),
+            Some(3)
+        );
+        // Outside the set the disc escapes.
+        let outside = point("1", "1");
+        assert_eq!(
+            ball_period(&outside, FloatExp::from_f64(0.01), 100, 256),
+            None
+        );
+        // Beside -2, a quarter of 4^-p across: Newton's method for the period found lands on a
+        // nucleus inside the disc (mpmath agrees: period p + 2, 0.70 radii away).
+        for p in [10i32, 30] {
+            let radius = FloatExp::new(1.0, -2 * (p as i64 + 1));
+            let start = [
+                precise::add(
+                    &precise::from_f64(-2.0, 256),
+                    &precise::from_floatexp(FloatExp::new(1.1, -2 * p as i64), 256),
+                    256,
+                ),
+                zero(256),
+            ];
+            let period = ball_period(&start, radius, 1000, 256).expect("a period");
+            assert_eq!(period, p as u32 + 2);
+            let c = find(&start, period, 256).expect("converges");
+            let gap = precise::to_floatexp(&precise::sub(&c[0], &start[0], 256)).abs();
+            let ratio = (gap / radius).to_f64();
+            assert!((0.6..0.8).contains(&ratio), "{ratio}");
         }
     }
 }
