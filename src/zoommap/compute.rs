@@ -177,7 +177,8 @@ impl MapStore {
                 device,
                 "zoom map chunks",
                 store_bytes,
-                U::STORAGE | U::COPY_SRC,
+                // COPY_DST: chunks read from a map file are written in.
+                U::STORAGE | U::COPY_SRC | U::COPY_DST,
             ),
             bound: [
                 buffer(

@@ -126,7 +126,7 @@ impl MapHeader {
                 AttributeValue::F64(self.outer_radius),
             ),
             (
-                "comments".into(),
+                "mandelfly.layout".into(),
                 text(
                     "mandelfly zoom map: row k at radius exp(lnTop - (k + 0.5) delta) (plane \
                      units) round (centerRe, centerIm), column j at angle (j + 0.5) 2 pi / \
