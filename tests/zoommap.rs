@@ -265,8 +265,7 @@ fn a_kept_map_gives_the_same_frames_and_refuses_other_paths() {
     let map_arg = map.to_string_lossy().into_owned();
 
     render_map(dir.path(), &path, "direct", &["--method", "map"]);
-    let stderr = render_map(dir.path(), &path, "kept", &["--map-out", &map_arg]);
-    assert!(stderr.contains("wrote the zoom map to"), "{stderr}");
+    render_map(dir.path(), &path, "kept", &["--map-out", &map_arg]);
     assert!(map.exists());
     let stderr = render_map(
         dir.path(),
