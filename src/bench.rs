@@ -115,6 +115,13 @@ pub struct CaseReport {
     pub de_per_second: Option<f64>,
     /// `de_per_second` over the adapter's peak distance-estimate rate.
     pub efficiency: Option<f64>,
+    /// The zoom map case: samples its map computes for the whole flight, and pixels rendering
+    /// each of the flight's frames would compute instead (absent from other cases and from
+    /// reports of earlier builds).
+    #[serde(default)]
+    pub map_samples: Option<u64>,
+    #[serde(default)]
+    pub per_frame_pixels: Option<u64>,
 }
 
 impl CaseReport {
@@ -177,6 +184,7 @@ pub const CASES: &[&str] = &[
     "deep-1e300-10k",
     "deep-1e300-100k",
     "terrain-flyover",
+    "zoom-map",
     #[cfg(feature = "video")]
     "video-pipeline",
 ];
@@ -336,6 +344,8 @@ fn still_case(
         de_per_pixel: de_per_frame.map(|n| n as f64 / (width as f64 * height as f64)),
         de_per_second,
         efficiency: de_per_second.zip(peak).map(|(r, p)| r / p.de_per_second),
+        map_samples: None,
+        per_frame_pixels: None,
     })
 }
 
@@ -402,6 +412,106 @@ fn video_case(
         de_per_pixel: None,
         de_per_second: None,
         efficiency: None,
+        map_samples: None,
+        per_frame_pixels: None,
+    })
+}
+
+/// A sink that keeps nothing: the zoom map case times making frames, not writing them.
+struct Discard(u64);
+
+impl crate::sink::FrameSink for Discard {
+    fn readout(&self) -> crate::frame::Readout {
+        crate::frame::Readout::color(crate::frame::ColorFormat::Srgb8)
+    }
+
+    fn push(&mut self, _index: u64, _frame: crate::frame::Frame) -> Result<()> {
+        self.0 += 1;
+        Ok(())
+    }
+
+    fn finish(&mut self, _outcome: crate::sink::Outcome) -> Result<crate::sink::Finished> {
+        Ok(crate::sink::Finished {
+            path: std::path::PathBuf::new(),
+            frames: self.0,
+        })
+    }
+}
+
+/// `frames` frames from the middle of paths/zoom-1e100.toml through the zoom map: each run
+/// starts a fresh map, so it computes the chunks those frames show and assembles them (the
+/// count scales are measured first, as in any render). Reports the whole flight's map samples
+/// against its per-frame pixels.
+fn zoom_map_case(
+    renderer: &mut Renderer,
+    (width, height): (u32, u32),
+    frames: u64,
+    runs: u32,
+) -> Result<CaseReport> {
+    use crate::flight::{FramePlan, fly};
+    use std::sync::atomic::AtomicBool;
+
+    let path = crate::path::CameraPath::new(crate::path::PathFile::parse(
+        "paths/zoom-1e100.toml",
+        include_str!("../paths/zoom-1e100.toml"),
+    )?);
+    let plan = FramePlan {
+        path: &path,
+        fps: path.file.output.fps,
+        width,
+        height,
+        samples: 1,
+        shutter: 0.0,
+    };
+    let map = crate::zoommap::plan::analyse(&plan)
+        .map_err(|why| Error::InvalidArgument(format!("the zoom-map case: {why}")))?;
+    let first = plan.frame_count() / 2;
+    let stop = AtomicBool::new(false);
+    let mut wall = Vec::new();
+    let result = (|| -> Result<()> {
+        // The first run warms up (pipelines).
+        for run in 0..=runs {
+            let assembler = crate::zoommap::MapAssembler::new(renderer.gpu(), map.clone(), &path)?;
+            renderer.set_plane_source(Some(Box::new(assembler)));
+            let start = Instant::now();
+            fly(
+                &plan,
+                renderer,
+                &mut Discard(0),
+                first..first + frames,
+                &stop,
+                &mut |_| {},
+            )?;
+            if run > 0 {
+                wall.push(start.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+        Ok(())
+    })();
+    renderer.set_plane_source(None);
+    result?;
+    let wall_ms = Stats::of(&wall);
+    let per_frame_s = wall_ms.median / 1e3 / frames as f64;
+    Ok(CaseReport {
+        name: "zoom-map".into(),
+        description: format!(
+            "{frames} frames from the middle of the 3-minute zoom to 1e-100 (paths/zoom-1e100.toml) \
+             through a fresh zoom map: its chunks computed, then the frames assembled"
+        ),
+        width,
+        height,
+        frames_per_run: frames as u32,
+        runs,
+        wall_ms,
+        gpu_ms: None,
+        megapixels_per_second: width as f64 * height as f64 / 1e6 / per_frame_s,
+        frames_per_second: 1.0 / per_frame_s,
+        de_per_frame: None,
+        de_per_pixel: None,
+        de_per_second: None,
+        efficiency: None,
+        map_samples: Some(map.computed_samples()),
+        per_frame_pixels: Some(map.per_frame_pixels()),
     })
 }
 
@@ -571,6 +681,15 @@ pub fn run(
             None,
         )?);
     }
+    if options.wants("zoom-map") {
+        progress("zoom-map");
+        let (size, frames) = if quick {
+            ((320, 180), 4)
+        } else {
+            ((1280, 720), 30)
+        };
+        cases.push(zoom_map_case(renderer, size, frames, runs.min(3))?);
+    }
     #[cfg(feature = "video")]
     if options.wants("video-pipeline") {
         progress("video-pipeline");
@@ -641,6 +760,18 @@ pub fn format_table(r: &Report) -> String {
             c.efficiency
                 .map_or("-".into(), |e| format!("{:.0}%", e * 100.0)),
         );
+    }
+    for c in &r.cases {
+        if let (Some(map), Some(pixels)) = (c.map_samples, c.per_frame_pixels) {
+            out += &format!(
+                "{}: the whole flight's map computes {} samples instead of {} pixels rendering \
+                 each frame ({:.1}x fewer)\n",
+                c.name,
+                crate::zoommap::plan::count(map),
+                crate::zoommap::plan::count(pixels),
+                pixels as f64 / map.max(1) as f64
+            );
+        }
     }
     out
 }
@@ -760,6 +891,8 @@ mod tests {
             de_per_pixel: None,
             de_per_second: None,
             efficiency: None,
+            map_samples: None,
+            per_frame_pixels: None,
         }
     }
 

@@ -278,6 +278,15 @@ pub struct RenderArgs {
     /// and why.
     #[arg(long, value_enum, default_value = "auto")]
     pub method: MethodArg,
+    /// Keep the zoom map in an OpenEXR file (smooth count, distance estimate and slope per
+    /// sample; the map's centre and sampling as attributes) for --map-in. The whole map is
+    /// written, also with --frames; implies the map method.
+    #[arg(long, value_name = "MAP.exr")]
+    pub map_out: Option<PathBuf>,
+    /// Assemble the frames from a map written by --map-out instead of computing it (to
+    /// re-colour or re-time a zoom); refused where the map does not cover the path.
+    #[arg(long, value_name = "MAP.exr", conflicts_with = "map_out")]
+    pub map_in: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -7,6 +7,7 @@
 use std::collections::VecDeque;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::colouring::CountScale;
 use crate::error::Result;
@@ -139,6 +140,36 @@ pub struct FlightReport {
     pub interrupted: bool,
     /// What the sink left behind.
     pub output: Finished,
+    /// Where the wall time went.
+    pub times: FlightTimes,
+}
+
+/// Where a flight's wall time went (for `--verbose`): the phases run one after another on
+/// the calling thread, while the GPU works on the frame in flight.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlightTimes {
+    /// Measuring the path's count scales before the first frame.
+    pub measure: Duration,
+    /// Preparing and submitting frames (for the zoom map, computing the chunks they show).
+    pub submit: Duration,
+    /// Waiting for frames to finish on the GPU and reading them back.
+    pub collect: Duration,
+    /// Handing frames to the sink (encoding, writing).
+    pub sink: Duration,
+}
+
+impl std::fmt::Display for FlightTimes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "flight time: {:.2} s measuring counts, {:.2} s preparing and submitting frames, \
+             {:.2} s waiting for the GPU and reading back, {:.2} s in the sink",
+            self.measure.as_secs_f64(),
+            self.submit.as_secs_f64(),
+            self.collect.as_secs_f64(),
+            self.sink.as_secs_f64()
+        )
+    }
 }
 
 /// Renders `frames` of the plan into `sink` and finishes it. `on_frame(done)` is called after
@@ -153,7 +184,8 @@ pub fn fly(
     on_frame: &mut dyn FnMut(u64),
 ) -> Result<FlightReport> {
     let planned = frames.end.saturating_sub(frames.start);
-    match render_frames(plan, renderer, sink, frames, stop, on_frame) {
+    let mut times = FlightTimes::default();
+    match render_frames(plan, renderer, sink, frames, stop, on_frame, &mut times) {
         Ok(done) => {
             let interrupted = done < planned;
             let outcome = match (interrupted, done) {
@@ -166,6 +198,7 @@ pub fn fly(
                 frames: done,
                 interrupted,
                 output: sink.finish(outcome)?,
+                times,
             })
         }
         Err(e) => {
@@ -182,6 +215,7 @@ fn render_frames(
     frames: Range<u64>,
     stop: &AtomicBool,
     on_frame: &mut dyn FnMut(u64),
+    times: &mut FlightTimes,
 ) -> Result<u64> {
     let single = renderer.max_single_tile(plan.samples);
     let pipelined = plan.width <= single && plan.height <= single;
@@ -193,11 +227,16 @@ fn render_frames(
             ..readout
         };
     }
+    let started = Instant::now();
     let track = CountTrack::measure(plan, renderer)?;
+    times.measure = started.elapsed();
     let mut in_flight = VecDeque::new();
     let mut done = 0;
+    let mut sink_time = Duration::ZERO;
     let mut deliver = |k: u64, frame: Frame, done: &mut u64| -> Result<()> {
+        let started = Instant::now();
         sink.push(k, frame)?;
+        sink_time += started.elapsed();
         *done += 1;
         on_frame(*done);
         Ok(())
@@ -215,24 +254,34 @@ fn render_frames(
             track.apply(t, &mut scenes);
         }
         let samples = as_samples(&scenes);
+        let started = Instant::now();
         if pipelined {
             in_flight.push_back((
                 k,
                 renderer.submit(&samples, plan.width, plan.height, readout)?,
             ));
+            times.submit += started.elapsed();
             if in_flight.len() >= 2 {
                 let (k, pending) = in_flight.pop_front().expect("two in flight");
-                deliver(k, renderer.collect(pending)?, &mut done)?;
+                let started = Instant::now();
+                let frame = renderer.collect(pending)?;
+                times.collect += started.elapsed();
+                deliver(k, frame, &mut done)?;
             }
         } else {
             let frame = renderer.render_samples(&samples, plan.width, plan.height, readout)?;
+            times.submit += started.elapsed();
             deliver(k, frame, &mut done)?;
         }
     }
     // Frames already on the GPU are finished even when stopping: they are nearly done.
     while let Some((k, pending)) = in_flight.pop_front() {
-        deliver(k, renderer.collect(pending)?, &mut done)?;
+        let started = Instant::now();
+        let frame = renderer.collect(pending)?;
+        times.collect += started.elapsed();
+        deliver(k, frame, &mut done)?;
     }
+    times.sink = sink_time;
     Ok(done)
 }
 

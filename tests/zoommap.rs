@@ -230,3 +230,234 @@ fn render_says_which_method_and_why() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!refused.exists());
 }
+
+/// Renders frames 10..14 of the test zoom through the map into `dir/name/`, with `extra`
+/// arguments; returns stderr, asserting success.
+fn render_map(dir: &std::path::Path, path: &str, name: &str, extra: &[&str]) -> String {
+    let out_dir = format!("{}/", dir.join(name).display());
+    let mut args = vec![
+        "render",
+        path,
+        "-o",
+        &out_dir,
+        "--frames",
+        "10..14",
+        "--samples",
+        "2",
+    ];
+    args.extend_from_slice(extra);
+    let out = common::mandelfly(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{args:?}: {stderr}");
+    stderr
+}
+
+#[test]
+fn a_kept_map_gives_the_same_frames_and_refuses_other_paths() {
+    if common::gpu().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("zoom.toml");
+    std::fs::write(&path, ZOOM).unwrap();
+    let path = path.to_string_lossy().into_owned();
+    let map = dir.path().join("zoom-map.exr");
+    let map_arg = map.to_string_lossy().into_owned();
+
+    render_map(dir.path(), &path, "direct", &["--method", "map"]);
+    render_map(dir.path(), &path, "kept", &["--map-out", &map_arg]);
+    assert!(map.exists());
+    let stderr = render_map(
+        dir.path(),
+        &path,
+        "reused",
+        &["--map-in", &map_arg, "--verbose"],
+    );
+    assert!(stderr.contains("method: map (--map-in"), "{stderr}");
+    assert!(stderr.contains("0 samples computed"), "{stderr}");
+    // Bit for bit: the file holds the map's samples exactly, and the mip levels are made
+    // from them by the same pass.
+    for k in 10..14 {
+        let name = format!("frame_{k:05}.png");
+        let direct = std::fs::read(dir.path().join("direct").join(&name)).unwrap();
+        for other in ["kept", "reused"] {
+            let frame = std::fs::read(dir.path().join(other).join(&name)).unwrap();
+            assert!(
+                frame == direct,
+                "{other}/{name} differs from the direct render"
+            );
+        }
+    }
+
+    // Re-coloured: another palette from the same map, without computing it.
+    let recoloured = dir.path().join("recoloured.toml");
+    std::fs::write(
+        &recoloured,
+        ZOOM.replace("palette = \"classic\"", "palette = \"fire\""),
+    )
+    .unwrap();
+    let recoloured = recoloured.to_string_lossy().into_owned();
+    render_map(dir.path(), &recoloured, "fire", &["--map-in", &map_arg]);
+
+    // Paths the map does not fit: refused, naming the file and the mismatch, before any frame.
+    let refused = |text: String, extra: &[&str], expect: &str| {
+        let other = dir.path().join("other.toml");
+        std::fs::write(&other, text).unwrap();
+        let other = other.to_string_lossy().into_owned();
+        let out_dir = format!("{}/", dir.path().join("refused").display());
+        let mut args = vec!["render", &other, "-o", &out_dir, "--map-in", &map_arg];
+        args.extend_from_slice(extra);
+        let out = common::mandelfly(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{extra:?} was accepted");
+        assert!(
+            stderr.contains("zoom-map.exr") && stderr.contains(expect),
+            "{expect}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!dir.path().join("refused").exists());
+    };
+    refused(
+        ZOOM.replace("center = [\"0\", \"1\"]", "center = [\"-0.1\", \"0.9\"]"),
+        &[],
+        "zooms about",
+    );
+    refused(ZOOM.replace("\"1e-12\"", "\"1e-14\""), &[], "down to");
+    refused(
+        ZOOM.to_string(),
+        &["--size", "384x216"],
+        "sampled for frames",
+    );
+    refused(
+        ZOOM.replace(
+            "iterations = 400\n\n[look]",
+            "iterations = 400\nbailout = 100\n\n[look]",
+        ),
+        &[],
+        "bailout",
+    );
+    refused(ZOOM.to_string(), &["--method", "frames"], "--method frames");
+    // Not a map at all.
+    let not_a_map = dir.path().join("zoom-map-not.exr");
+    std::fs::write(&not_a_map, b"not an image").unwrap();
+    let out = common::mandelfly(&[
+        "render",
+        &path,
+        "-o",
+        &format!("{}/", dir.path().join("refused").display()),
+        "--map-in",
+        &not_a_map.to_string_lossy(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("zoom-map-not.exr"), "{stderr}");
+
+    // An independent reader: OpenEXR opens the map, with its channels and attributes.
+    let script = r#"
+import json, sys, OpenEXR
+with OpenEXR.File(sys.argv[1], separate_channels=True) as f:
+    h = f.header()
+    out = {"channels": {}, "attributes": {}}
+    for name, channel in f.channels().items():
+        out["channels"][name] = [str(channel.pixels.dtype), list(channel.pixels.shape)]
+    n = f.channels()["N"].pixels
+    out["escaped"] = float((n > 0).mean())
+    for key in ["mandelfly.angles", "mandelfly.chunkRows", "mandelfly.chunks",
+                "mandelfly.centerIm", "mandelfly.kind"]:
+        out["attributes"][key] = h[key] if not isinstance(h[key], bytes) else h[key].decode()
+print(json.dumps(out))
+"#;
+    let output = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&map)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "OpenEXR could not read the map: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let read: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let attributes = &read["attributes"];
+    let (angles, rows, chunks) = (
+        attributes["mandelfly.angles"].as_u64().unwrap(),
+        attributes["mandelfly.chunkRows"].as_u64().unwrap(),
+        attributes["mandelfly.chunks"].as_u64().unwrap(),
+    );
+    assert_eq!(attributes["mandelfly.centerIm"], "1");
+    assert_eq!(attributes["mandelfly.kind"], "mandelbrot");
+    for (name, ty) in [
+        ("N", "float32"),
+        ("DE", "float16"),
+        ("SX", "float16"),
+        ("SY", "float16"),
+    ] {
+        assert_eq!(
+            read["channels"][name],
+            serde_json::json!([ty, [rows * chunks, angles]]),
+            "{read}"
+        );
+    }
+    // The zoom about i shows mostly escaping points.
+    assert!(read["escaped"].as_f64().unwrap() > 0.5, "{read}");
+}
+
+#[test]
+fn map_files_round_trip_chunk_by_chunk_and_leave_nothing_unfinished() {
+    use mandelfly::zoommap::file::{MapHeader, MapReader, MapWriter};
+    let header = MapHeader {
+        center: ["0".into(), "1.000000000000000000000000001".into()],
+        kind: "mandelbrot".into(),
+        params: vec![("bailout".into(), 256.0)],
+        angles: 64,
+        chunk_rows: 32,
+        chunks: 3,
+        delta: std::f64::consts::TAU / 64.0,
+        ln_top: 1.5,
+        outer_radius: 9.5,
+    };
+    // Packed as the map keeps samples: the count's bits; DE's f16 bits and two snorm8 slopes.
+    let chunk = |c: u64| -> Vec<u32> {
+        (0..64 * 32)
+            .flat_map(|i: u32| {
+                let count = if i % 7 == 0 {
+                    -1.0f32
+                } else {
+                    c as f32 * 100.0 + i as f32 * 0.37
+                };
+                let de = half::f16::from_f32(i as f32 * 1e-3).to_bits() as u32;
+                let sx = (((i % 255) as i32 - 127) as i8 as u8) as u32;
+                let sy = (((i * 3 % 255) as i32 - 127) as i8 as u8) as u32;
+                [count.to_bits(), de | sx << 16 | sy << 24]
+            })
+            .collect()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("map.exr");
+    let mut writer = MapWriter::create(&path, header.clone()).unwrap();
+    for c in [2, 0, 1] {
+        writer.write(c, chunk(c)).unwrap();
+        assert!(!path.exists(), "nothing appears before the map is complete");
+    }
+    writer.finish().unwrap();
+    let reader = MapReader::open(&path).unwrap();
+    assert_eq!(reader.header(), &header);
+    for c in 0..3 {
+        assert!(reader.read(c).unwrap() == chunk(c), "chunk {c}");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+    // Unfinished: refused, or dropped (an error, Ctrl-C): no file, no temporary left.
+    let other = dir.path().join("unfinished.exr");
+    let mut writer = MapWriter::create(&other, header.clone()).unwrap();
+    writer.write(0, chunk(0)).unwrap();
+    let err = writer.finish().unwrap_err().to_string();
+    assert!(
+        err.contains("unfinished.exr") && err.contains("missing"),
+        "{err}"
+    );
+    drop(MapWriter::create(&other, header).unwrap());
+    assert!(!other.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}

@@ -18,8 +18,9 @@ struct MapFrame {
     // Per level: angles, rows per chunk (a power of two), first word within a chunk, log2 of
     // the rows per chunk.
     levels: array<vec4<u32>, 16>,
-    // Per chunk of the window (four to a vector): where its finest bound level starts, in
-    // words (bit 31: in `map_rest`), and which level that is.
+    // Per chunk of the window (four to a vector): where its level 0 would start in the bound
+    // buffer, in words (wrapping: only its finest bound level on is there), and that level
+    // (low byte; bit 31: in `map_rest`).
     bases: array<vec4<u32>, 8>,
     mins: array<vec4<u32>, 8>,
 }
@@ -32,36 +33,40 @@ struct MapFrame {
 
 const MAP_TAU: f32 = 6.283185307179586;
 
-// Where row `row` (of level `level`, counted from the window's top) starts in the bound
-// buffers: x its first word, y 1 in `map_rest`, z the level it is read at (a level finer than
-// its chunk's finest bound one, only at a chunk's edge for a tap of the level above, reads the
-// same place in that one). Rows per chunk are powers of two, so no division.
-fn map_row(level: u32, row: i32) -> vec3<u32> {
-    let l = map_frame.levels[level];
+// Where row `row` (of level `level`, whose `levels` entry is `l`, counted from the window's
+// top) starts in the bound buffers: x its first word, y 1 in `map_rest`, z the level it is
+// read at (a level finer than its chunk's finest bound one, only at a chunk's edge for a tap of
+// the level above, reads the same place in that one), w that level's angles. Rows per chunk
+// are powers of two, so no division. On a CPU "GPU" each uniform entry looked up by a
+// per-sample index costs a gather, which is much of a frame's cost: the level's entry is
+// looked up once per level and the row's once per row, not per tap.
+fn map_row(level: u32, l: vec4<u32>, row: i32) -> vec4<u32> {
     let r = u32(clamp(row, 0, i32(l.y * map_frame.window.x) - 1));
     let j = r >> l.w;
-    let base = map_frame.bases[j >> 2u][j & 3u];
-    let finest = map_frame.mins[j >> 2u][j & 3u];
-    let lv = max(level, finest);
+    let origin = map_frame.bases[j >> 2u][j & 3u];
+    let m = map_frame.mins[j >> 2u][j & 3u];
+    let lv = max(level, m & 0xffu);
     let b = map_frame.levels[lv];
     let y = (r & (l.y - 1u)) >> (lv - level);
-    let start = (base & 0x7fffffffu) + b.z - map_frame.levels[finest].z + 2u * y * b.x;
-    return vec3<u32>(start, base >> 31u, lv);
+    return vec4<u32>(origin + b.z + 2u * y * b.x, m >> 31u, lv, b.x);
 }
 
-// The sample in column `col` (of level `level`, within the row) of a row from map_row.
-fn map_load(row: vec3<u32>, level: u32, col: u32) -> vec4<f32> {
+// The sample in column `col` (of level `level`, `l` its entry, within the row) of a row from
+// map_row.
+fn map_load(row: vec4<u32>, level: u32, l: vec4<u32>, col: u32) -> vec4<f32> {
     var x = col;
     if row.z != level {
-        let w = f32(map_frame.levels[row.z].x);
-        x = min(u32(f32(col) * w / f32(map_frame.levels[level].x)), u32(w) - 1u);
+        x = min(u32(f32(col) * f32(row.w) / f32(l.x)), row.w - 1u);
     }
     let at = row.x + 2u * x;
     var words: vec2<u32>;
-    if row.y == 0u {
-        words = vec2<u32>(map_window[at], map_window[at + 1u]);
-    } else {
+    // MAP_SPLIT (a constant the assembler puts before this module) is false where the window
+    // fits one binding: the second buffer's loads are then not compiled at all (on a CPU
+    // "GPU" both sides of a branch run, masked).
+    if MAP_SPLIT && row.y != 0u {
         words = vec2<u32>(map_rest[at], map_rest[at + 1u]);
+    } else {
+        words = vec2<u32>(map_window[at], map_window[at + 1u]);
     }
     let de = unpack2x16float(words.y & 0xffffu).x;
     return vec4<f32>(bitcast<f32>(words.x), de, unpack4x8snorm(words.y >> 16u).xy);
@@ -97,13 +102,13 @@ fn map_level(s: MapSum, level: u32, u: f32, turn: f32, weight: f32) -> MapSum {
     // Angles wrap round.
     let c0 = u32(select(i32(x0), i32(x0) + w, x0 < 0.0));
     let c1 = select(c0 + 1u, 0u, c0 + 1u >= l.x);
-    let top = map_row(level, i32(y0));
-    let bottom = map_row(level, i32(y0) + 1);
+    let top = map_row(level, l, i32(y0));
+    let bottom = map_row(level, l, i32(y0) + 1);
     var out = s;
-    out = map_add(out, map_load(top, level, c0), weight * (1.0 - f.x) * (1.0 - f.y));
-    out = map_add(out, map_load(top, level, c1), weight * f.x * (1.0 - f.y));
-    out = map_add(out, map_load(bottom, level, c0), weight * (1.0 - f.x) * f.y);
-    out = map_add(out, map_load(bottom, level, c1), weight * f.x * f.y);
+    out = map_add(out, map_load(top, level, l, c0), weight * (1.0 - f.x) * (1.0 - f.y));
+    out = map_add(out, map_load(top, level, l, c1), weight * f.x * (1.0 - f.y));
+    out = map_add(out, map_load(bottom, level, l, c0), weight * (1.0 - f.x) * f.y);
+    out = map_add(out, map_load(bottom, level, l, c1), weight * f.x * f.y);
     return out;
 }
 

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use crate::cli::{ImageFormat, RenderArgs};
+use crate::cli::{ImageFormat, MethodArg, RenderArgs};
 use crate::error::{Error, Result};
 use crate::flight::{self, FlightReport, FramePlan};
 use crate::gpu::renderer::Renderer;
@@ -16,6 +16,7 @@ use crate::path::{self, CameraPath};
 use crate::sink::FrameSink;
 use crate::sink::exr::{DataChannels, ExrSequence};
 use crate::sink::png::{PngDepth, PngSequence};
+use crate::zoommap::file::{MapHeader, MapReader, MapWriter};
 use crate::zoommap::{self, Decision};
 
 /// Progress on stderr: a bar on a terminal, a plain line every few seconds otherwise.
@@ -133,7 +134,14 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
         samples,
         shutter: args.shutter,
     };
-    let method = zoommap::choose(args.method.into(), &plan)?;
+    let (method, files) = if args.map_in.is_some() || args.map_out.is_some() {
+        through_map_file(args, &plan)?
+    } else {
+        (
+            zoommap::choose(args.method.into(), &plan)?,
+            MapFiles::default(),
+        )
+    };
     if verbose {
         match &method {
             Decision::Frames(why) => eprintln!("method: frames ({why})"),
@@ -143,7 +151,7 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
     #[cfg(feature = "video")]
     if let Some((index, count)) = args.shard {
         let shard = crate::sink::segments::Shard { index, count };
-        return video::run_shard(args, &plan, shard, gpu, &method);
+        return video::run_shard(args, &plan, shard, gpu, &method, files);
     }
     #[cfg(not(feature = "video"))]
     if args.shard.is_some() {
@@ -155,7 +163,7 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
 
     #[cfg(feature = "video")]
     if crate::sink::video::is_video_path(&output) {
-        return video::run(args, &plan, &output, frames, gpu, verbose, &method);
+        return video::run(args, &plan, &output, frames, gpu, verbose, (&method, files));
     }
     if output.extension().is_some() && !output.is_dir() {
         return Err(Error::InvalidArgument(format!(
@@ -170,7 +178,7 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
         )));
     }
     // The adapter first: a missing one fails before any file is made.
-    let mut renderer = open_renderer(gpu, &method, &camera_path)?;
+    let mut renderer = open_renderer(gpu, &method, &camera_path, files)?;
     let mut sink: Box<dyn FrameSink> = match args.format {
         ImageFormat::Png => Box::new(PngSequence::create(&output, PngDepth::Eight)?),
         ImageFormat::Png16 => Box::new(PngSequence::create(&output, PngDepth::Sixteen)?),
@@ -188,17 +196,70 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
         output.display()
     );
     if verbose {
-        report_costs(&renderer);
+        report_costs(&renderer, &report);
     }
     if report.interrupted {
         return Err(Error::Interrupted(summary));
     }
     crate::status!("wrote {summary}");
+    finish_map(&mut renderer)
+}
+
+/// The zoom map files of a render: the one frames are assembled from (`--map-in`), the one
+/// the map is kept in (`--map-out`).
+#[derive(Default)]
+struct MapFiles {
+    input: Option<MapReader>,
+    output: Option<std::path::PathBuf>,
+}
+
+/// The method of a render with `--map-in` or `--map-out`: the map, made to match the file's
+/// where one is read (refused, naming the file, where it does not cover the path).
+fn through_map_file(args: &RenderArgs, plan: &FramePlan<'_>) -> Result<(Decision, MapFiles)> {
+    let flag = match (&args.map_in, &args.map_out) {
+        (Some(file), _) => format!("--map-in {}", file.display()),
+        (None, Some(file)) => format!("--map-out {}", file.display()),
+        (None, None) => unreachable!("called with a map file"),
+    };
+    if args.method == MethodArg::Frames {
+        return Err(Error::InvalidArgument(format!(
+            "{flag} assembles frames from a zoom map: it does not go with --method frames"
+        )));
+    }
+    if args.map_out.is_some() && args.shard.is_some() {
+        return Err(Error::InvalidArgument(
+            "--map-out does not go with --shard: every shard would compute the whole map; \
+             write it once without --shard, then render the shards with --map-in"
+                .into(),
+        ));
+    }
+    let mut map = zoommap::plan::analyse(plan).map_err(|why| {
+        Error::InvalidArgument(format!(
+            "{flag}: this path cannot be rendered through the zoom map: {why}"
+        ))
+    })?;
+    let fractal = plan.path.file.base.fractal.as_ref();
+    let mut files = MapFiles::default();
+    if let Some(file) = &args.map_in {
+        let reader = MapReader::open(file)?;
+        map.adopt(file, reader.header(), fractal)?;
+        files.input = Some(reader);
+    }
+    files.output = args.map_out.clone();
+    Ok((Decision::Map(Box::new(map), flag), files))
+}
+
+/// Completes the `--map-out` file after the last frame.
+fn finish_map(renderer: &mut Renderer) -> Result<()> {
+    if let Some(done) = renderer.finish_plane_source()? {
+        crate::status!("{done}");
+    }
     Ok(())
 }
 
 /// What making the frames cost, for `--verbose`.
-fn report_costs(renderer: &Renderer) {
+fn report_costs(renderer: &Renderer, report: &FlightReport) {
+    eprintln!("{}", report.times);
     if let Some(source) = renderer.plane_source() {
         eprintln!("{}", source.report());
     }
@@ -231,8 +292,14 @@ fn default_output() -> PathBuf {
     })
 }
 
-/// The renderer, set to make plane frames through the zoom map where that was decided.
-fn open_renderer(gpu: &GpuOptions, method: &Decision, path: &CameraPath) -> Result<Renderer> {
+/// The renderer, set to make plane frames through the zoom map where that was decided (from
+/// and to the map files given).
+fn open_renderer(
+    gpu: &GpuOptions,
+    method: &Decision,
+    path: &CameraPath,
+    files: MapFiles,
+) -> Result<Renderer> {
     let context = GpuContext::new(gpu)?;
     // Always, once (unless --quiet): a silent fallback to a software driver shows in a farm's
     // logs.
@@ -244,7 +311,14 @@ fn open_renderer(gpu: &GpuOptions, method: &Decision, path: &CameraPath) -> Resu
     }
     let mut renderer = Renderer::new(context);
     if let Decision::Map(map, _) = method {
-        let assembler = zoommap::MapAssembler::new(renderer.gpu(), (**map).clone(), path)?;
+        let mut assembler = zoommap::MapAssembler::new(renderer.gpu(), (**map).clone(), path)?;
+        if let Some(reader) = files.input {
+            assembler.read_from(reader);
+        }
+        if let Some(file) = &files.output {
+            let header = MapHeader::of(map, path.file.base.fractal.as_ref());
+            assembler.write_to(renderer.gpu(), MapWriter::create(file, header)?);
+        }
         renderer.set_plane_source(Some(Box::new(assembler)));
     }
     Ok(renderer)
@@ -288,6 +362,7 @@ mod video {
         shard: Shard,
         gpu: &GpuOptions,
         method: &Decision,
+        files: MapFiles,
     ) -> Result<()> {
         let dir = args.output.clone().ok_or_else(|| {
             Error::InvalidArgument("--shard needs -o DIR/ (shared by every shard)".into())
@@ -339,7 +414,7 @@ mod video {
             return Ok(());
         }
         // The adapter first: a missing one fails before any file is made.
-        let mut renderer = open_renderer(gpu, method, plan.path)?;
+        let mut renderer = open_renderer(gpu, method, plan.path, files)?;
         manifest.adapter = Some(renderer.gpu().adapter_info().name);
         let mut sink = ShardSink::create(&dir, manifest, &settings)?;
         if args.yuv == YuvArg::Cpu {
@@ -378,11 +453,11 @@ mod video {
         frames: std::ops::Range<u64>,
         gpu: &GpuOptions,
         verbose: bool,
-        method: &Decision,
+        (method, files): (&Decision, MapFiles),
     ) -> Result<()> {
         let settings = settings(args, plan)?;
         // The adapter first: a missing one fails before any file is made.
-        let mut renderer = open_renderer(gpu, method, plan.path)?;
+        let mut renderer = open_renderer(gpu, method, plan.path, files)?;
         let mut sink = VideoSink::create(output, &settings)?;
         if args.yuv == YuvArg::Cpu {
             sink.convert_on_cpu();
@@ -414,7 +489,7 @@ mod video {
                 report.frames,
                 report.frames as f64 / seconds
             );
-            report_costs(&renderer);
+            report_costs(&renderer, &report);
         }
         if report.interrupted {
             return Err(Error::Interrupted(format!(
@@ -422,6 +497,6 @@ mod video {
             )));
         }
         crate::status!("wrote {summary}");
-        Ok(())
+        finish_map(&mut renderer)
     }
 }

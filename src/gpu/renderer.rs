@@ -102,6 +102,15 @@ pub trait PlaneSource {
     fn report(&self) -> String {
         String::new()
     }
+    /// Completes what it writes besides the frames (the zoom map's file), once after a
+    /// render's last frame; says what it wrote.
+    fn finish(
+        &mut self,
+        _gpu: &GpuContext,
+        _layout: &wgpu::PipelineLayout,
+    ) -> Result<Option<String>> {
+        Ok(None)
+    }
 }
 
 /// A frame submitted to the GPU whose pixels have not been read back yet.
@@ -296,6 +305,15 @@ impl Renderer {
 
     pub fn plane_source(&self) -> Option<&dyn PlaneSource> {
         self.source.as_deref()
+    }
+
+    /// Completes what the plane source writes besides the frames (see
+    /// [`PlaneSource::finish`]).
+    pub fn finish_plane_source(&mut self) -> Result<Option<String>> {
+        match self.source.as_mut() {
+            Some(source) => source.finish(&self.gpu, self.pipelines.pipeline_layout()),
+            None => Ok(None),
+        }
     }
 
     /// What preparing deep frames has cost so far (reference orbits, BLA tables).

@@ -52,6 +52,16 @@ impl MapAssembler {
     pub fn stats(&self) -> MapStats {
         self.store.stats
     }
+
+    /// Assembles frames from the map in a file instead of computing it (`--map-in`).
+    pub fn read_from(&mut self, reader: super::file::MapReader) {
+        self.store.read_from(reader);
+    }
+
+    /// Writes the whole map to a file (`--map-out`), completed by [`PlaneSource::finish`].
+    pub fn write_to(&mut self, gpu: &GpuContext, writer: super::file::MapWriter) {
+        self.store.write_to(gpu, writer);
+    }
 }
 
 /// The map's centre on the screen of `view` (pixels from the image centre, y up), the ln of
@@ -109,9 +119,12 @@ impl PlaneSource for MapAssembler {
         self.store.bind_window(gpu, start..end);
         let plan = &self.store.plan;
         let (mut bases, mut mins) = ([[0u32; 4]; 8], [[0u32; 4]; 8]);
+        let offsets = plan.level_offsets();
         for (j, (base, min)) in self.store.bases.iter().zip(&self.store.mins).enumerate() {
-            bases[j / 4][j % 4] = *base;
-            mins[j / 4][j % 4] = *min;
+            // Where level 0 would start (wrapping), so a row of any level is found from its
+            // own level's entry alone; the buffer in bit 31 beside the finest level.
+            bases[j / 4][j % 4] = (base & 0x7fff_ffff).wrapping_sub(offsets[*min as usize] as u32);
+            mins[j / 4][j % 4] = min | (base & 0x8000_0000);
         }
         let mut levels = [[0u32; 4]; 16];
         for ((slot, (w, h)), offset) in levels
@@ -146,8 +159,10 @@ impl PlaneSource for MapAssembler {
         let pipeline = match &self.pipeline {
             Some(p) => p.clone(),
             None => {
+                let split = format!("const MAP_SPLIT: bool = {};", self.store.split());
                 let text = [
                     shaders::escape(),
+                    split,
                     crate::shader!("zoommap/assemble.wgsl"),
                     shaders::colouring(),
                     shaders::plane(),
@@ -169,11 +184,29 @@ impl PlaneSource for MapAssembler {
 
     fn report(&self) -> String {
         let s = self.store.stats;
-        format!(
+        let mut line = format!(
             "zoom map: {} chunk(s), {} samples computed in {:.2} s",
             s.chunks,
             super::plan::count(s.samples),
             s.time.as_secs_f64()
-        )
+        );
+        if s.output_time > std::time::Duration::ZERO {
+            line += &format!(
+                "; {:.2} s reading chunks back for the map file",
+                s.output_time.as_secs_f64()
+            );
+        }
+        line
+    }
+
+    fn finish(
+        &mut self,
+        gpu: &GpuContext,
+        layout: &wgpu::PipelineLayout,
+    ) -> Result<Option<String>> {
+        Ok(self
+            .store
+            .finish_output(gpu, layout)?
+            .map(|path| format!("wrote the zoom map to {}", path.display())))
     }
 }

@@ -5,13 +5,17 @@
 //! map.wgsl placing the samples on their rows; shaders/zoommap/mip.wgsl then packs it into its
 //! ring slot with its mip levels. Perturbation uses one reference orbit for the whole dive:
 //! the first deep chunk asks for one precise enough for the deepest chunk (every chunk has the
-//! same centre, so the reference stays valid all the way down).
+//! same centre, so the reference stays valid all the way down). With `--map-in` a chunk's
+//! level 0 is read from a map file instead (and its mip levels made as for a computed one);
+//! with `--map-out` each chunk's level 0 is read back once and handed to the file's writer
+//! (src/zoommap/file.rs).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use bytemuck::{Pod, Zeroable};
 
+use super::file::{MapReader, MapWriter};
 use super::plan::{COMPUTE_BYTES, MapPlan};
 use crate::deep::floatexp::FloatExp;
 use crate::error::{Error, Result};
@@ -51,8 +55,11 @@ struct MipUniform {
 pub struct MapStats {
     pub chunks: u64,
     pub samples: u64,
-    /// Wall time spent computing chunks (until their work was submitted and done).
+    /// Wall time spent computing chunks (until their work was submitted and done), or
+    /// reading them from a map file.
     pub time: Duration,
+    /// Wall time spent reading chunks back for the map file and handing them to its writer.
+    pub output_time: Duration,
 }
 
 pub struct MapStore {
@@ -85,6 +92,10 @@ pub struct MapStore {
     /// ray marcher's cone starts, which the map's plane shaders do not use.
     scratch: [wgpu::Buffer; 3],
     pub stats: MapStats,
+    /// `--map-in`: chunks come from this file instead of being computed.
+    input: Option<MapReader>,
+    /// `--map-out`: each chunk's level 0 goes to this file once, and where it is read back.
+    output: Option<(MapWriter, wgpu::Buffer)>,
 }
 
 fn buffer(
@@ -158,7 +169,8 @@ impl MapStore {
                 device,
                 "zoom map chunks",
                 store_bytes,
-                U::STORAGE | U::COPY_SRC,
+                // COPY_DST: chunks read from a map file are written in.
+                U::STORAGE | U::COPY_SRC | U::COPY_DST,
             ),
             bound: [
                 buffer(
@@ -210,7 +222,105 @@ impl MapStore {
             path: path.clone(),
             plan,
             stats: MapStats::default(),
+            input: None,
+            output: None,
         })
+    }
+
+    /// Takes the chunks from a map file instead of computing them (the plan adopted the
+    /// file's sampling: [`MapPlan::adopt`]).
+    pub fn read_from(&mut self, reader: MapReader) {
+        self.input = Some(reader);
+    }
+
+    /// Writes every chunk's level 0 to a map file as it is made.
+    pub fn write_to(&mut self, gpu: &GpuContext, writer: MapWriter) {
+        let readback = buffer(
+            &gpu.device,
+            "zoom map readback",
+            self.plan.angles as u64 * self.plan.chunk_rows as u64 * 8,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        );
+        self.output = Some((writer, readback));
+    }
+
+    /// Completes the map file: computes the chunks no frame showed (a render of some of the
+    /// frames still writes the whole map), then renames the file into place. Returns where it
+    /// is, or None without `--map-out`.
+    pub fn finish_output(
+        &mut self,
+        gpu: &GpuContext,
+        layout: &wgpu::PipelineLayout,
+    ) -> Result<Option<std::path::PathBuf>> {
+        let Some(missing) = self.output.as_ref().map(|(w, _)| w.missing()) else {
+            return Ok(None);
+        };
+        for c in missing {
+            let slot = self.slot(c);
+            self.make(gpu, layout, c, slot)?;
+        }
+        let (writer, _) = self.output.take().expect("checked above");
+        let path = writer.path().to_path_buf();
+        writer.finish()?;
+        Ok(Some(path))
+    }
+
+    /// Makes chunk `c` in ring slot `slot` (computed, or read from the map file), and hands
+    /// it to the map file being written.
+    fn make(
+        &mut self,
+        gpu: &GpuContext,
+        layout: &wgpu::PipelineLayout,
+        c: u64,
+        slot: u64,
+    ) -> Result<()> {
+        let started = Instant::now();
+        if let Some(reader) = &self.input {
+            let words = reader.read(c)?;
+            gpu.queue.write_buffer(
+                &self.store,
+                slot * self.plan.chunk_stride(),
+                bytemuck::cast_slice(&words),
+            );
+            self.mips(gpu, slot, None)?;
+        } else {
+            self.compute(gpu, layout, c, slot)?;
+            self.stats.samples += self.plan.angles as u64 * self.plan.chunk_rows as u64;
+        }
+        self.slots[slot as usize] = Some(c);
+        self.stats.chunks += 1;
+        self.stats.time += started.elapsed();
+        // The bound copy is stale if it held this slot.
+        self.bound_window = None;
+        if let Some((writer, readback)) = &mut self.output
+            && !writer.has(c)
+        {
+            let started = Instant::now();
+            let size = self.plan.angles as u64 * self.plan.chunk_rows as u64 * 8;
+            debug_assert_eq!(size, readback.size());
+            let mut encoder = gpu
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("zoom map readback"),
+                });
+            encoder.copy_buffer_to_buffer(
+                &self.store,
+                slot * self.plan.chunk_stride(),
+                readback,
+                0,
+                size,
+            );
+            let submission = gpu.queue.submit([encoder.finish()]);
+            let bytes = gpu.read_buffer_after(readback, size, Some(submission))?;
+            writer.write(c, bytemuck::pod_collect_to_vec(&bytes))?;
+            self.stats.output_time += started.elapsed();
+        }
+        Ok(())
+    }
+
+    /// Whether frames read a second bound buffer (the window does not fit one binding).
+    pub fn split(&self) -> bool {
+        self.bound[1].size() > 256
     }
 
     /// The ring slot of chunk `c`.
@@ -232,16 +342,9 @@ impl MapStore {
             )));
         }
         for c in chunks {
-            let slot = self.slot(c) as usize;
-            if self.slots[slot] != Some(c) {
-                let started = Instant::now();
-                self.compute(gpu, layout, c, slot as u64)?;
-                self.slots[slot] = Some(c);
-                self.stats.chunks += 1;
-                self.stats.samples += self.plan.angles as u64 * self.plan.chunk_rows as u64;
-                self.stats.time += started.elapsed();
-                // The bound copy is stale if it held this slot.
-                self.bound_window = None;
+            let slot = self.slot(c);
+            if self.slots[slot as usize] != Some(c) {
+                self.make(gpu, layout, c, slot)?;
             }
         }
         Ok(())
@@ -408,7 +511,35 @@ impl MapStore {
             ],
         });
 
-        // The mip levels: level 0 packed from the computed chunk, each next one reduced.
+        let mut encoder = gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("zoom map chunk"),
+            });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("zoom map chunk"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&pipeline);
+            pass.set_bind_group(0, &bind_group, &[0, 0]);
+            pass.dispatch_workgroups(angles.div_ceil(8), rows.div_ceil(8), 1);
+        }
+        self.mips(gpu, slot, Some(encoder))
+    }
+
+    /// The mip levels of the chunk in ring slot `slot`: level 0 packed from the computed
+    /// chunk (after `encoder`'s work; without it, level 0 is in the slot already), each next
+    /// level reduced from the one before. Waits for the work: bounded work in flight, and
+    /// honest timing of the map's cost.
+    fn mips(
+        &self,
+        gpu: &GpuContext,
+        slot: u64,
+        encoder: Option<wgpu::CommandEncoder>,
+    ) -> Result<()> {
+        let plan = &self.plan;
+        let entry = |binding, resource| wgpu::BindGroupEntry { binding, resource };
         let sizes = plan.level_sizes();
         let offsets = plan.level_offsets();
         let mut mips = vec![0u8; (MIP_STRIDE * plan.levels as u64) as usize];
@@ -439,7 +570,11 @@ impl MapStore {
             entries: &[
                 entry(
                     0,
-                    whole(&self.mip_uniforms, std::mem::size_of::<MipUniform>() as u64),
+                    wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer: &self.mip_uniforms,
+                        offset: 0,
+                        size: wgpu::BufferSize::new(std::mem::size_of::<MipUniform>() as u64),
+                    }),
                 ),
                 entry(1, self.computed.as_entire_binding()),
                 entry(
@@ -452,27 +587,26 @@ impl MapStore {
                 ),
             ],
         });
-        let mut encoder = gpu
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("zoom map chunk"),
-            });
+        // Level 0 is packed from the computed chunk, or already in place.
+        let first = usize::from(encoder.is_none());
+        let mut encoder = encoder.unwrap_or_else(|| {
+            gpu.device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("zoom map mips"),
+                })
+        });
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("zoom map chunk"),
+                label: Some("zoom map mips"),
                 timestamp_writes: None,
             });
-            pass.set_pipeline(&pipeline);
-            pass.set_bind_group(0, &bind_group, &[0, 0]);
-            pass.dispatch_workgroups(angles.div_ceil(8), rows.div_ceil(8), 1);
             pass.set_pipeline(&self.mip_pipeline);
-            for (l, &(w, h)) in sizes.iter().enumerate() {
+            for (l, &(w, h)) in sizes.iter().enumerate().skip(first) {
                 pass.set_bind_group(0, &mip_group, &[(l as u64 * MIP_STRIDE) as u32]);
                 pass.dispatch_workgroups(w.div_ceil(8), h.div_ceil(8), 1);
             }
         }
         let submission = gpu.queue.submit([encoder.finish()]);
-        // Bounded work in flight, and honest timing of the map's cost.
         gpu.wait(Some(submission))
     }
 }

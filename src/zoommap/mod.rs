@@ -11,9 +11,12 @@
 //! - [`assemble`]: the frames: a [`crate::gpu::renderer::PlaneSource`] whose per-sample escape
 //!   values come from the map, so colouring, anti-aliasing, the post stage and the sinks are the
 //!   per-frame render's own.
+//! - [`file`]: the map as an OpenEXR file (`render --map-out`, `--map-in`), written and read
+//!   chunk by chunk.
 
 pub mod assemble;
 pub mod compute;
+pub mod file;
 pub mod plan;
 
 pub use assemble::MapAssembler;

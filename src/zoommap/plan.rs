@@ -78,6 +78,8 @@ pub struct MapPlan {
     pub delta: f64,
     /// ln of the radius (plane units) at the top edge of row 0.
     pub ln_top: f64,
+    /// ln of the smallest radius (plane units) a frame needs: the rows reach below it.
+    pub ln_bottom: f64,
     /// Chunks from the outermost radius to the innermost.
     pub chunks: u64,
     /// Chunks a frame needs at once (resident in the ring).
@@ -378,14 +380,13 @@ pub fn analyse(plan: &FramePlan<'_>) -> std::result::Result<MapPlan, String> {
     let ln_bottom = deepest + INNER_RADIUS.ln() - max_step;
     // Chunks of at least CHUNK_ROWS rows, more for large frames so a frame's window stays
     // within MAX_WINDOW chunks.
-    let rows_per_frame = (outer_radius / INNER_RADIUS).ln() / delta;
     let mut chunk_rows = CHUNK_ROWS;
-    while (rows_per_frame / chunk_rows as f64).ceil() as u32 + 2 > MAX_WINDOW {
+    while window_for(outer_radius, delta, chunk_rows) > MAX_WINDOW {
         chunk_rows *= 2;
     }
     let span = chunk_rows as f64 * delta;
     let chunks = ((ln_top - ln_bottom) / span).ceil().max(1.0) as u64;
-    let window = (rows_per_frame / chunk_rows as f64).ceil() as u32 + 2;
+    let window = window_for(outer_radius, delta, chunk_rows);
     let levels = ((outer_radius / INNER_RADIUS).log2().ceil() as u32 + 1).clamp(1, MAX_LEVELS);
     let center = [
         precise::to_decimal(&fixed[0]),
@@ -403,11 +404,137 @@ pub fn analyse(plan: &FramePlan<'_>) -> std::result::Result<MapPlan, String> {
         chunk_rows,
         delta,
         ln_top,
+        ln_bottom,
         chunks,
         window: window.min(chunks as u32 + 1),
         levels,
         frames_ln_pixel: scenes.iter().map(|s| s.0).zip(ln_pixel).collect(),
     })
+}
+
+/// Chunks a frame reaching `outer_radius` pixels from the centre shows at most, with rows
+/// `delta` apart in log-radius, `chunk_rows` to a chunk.
+fn window_for(outer_radius: f64, delta: f64, chunk_rows: u32) -> u32 {
+    let rows_per_frame = (outer_radius / INNER_RADIUS).ln() / delta;
+    (rows_per_frame / chunk_rows as f64).ceil() as u32 + 2
+}
+
+impl MapPlan {
+    /// Takes the sampling and depth range of the map in `file` (described by `map`) instead of
+    /// its own, for frames assembled from that map: refused, naming the file and what does
+    /// not match, unless the map is of this path's fractal, about this path's fixed point,
+    /// sampled at least as finely as its frames need and deep and shallow enough for all of
+    /// them.
+    pub fn adopt(
+        &mut self,
+        file: &std::path::Path,
+        map: &super::file::MapHeader,
+        fractal: &dyn crate::fractal::Formula,
+    ) -> Result<()> {
+        let refuse = |why: String| {
+            Err(Error::InvalidArgument(format!(
+                "{}: this zoom map does not fit the path: {why}",
+                file.display()
+            )))
+        };
+        let ours = super::file::MapHeader::of(self, fractal);
+        if map.kind != ours.kind {
+            return refuse(format!(
+                "it is a map of `{}`, the path renders `{}`",
+                map.kind, ours.kind
+            ));
+        }
+        if map.params != ours.params {
+            let show = |p: &[(String, f64)]| {
+                p.iter()
+                    .map(|(n, v)| format!("{n} = {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            return refuse(format!(
+                "it was computed with {}, the path has {}",
+                show(&map.params),
+                show(&ours.params)
+            ));
+        }
+        // The centres agree to a small part of the deepest frame's pixel.
+        let ln_pixel = self.ln_pixel_min();
+        let bits = precise::precision_for(FloatExp::from_ln(ln_pixel).scale(1.0 / 65536.0));
+        let apart = (0..2).try_fold(0.0f64, |most, i| {
+            let theirs = precise::parse(&map.center[i], bits)?;
+            let mine = precise::parse(&self.center[i], bits)?;
+            let d = precise::to_floatexp(&precise::sub(&theirs, &mine, bits));
+            Some(most.max(if d.is_zero() {
+                0.0
+            } else {
+                (d.abs().ln() - ln_pixel).exp()
+            }))
+        });
+        match apart {
+            None => {
+                return refuse(format!(
+                    "its centre ({}, {}) is not a number",
+                    map.center[0], map.center[1]
+                ));
+            }
+            Some(pixels) if pixels > 1.0 / 64.0 => {
+                return refuse(format!(
+                    "it zooms about ({}, {}), the path about ({}, {}) ({pixels:.3e} pixels of the                      deepest frame apart)",
+                    short(&map.center[0]),
+                    short(&map.center[1]),
+                    short(&self.center[0]),
+                    short(&self.center[1])
+                ));
+            }
+            Some(_) => {}
+        }
+        if map.outer_radius < self.outer_radius - 1e-9 || map.angles == 0 {
+            return refuse(format!(
+                "it is sampled for frames reaching {:.0} pixels from its centre, the path's reach                  {:.0} (a larger --size, or the centre farther off screen)",
+                map.outer_radius, self.outer_radius
+            ));
+        }
+        let depth = |ln: f64| FloatExp::from_ln(ln).to_decimal(3);
+        if map.ln_top < self.ln_top - 1e-9 || map.ln_bottom() > self.ln_bottom + 1e-9 {
+            return refuse(format!(
+                "it holds radii from {} down to {}, the path's frames need {} down to {}",
+                depth(map.ln_top),
+                depth(map.ln_bottom()),
+                depth(self.ln_top),
+                depth(self.ln_bottom)
+            ));
+        }
+        let delta = TAU / map.angles as f64;
+        if (map.delta - delta).abs() > 1e-12 * delta {
+            return refuse(format!(
+                "its rows are {} apart in log-radius, not 2 pi / {} angles",
+                map.delta, map.angles
+            ));
+        }
+        let window = window_for(self.outer_radius, map.delta, map.chunk_rows);
+        if window > MAX_WINDOW || !map.chunk_rows.is_power_of_two() {
+            return refuse(format!(
+                "its chunks of {} rows are too small for these frames",
+                map.chunk_rows
+            ));
+        }
+        self.angles = map.angles;
+        self.delta = map.delta;
+        self.ln_top = map.ln_top;
+        self.chunk_rows = map.chunk_rows;
+        self.chunks = map.chunks;
+        self.window = window.min(map.chunks as u32 + 1);
+        Ok(())
+    }
+}
+
+/// A long decimal shortened for a message.
+fn short(text: &str) -> String {
+    if text.len() > 24 {
+        format!("{}...", &text[..22])
+    } else {
+        text.to_string()
+    }
 }
 
 /// The method for `plan` under `--method`, and why (for `--verbose`).
