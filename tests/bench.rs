@@ -72,6 +72,7 @@ fn quick_run_gives_a_complete_report_and_baselines_judge_it() {
         "deep-1e300-10k",
         "deep-1e300-100k",
         "terrain-flyover",
+        "zoom-map",
     ];
     if cfg!(feature = "video") {
         expected.push("video-pipeline");
