@@ -294,7 +294,12 @@ fn the_job_array_script_renders_on_a_real_slurm_and_resumes_a_failed_shard() {
     assert!(!segments.join("shard-0001-of-0004.json").exists());
     let status = common::mandelfly(&["shards", "status", segments.to_str().unwrap(), "--json"]);
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
-    assert_eq!(status["rerun"], serde_json::json!([1]), "{status}");
+    assert_eq!(
+        status["rerun"],
+        serde_json::json!([1]),
+        "{status}\n{}",
+        cluster.logs()
+    );
 
     let said = submit(&["--resume"]);
     assert!(said.contains("1 of 4 shards"), "{said}");
