@@ -426,7 +426,7 @@ fn map_files_round_trip_chunk_by_chunk_and_leave_nothing_unfinished() {
     let chunk = |c: u64| -> Vec<u32> {
         (0..64 * 32)
             .flat_map(|i: u32| {
-                let count = if i % 7 == 0 {
+                let count = if i.is_multiple_of(7) {
                     -1.0f32
                 } else {
                     c as f32 * 100.0 + i as f32 * 0.37

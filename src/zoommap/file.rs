@@ -202,7 +202,7 @@ impl MapHeader {
         };
         let size = header.layer_size;
         if (size.0 as u64, size.1 as u64) != (map.angles as u64, map.rows())
-            || map.chunk_rows as usize % BLOCK_LINES != 0
+            || !(map.chunk_rows as usize).is_multiple_of(BLOCK_LINES)
         {
             return Err(bad(format!(
                 "the zoom map's image is {}x{}, not the {}x{} its attributes describe",
