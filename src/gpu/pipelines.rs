@@ -80,6 +80,49 @@ fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
     }
 }
 
+/// A bind group of the render layout: the frame's and the fractal's parameter blocks (the
+/// first `size` bytes of each buffer, bound at dynamic offsets), then the buffers of bindings 2
+/// to 7 whole (HDR frame, aux, cone starts, counters, orbit, BLA table or their stand-ins).
+pub fn render_bind_group(
+    device: &wgpu::Device,
+    label: &str,
+    layout: &wgpu::BindGroupLayout,
+    frame: (&wgpu::Buffer, u64),
+    fractal: (&wgpu::Buffer, u64),
+    rest: [&wgpu::Buffer; 6],
+) -> wgpu::BindGroup {
+    fn block((buffer, size): (&wgpu::Buffer, u64)) -> wgpu::BindingResource<'_> {
+        wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer,
+            offset: 0,
+            size: wgpu::BufferSize::new(size),
+        })
+    }
+    let mut entries = vec![
+        wgpu::BindGroupEntry {
+            binding: 0,
+            resource: block(frame),
+        },
+        wgpu::BindGroupEntry {
+            binding: 1,
+            resource: block(fractal),
+        },
+    ];
+    entries.extend(
+        rest.iter()
+            .zip(2..)
+            .map(|(buffer, binding)| wgpu::BindGroupEntry {
+                binding,
+                resource: buffer.as_entire_binding(),
+            }),
+    );
+    device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some(label),
+        layout,
+        entries: &entries,
+    })
+}
+
 pub struct PipelineCache {
     /// Bindings of every render pipeline: 0 the frame's parameters (read-only storage), 1 the
     /// fractal's (a uniform buffer), both at a dynamic offset per sample; 2 HDR frame, 3 aux

@@ -15,8 +15,8 @@ use crate::error::{Error, Result};
 use crate::frame::{ColorFormat, Frame, MAX_SAMPLES, MAX_SIDE, Readout, Sample, lens_sample};
 use crate::gpu::GpuContext;
 use crate::gpu::deep::DeepState;
-use crate::gpu::pipelines::PipelineCache;
 pub use crate::gpu::pipelines::PlaneArithmetic;
+use crate::gpu::pipelines::{PipelineCache, render_bind_group};
 use crate::gpu::post::{PostOutput, PostUniform, ToneMapStage, YuvStage};
 use crate::gpu::targets::{AUX_BYTES, Channel, FrameTargets, HDR_BYTES, ReadbackRing, WIDE_BYTES};
 use crate::gpu::temporal::{Projection, TemporalFrame, TemporalStage};
@@ -605,28 +605,21 @@ impl Renderer {
             Some(source) if plane => source.data(),
             _ => (&self.deep.orbit, &self.deep.bla),
         };
-        fn binding(buffer: &wgpu::Buffer, size: u64) -> wgpu::BindingResource<'_> {
-            wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                buffer,
-                offset: 0,
-                size: wgpu::BufferSize::new(size),
-            })
-        }
-        let entry = |binding, resource| wgpu::BindGroupEntry { binding, resource };
-        let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("render"),
-            layout: &self.pipelines.layout,
-            entries: &[
-                entry(0, binding(&self.frame_uniforms, frame_uniform_size)),
-                entry(1, binding(&self.fractal_uniforms, UNIFORM_STRIDE)),
-                entry(2, targets.hdr.as_entire_binding()),
-                entry(3, targets.aux.as_entire_binding()),
-                entry(4, targets.cone_starts.as_entire_binding()),
-                entry(5, self.counters.buffer.as_entire_binding()),
-                entry(6, data.0.as_entire_binding()),
-                entry(7, data.1.as_entire_binding()),
+        let bind_group = render_bind_group(
+            &gpu.device,
+            "render",
+            &self.pipelines.layout,
+            (&self.frame_uniforms, frame_uniform_size),
+            (&self.fractal_uniforms, UNIFORM_STRIDE),
+            [
+                &targets.hdr,
+                &targets.aux,
+                &targets.cone_starts,
+                &self.counters.buffer,
+                data.0,
+                data.1,
             ],
-        });
+        );
         let mut encoder = gpu
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {

@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::frame::Sample;
 use crate::gpu::GpuContext;
 use crate::gpu::deep::DeepState;
-use crate::gpu::pipelines::{parameter_entry, storage_entry};
+use crate::gpu::pipelines::{parameter_entry, render_bind_group, storage_entry};
 use crate::gpu::renderer::{PlaneArithmetic, plane_arithmetic};
 use crate::gpu::shaders;
 use crate::gpu::uniforms::{PlaneUniform, Tile};
@@ -482,34 +482,24 @@ impl MapStore {
             gpu.queue
                 .write_buffer(&self.fractal_uniform, 0, &fractal_bytes);
         }
-        fn whole(buffer: &wgpu::Buffer, size: u64) -> wgpu::BindingResource<'_> {
-            wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                buffer,
-                offset: 0,
-                size: wgpu::BufferSize::new(size),
-            })
-        }
-        let entry = |binding, resource| wgpu::BindGroupEntry { binding, resource };
-        let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("zoom map chunk"),
-            layout: &pipeline.get_bind_group_layout(0),
-            entries: &[
-                entry(
-                    0,
-                    whole(
-                        &self.plane_uniform,
-                        std::mem::size_of::<PlaneUniform>() as u64,
-                    ),
-                ),
-                entry(1, whole(&self.fractal_uniform, FRACTAL_UNIFORM)),
-                entry(2, self.computed.as_entire_binding()),
-                entry(3, self.scratch[0].as_entire_binding()),
-                entry(4, self.scratch[2].as_entire_binding()),
-                entry(5, self.scratch[1].as_entire_binding()),
-                entry(6, self.deep.orbit.as_entire_binding()),
-                entry(7, self.deep.bla.as_entire_binding()),
+        let bind_group = render_bind_group(
+            &gpu.device,
+            "zoom map chunk",
+            &pipeline.get_bind_group_layout(0),
+            (
+                &self.plane_uniform,
+                std::mem::size_of::<PlaneUniform>() as u64,
+            ),
+            (&self.fractal_uniform, FRACTAL_UNIFORM),
+            [
+                &self.computed,
+                &self.scratch[0],
+                &self.scratch[2],
+                &self.scratch[1],
+                &self.deep.orbit,
+                &self.deep.bla,
             ],
-        });
+        );
 
         let mut encoder = gpu
             .device
