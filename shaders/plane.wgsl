@@ -45,7 +45,7 @@ fn plane_main(@builtin(global_invocation_id) id: vec3<u32>) {
     if (plane.control.y & FLAG_COUNT) != 0u {
         atomicAdd(&evaluations[(id.x + id.y * 7u) % 64u], 1u);
     }
-    let color = colour_of(ColourInput(e.smooth_count, e.distance, e.slope, e.stripe), plane.mapping);
+    let color = colour_of(ColourInput(e.smooth_count, e.distance, e.slope, e.stripe));
 
     // The aux channels hold the smooth iteration count (negative inside; the depth pass) and
     // the distance estimate.
