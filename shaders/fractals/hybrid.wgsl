@@ -4,6 +4,7 @@
 // Twin of `fractal::hybrid::HybridUniform`.
 struct FractalParams {
     power: f32,
+    // Read as INTEGER_POWER below instead.
     integer_power: u32,
     scale: f32,
     folding_limit: f32,
@@ -21,6 +22,10 @@ struct FractalParams {
 
 @group(0) @binding(1) var<uniform> fractal: FractalParams;
 
+// `integer_power` as a constant: the renderer specialises the pipeline on it
+// (`fractal::steps::with_integer_power`), so the power's loops unroll.
+const INTEGER_POWER: u32 = 0u;
+
 fn fractal_de(c: vec3<f32>) -> vec2<f32> {
     var z = c;
     var dr = 1.0;
@@ -31,7 +36,7 @@ fn fractal_de(c: vec3<f32>) -> vec2<f32> {
             break;
         }
         if fractal.sequence[i % fractal.sequence_length].x == 0u {
-            mandelbulb_step(&z, &dr, c, fractal.power, fractal.integer_power);
+            mandelbulb_step(&z, &dr, c, fractal.power, INTEGER_POWER);
         } else {
             mandelbox_step(&z, &dr, c, fractal.scale, fractal.folding_limit, fractal.min_r2, fractal.fixed_r2);
         }

@@ -6,11 +6,15 @@ struct FractalParams {
     power: f32,
     bailout: f32,
     iterations: u32,
-    // `power` as an integer when it is one (then the complex-power path is used), else 0.
+    // `power` as an integer when it is one, else 0: read as INTEGER_POWER below instead.
     integer_power: u32,
 }
 
 @group(0) @binding(1) var<uniform> fractal: FractalParams;
+
+// `integer_power` as a constant: the renderer specialises the pipeline on it
+// (`fractal::steps::with_integer_power`), so the power's loops unroll.
+const INTEGER_POWER: u32 = 0u;
 
 // Returns (distance estimate, orbit trap = smallest |z|^2 along the orbit).
 fn fractal_de(c: vec3<f32>) -> vec2<f32> {
@@ -22,7 +26,7 @@ fn fractal_de(c: vec3<f32>) -> vec2<f32> {
         if r > fractal.bailout {
             break;
         }
-        mandelbulb_step(&z, &dr, c, fractal.power, fractal.integer_power);
+        mandelbulb_step(&z, &dr, c, fractal.power, INTEGER_POWER);
         r = length(z);
         trap = min(trap, r * r);
     }

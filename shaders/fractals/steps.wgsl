@@ -6,7 +6,8 @@ fn complex_mul(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
     return vec2<f32>(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
 }
 
-// a^n by binary exponentiation; n is uniform, so every lane takes the same branches.
+// a^n by binary exponentiation; n is a constant of the pipeline (`INTEGER_POWER`), so the loop
+// unrolls.
 fn complex_pow(a: vec2<f32>, n: u32) -> vec2<f32> {
     var result = vec2<f32>(1.0, 0.0);
     var base = a;

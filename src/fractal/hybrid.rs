@@ -88,7 +88,9 @@ impl Formula for Hybrid {
     }
 
     fn wgsl(&self) -> String {
-        [steps::wgsl(), crate::shader!("fractals/hybrid.wgsl")].join("\n")
+        let module = crate::shader!("fractals/hybrid.wgsl");
+        let module = steps::with_integer_power(&module, steps::integer_power(self.power));
+        [steps::wgsl(), module].join("\n")
     }
 
     fn uniform_bytes(&self) -> Vec<u8> {
@@ -98,11 +100,7 @@ impl Formula for Hybrid {
         }
         let u = HybridUniform {
             power: self.power as f32,
-            integer_power: if self.power.fract() == 0.0 {
-                self.power as u32
-            } else {
-                0
-            },
+            integer_power: steps::integer_power(self.power),
             scale: self.scale as f32,
             folding_limit: self.folding_limit as f32,
             min_r2: (self.min_radius * self.min_radius) as f32,

@@ -45,12 +45,11 @@ pub struct MandelbulbUniform {
 
 impl Mandelbulb {
     pub fn uniform(&self) -> MandelbulbUniform {
-        let integer = self.power.fract() == 0.0;
         MandelbulbUniform {
             power: self.power as f32,
             bailout: self.bailout as f32,
             iterations: self.iterations as u32,
-            integer_power: if integer { self.power as u32 } else { 0 },
+            integer_power: steps::integer_power(self.power),
         }
     }
 }
@@ -61,7 +60,9 @@ impl Formula for Mandelbulb {
     }
 
     fn wgsl(&self) -> String {
-        [steps::wgsl(), crate::shader!("fractals/mandelbulb.wgsl")].join("\n")
+        let module = crate::shader!("fractals/mandelbulb.wgsl");
+        let module = steps::with_integer_power(&module, steps::integer_power(self.power));
+        [steps::wgsl(), module].join("\n")
     }
 
     fn uniform_bytes(&self) -> Vec<u8> {
@@ -210,5 +211,12 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(b.uniform().integer_power, 0);
+        // The pipeline is specialised on it: the module's constant carries the power.
+        assert!(
+            Mandelbulb::default()
+                .wgsl()
+                .contains("const INTEGER_POWER: u32 = 8u;")
+        );
+        assert!(b.wgsl().contains("const INTEGER_POWER: u32 = 0u;"));
     }
 }
