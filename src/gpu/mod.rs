@@ -46,8 +46,15 @@ pub struct GpuContext {
 }
 
 pub(crate) fn instance() -> wgpu::Instance {
-    // WGPU_BACKEND and friends in the environment still choose among backends.
-    wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
+    instance_of(wgpu::Backends::all())
+}
+
+/// An instance of `backends`, unless WGPU_BACKEND in the environment names others (it and the
+/// other WGPU_* variables win).
+fn instance_of(backends: wgpu::Backends) -> wgpu::Instance {
+    let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle();
+    descriptor.backends = backends;
+    wgpu::Instance::new(descriptor.with_env())
 }
 
 /// Every adapter wgpu can see, on every enabled backend.
@@ -68,7 +75,13 @@ Vulkan driver (Debian: apt-get install mesa-vulkan-drivers libvulkan1)";
 
 impl GpuContext {
     pub fn new(options: &GpuOptions) -> Result<Self> {
-        Self::open(instance(), options, None)
+        // OpenGL only when nothing else opens: initialising it (EGL, and on a machine without a
+        // GPU a second software rasteriser with threads of its own) cost about 40-100 ms of
+        // every process's start on lavapipe, a tenth of a small still's whole run.
+        match Self::open(instance_of(wgpu::Backends::PRIMARY), options, None) {
+            Err(Error::NoAdapter(_)) => Self::open(instance(), options, None),
+            opened => opened,
+        }
     }
 
     /// A device that can present to `surface` (created from `instance`).
