@@ -14,6 +14,7 @@ use crate::gpu::renderer::Renderer;
 use crate::gpu::{GpuContext, GpuOptions};
 use crate::path::{self, CameraPath};
 use crate::sink::FrameSink;
+use crate::sink::background::Background;
 use crate::sink::exr::{DataChannels, ExrSequence};
 use crate::sink::png::{PngDepth, PngSequence};
 use crate::zoommap::file::{MapHeader, MapReader, MapWriter};
@@ -179,7 +180,7 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
     }
     // The adapter first: a missing one fails before any file is made.
     let mut renderer = open_renderer(gpu, &method, &camera_path, files)?;
-    let mut sink: Box<dyn FrameSink> = match args.format {
+    let sequence: Box<dyn FrameSink + Send> = match args.format {
         ImageFormat::Png => Box::new(PngSequence::create(&output, PngDepth::Eight)?),
         ImageFormat::Png16 => Box::new(PngSequence::create(&output, PngDepth::Sixteen)?),
         ImageFormat::Exr => Box::new(ExrSequence::create(
@@ -187,6 +188,8 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
             DataChannels::for_plane(camera_path.file.base.fractal.is_plane()),
         )?),
     };
+    // Encoding and writing each image overlaps the next frame's rendering.
+    let mut sink: Box<dyn FrameSink> = Box::new(Background::new(sequence, &output)?);
     let report = fly(&plan, &mut renderer, sink.as_mut(), frames.clone())?;
     let summary = format!(
         "{} ({}..{}) of {count} in {} ({width}x{height}, {fps} fps)",

@@ -3,6 +3,7 @@
 //! ended. A sink never knows how a frame was made; the flight loop ([`crate::flight`]) never
 //! knows where it goes. A new output is one added module here.
 
+pub mod background;
 pub mod exr;
 pub mod png;
 #[cfg(feature = "video")]
