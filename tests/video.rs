@@ -117,6 +117,13 @@ fn round_trip_timing_and_pixels() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        // An ordinary file, not the temporary file's 0600.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&video).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o644, "{pix_fmt}: mode {mode:o}");
+        }
         let d = decode(&video);
         assert_eq!(d.frames.len(), 12, "{pix_fmt}: frame count");
         assert_eq!((d.width, d.height), (96, 54));

@@ -76,8 +76,8 @@ Vulkan driver (Debian: apt-get install mesa-vulkan-drivers libvulkan1)";
 impl GpuContext {
     pub fn new(options: &GpuOptions) -> Result<Self> {
         // OpenGL only when nothing else opens: initialising it (EGL, and on a machine without a
-        // GPU a second software rasteriser with threads of its own) cost about 40-100 ms of
-        // every process's start on lavapipe, a tenth of a small still's whole run.
+        // GPU a second software rasteriser with threads of its own) cost every process about
+        // 10 ms of its start on a quiet 2-core machine, several times that under load.
         match Self::open(instance_of(wgpu::Backends::PRIMARY), options, None) {
             Err(Error::NoAdapter(_)) => Self::open(instance(), options, None),
             opened => opened,

@@ -95,9 +95,21 @@ impl TempFile {
         self.temp.as_file()
     }
 
+    /// Temporary files are created 0600; a finished image, video or map is an ordinary file.
+    fn make_ordinary(&self) {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = self
+                .file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644));
+        }
+    }
+
     /// Renames the file to the destination given at creation. Fails, removing the file, when
     /// another process wrote the destination since.
     pub fn persist(self) -> Result<()> {
+        self.make_ordinary();
         let dest = self.dest.clone();
         if self.seen.0.is_some() && Seen::at(&dest) != self.seen {
             return Err(written_meanwhile(&dest));
@@ -123,6 +135,7 @@ impl TempFile {
 
     /// Renames the file to `other` (replacing what is there), e.g. a partial result.
     pub fn persist_as(self, other: &Path) -> Result<()> {
+        self.make_ordinary();
         let path = self.temp.path().to_path_buf();
         let result = self
             .temp
@@ -235,15 +248,6 @@ impl AtomicFile {
             .file()
             .sync_all()
             .map_err(|e| Error::io(&self.path, e))?;
-        // Temp files are created 0600; a rendered image is an ordinary file.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = self
-                .temp
-                .file()
-                .set_permissions(std::fs::Permissions::from_mode(0o644));
-        }
         self.temp.persist()
     }
 }

@@ -409,13 +409,6 @@ impl MapWriter {
         temp.file()
             .sync_all()
             .map_err(|e| Error::io(&self.path, e))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = temp
-                .file()
-                .set_permissions(std::fs::Permissions::from_mode(0o644));
-        }
         temp.persist()
     }
 }
