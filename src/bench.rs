@@ -125,6 +125,38 @@ pub struct CaseReport {
 }
 
 impl CaseReport {
+    /// A case timed on the wall clock over `frames` frames a run (the video and zoom map
+    /// cases): no GPU time, no evaluation counts.
+    fn of_frames(
+        name: &str,
+        description: String,
+        (width, height): (u32, u32),
+        frames: u64,
+        runs: u32,
+        wall: &[f64],
+    ) -> Self {
+        let wall_ms = Stats::of(wall);
+        let per_frame_s = wall_ms.median / 1e3 / frames as f64;
+        CaseReport {
+            name: name.into(),
+            description,
+            width,
+            height,
+            frames_per_run: frames as u32,
+            runs,
+            wall_ms,
+            gpu_ms: None,
+            megapixels_per_second: width as f64 * height as f64 / 1e6 / per_frame_s,
+            frames_per_second: 1.0 / per_frame_s,
+            de_per_frame: None,
+            de_per_pixel: None,
+            de_per_second: None,
+            efficiency: None,
+            map_samples: None,
+            per_frame_pixels: None,
+        }
+    }
+
     /// The figure regressions are judged on: GPU milliseconds per run where both sides have
     /// them, else wall milliseconds.
     fn primary_ms(&self, other: &CaseReport) -> (f64, f64, &'static str) {
@@ -393,28 +425,16 @@ fn video_case(
             wall.push(start.elapsed().as_secs_f64() * 1e3);
         }
     }
-    let wall_ms = Stats::of(&wall);
-    let per_frame_s = wall_ms.median / 1e3 / frames as f64;
-    Ok(CaseReport {
-        name: "video-pipeline".into(),
-        description: format!(
+    Ok(CaseReport::of_frames(
+        "video-pipeline",
+        format!(
             "the orbit flight (reference look), render + encode {frames} frames (h264, yuv420p, GPU YUV)"
         ),
-        width,
-        height,
-        frames_per_run: frames as u32,
+        (width, height),
+        frames,
         runs,
-        wall_ms,
-        gpu_ms: None,
-        megapixels_per_second: width as f64 * height as f64 / 1e6 / per_frame_s,
-        frames_per_second: 1.0 / per_frame_s,
-        de_per_frame: None,
-        de_per_pixel: None,
-        de_per_second: None,
-        efficiency: None,
-        map_samples: None,
-        per_frame_pixels: None,
-    })
+        &wall,
+    ))
 }
 
 /// A sink that keeps nothing: the zoom map case times making frames, not writing them.
@@ -490,33 +510,22 @@ fn zoom_map_case(
     })();
     renderer.set_plane_source(None);
     result?;
-    let wall_ms = Stats::of(&wall);
-    let per_frame_s = wall_ms.median / 1e3 / frames as f64;
     Ok(CaseReport {
-        name: "zoom-map".into(),
-        description: format!(
-            "{frames} frames from the middle of the 3-minute zoom to 1e-100 (paths/zoom-1e100.toml) \
-             through a fresh zoom map: its chunks computed, then the frames assembled"
-        ),
-        width,
-        height,
-        frames_per_run: frames as u32,
-        runs,
-        wall_ms,
-        gpu_ms: None,
-        megapixels_per_second: width as f64 * height as f64 / 1e6 / per_frame_s,
-        frames_per_second: 1.0 / per_frame_s,
-        de_per_frame: None,
-        de_per_pixel: None,
-        de_per_second: None,
-        efficiency: None,
         map_samples: Some(map.computed_samples()),
         per_frame_pixels: Some(map.per_frame_pixels()),
+        ..CaseReport::of_frames(
+            "zoom-map",
+            format!(
+                "{frames} frames from the middle of the 3-minute zoom to 1e-100 (paths/zoom-1e100.toml) \
+                 through a fresh zoom map: its chunks computed, then the frames assembled"
+            ),
+            (width, height),
+            frames,
+            runs,
+            &wall,
+        )
     })
 }
-
-/// How many times [`run`] calls `progress` for the whole suite: the peak rates, then each case.
-pub const STEPS: usize = 1 + CASES.len();
 
 /// Runs the suite (the cases `options` asks for).
 pub fn run(
@@ -985,7 +994,7 @@ mod tests {
             cases: names.iter().map(|n| n.to_string()).collect(),
             ..Options::default()
         };
-        assert_eq!(options(&[]).steps(), STEPS);
+        assert_eq!(options(&[]).steps(), 1 + CASES.len());
         assert_eq!(options(&["reference-720p", "terrain-flyover"]).steps(), 3);
         assert!(options(&["terrain-flyover"]).check().is_ok());
         let e = options(&["terrain"]).check().unwrap_err().to_string();

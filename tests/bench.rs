@@ -36,7 +36,7 @@ fn quick_run_gives_a_complete_report_and_baselines_judge_it() {
     );
     // Progress counts the steps: the last is n/n.
     let progress = String::from_utf8_lossy(&out.stderr);
-    let n = mandelfly::bench::STEPS;
+    let n = mandelfly::bench::Options::default().steps();
     assert!(
         progress.contains(&format!("bench: 1/{n} "))
             && progress.contains(&format!("bench: {n}/{n} ")),

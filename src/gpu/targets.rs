@@ -31,7 +31,8 @@ pub struct FrameTargets {
     pub cone_starts: wgpu::Buffer,
 }
 
-fn storage(device: &wgpu::Device, label: &str, size: u64) -> wgpu::Buffer {
+/// A storage buffer that can be read back.
+pub(super) fn storage(device: &wgpu::Device, label: &str, size: u64) -> wgpu::Buffer {
     device.create_buffer(&wgpu::BufferDescriptor {
         label: Some(label),
         size,

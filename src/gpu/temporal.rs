@@ -14,7 +14,7 @@ use glam::{DVec2, DVec3};
 use crate::camera::Camera;
 use crate::error::Result;
 use crate::gpu::GpuContext;
-use crate::gpu::targets::FrameTargets;
+use crate::gpu::targets::{FrameTargets, storage};
 
 const WORKGROUP: u32 = 8;
 
@@ -206,15 +206,6 @@ impl ReprojectUniform {
             params: [DEPTH_TOLERANCE as f32, MIN_CARRY, 0.0, 0.0],
         }
     }
-}
-
-fn storage(device: &wgpu::Device, label: &str, size: u64) -> wgpu::Buffer {
-    device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some(label),
-        size,
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-        mapped_at_creation: false,
-    })
 }
 
 /// The reproject pass and what it keeps between frames: two histories (colour with the weight
