@@ -12,6 +12,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 static STOP: AtomicBool = AtomicBool::new(false);
 static COOPERATIVE: AtomicBool = AtomicBool::new(false);
 static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// Held while a temporary file is made and registered, or opened again by path (FFmpeg opens
+/// its output by name on its own thread): the handler takes it before removing the files, so
+/// it never runs between a file's creation and its registration, nor removes a file that is
+/// about to be created again.
+static FILES: Mutex<()> = Mutex::new(());
 
 /// Installs the handler (once per process; later calls do nothing).
 pub fn install() {
@@ -23,9 +28,22 @@ fn handle() {
     if COOPERATIVE.load(Ordering::SeqCst) && !STOP.swap(true, Ordering::SeqCst) {
         return;
     }
+    // Held until the process ends: no file is made after the removal.
+    let _files = FILES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     remove_temps();
     eprintln!("mandelfly: interrupted");
     std::process::exit(130);
+}
+
+/// Runs `f`, which creates a temporary file (and registers it) or opens one by its path, with
+/// the handler held off until it returns.
+pub fn making_files<T>(f: impl FnOnce() -> T) -> T {
+    let _files = FILES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    f()
 }
 
 /// Removes every registered temporary file (the process is about to end).

@@ -278,13 +278,26 @@ fn a_killed_sequence_leaves_nothing_a_rerun_keeps() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        o.stdout.is_empty(),
-        "--quiet: {}",
-        String::from_utf8_lossy(&o.stdout)
+        o.stdout.is_empty() && o.stderr.is_empty(),
+        "--quiet: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        stderr(&o)
     );
     assert_eq!(
         names(&frames),
         ["frame_00000.png", "frame_00001.png", "frame_00002.png"]
+    );
+    // A still says nothing either (not even the adapter) when all goes well.
+    let o = run_in(
+        dir.path(),
+        &["still", "--size", "32x18", "-o", "s.png", "--quiet"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        o.stdout.is_empty() && o.stderr.is_empty(),
+        "still --quiet: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        stderr(&o)
     );
 }
 

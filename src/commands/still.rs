@@ -119,11 +119,14 @@ pub fn run(args: &StillArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
     let file = AtomicFile::create(&output)?;
 
     let context = GpuContext::new(gpu)?;
-    // Always, once: a silent fallback to a software driver shows in a farm's logs.
-    eprintln!(
-        "adapter: {}",
-        crate::commands::describe_adapter(&context.adapter_info())
-    );
+    // Always, once (unless --quiet): a silent fallback to a software driver shows in a farm's
+    // logs.
+    if !crate::report::quiet() {
+        eprintln!(
+            "adapter: {}",
+            crate::commands::describe_adapter(&context.adapter_info())
+        );
+    }
     let mut renderer = Renderer::new(context);
     // Verbose runs say what the frame cost in distance estimates too.
     renderer.set_counting(verbose);

@@ -59,16 +59,23 @@ impl TempFile {
         let seen = Seen::at(dest);
         // A cleaner could remove the file between its creation and the lock: then make another.
         for _ in 0..8 {
-            let temp = tempfile::Builder::new()
-                .prefix(&prefix)
-                .suffix(suffix)
-                .tempfile_in(dir)
-                .map_err(|e| Error::io(dest, e))?;
-            // Advisory on Unix; elsewhere (Windows) a lock would stop FFmpeg writing the file.
-            #[cfg(unix)]
-            let _ = temp.as_file().try_lock();
-            if same_file(temp.as_file(), temp.path()) {
-                crate::interrupt::register(temp.path());
+            // Made and registered before an interrupt's handler can look for it.
+            let made = crate::interrupt::making_files(|| {
+                let temp = tempfile::Builder::new()
+                    .prefix(&prefix)
+                    .suffix(suffix)
+                    .tempfile_in(dir)
+                    .map_err(|e| Error::io(dest, e))?;
+                // Advisory on Unix; elsewhere (Windows) a lock would stop FFmpeg writing the file.
+                #[cfg(unix)]
+                let _ = temp.as_file().try_lock();
+                let kept = same_file(temp.as_file(), temp.path());
+                if kept {
+                    crate::interrupt::register(temp.path());
+                }
+                Ok::<_, Error>(kept.then_some(temp))
+            })?;
+            if let Some(temp) = made {
                 return Ok(TempFile {
                     temp,
                     dest: dest.to_path_buf(),

@@ -473,7 +473,10 @@ pub fn concat(dir: &Path, output: &Path) -> Result<(u64, Vec<Manifest>)> {
     // Unique per process, removed unless complete (see TempFile).
     let temp = TempFile::create(output, WRITING_SUFFIX, true)?;
     let result = (|| -> Result<u64> {
-        let mut out = ffmpeg::format::output_as(temp.path(), format_name)
+        // FFmpeg opens the file again by its name: not while an interrupt removes it.
+        let opened =
+            crate::interrupt::making_files(|| ffmpeg::format::output_as(temp.path(), format_name));
+        let mut out = opened
             .map_err(|e| Error::io(output, std::io::Error::other(format!("cannot create: {e}"))))?;
         let fps = manifests[0].encoder.fps_value()?;
         let rate = ffmpeg::Rational::from(fps).reduce();

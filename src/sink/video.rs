@@ -549,7 +549,9 @@ impl Encoder {
             path: dest.to_path_buf(),
             message: format!("{what}: {e}"),
         };
-        let mut output = format::output_as(temp, format_name).map_err(|e| {
+        // FFmpeg opens the file again by its name: not while an interrupt removes it.
+        let opened = crate::interrupt::making_files(|| format::output_as(temp, format_name));
+        let mut output = opened.map_err(|e| {
             Error::io(
                 dest,
                 std::io::Error::other(format!("cannot create the file: {e}")),
