@@ -14,12 +14,15 @@ fn fractal_de(p: vec3<f32>) -> vec2<f32> {
     var z = p;
     var factor = 1.0;
     var trap = 1e30;
-    for (var i = 0u; i < fractal.iterations; i = i + 1u) {
+    // Read once, before the loop: lavapipe loads a buffer's fields again in every trip.
+    let iterations = fractal.iterations;
+    let scale = fractal.scale;
+    for (var i = 0u; i < iterations; i = i + 1u) {
         let h = 0.5 * z + 0.5;
         z = -1.0 + 2.0 * (h - floor(h));
         let r2 = dot(z, z);
         trap = min(trap, r2);
-        let k = fractal.scale / r2;
+        let k = scale / r2;
         z = z * k;
         factor = factor * k;
     }

@@ -31,14 +31,23 @@ fn fractal_de(c: vec3<f32>) -> vec2<f32> {
     var dr = 1.0;
     var r = length(z);
     var trap = r * r;
-    for (var i = 0u; i < fractal.iterations; i = i + 1u) {
-        if r > fractal.bailout {
+    // Read once, before the loop: lavapipe loads a buffer's fields again in every trip.
+    let iterations = fractal.iterations;
+    let bailout = fractal.bailout;
+    let sequence_length = fractal.sequence_length;
+    let power = fractal.power;
+    let scale = fractal.scale;
+    let folding_limit = fractal.folding_limit;
+    let min_r2 = fractal.min_r2;
+    let fixed_r2 = fractal.fixed_r2;
+    for (var i = 0u; i < iterations; i = i + 1u) {
+        if r > bailout {
             break;
         }
-        if fractal.sequence[i % fractal.sequence_length].x == 0u {
-            mandelbulb_step(&z, &dr, c, fractal.power, INTEGER_POWER);
+        if fractal.sequence[i % sequence_length].x == 0u {
+            mandelbulb_step(&z, &dr, c, power, INTEGER_POWER);
         } else {
-            mandelbox_step(&z, &dr, c, fractal.scale, fractal.folding_limit, fractal.min_r2, fractal.fixed_r2);
+            mandelbox_step(&z, &dr, c, scale, folding_limit, min_r2, fixed_r2);
         }
         r = length(z);
         trap = min(trap, r * r);

@@ -17,12 +17,16 @@ fn fractal_de(p: vec3<f32>) -> vec2<f32> {
     var dz = 1.0;
     var r2 = dot(z, z);
     var trap = r2;
-    for (var i = 0u; i < fractal.iterations; i = i + 1u) {
-        if r2 > fractal.bailout * fractal.bailout {
+    // Read once, before the loop: lavapipe loads a buffer's fields again in every trip.
+    let iterations = fractal.iterations;
+    let bailout2 = fractal.bailout * fractal.bailout;
+    let julia_c = fractal.c;
+    for (var i = 0u; i < iterations; i = i + 1u) {
+        if r2 > bailout2 {
             break;
         }
         dz = dz * 2.0 * sqrt(r2);
-        z = vec4<f32>(z.x * z.x - dot(z.yzw, z.yzw), 2.0 * z.x * z.yzw) + fractal.c;
+        z = vec4<f32>(z.x * z.x - dot(z.yzw, z.yzw), 2.0 * z.x * z.yzw) + julia_c;
         r2 = dot(z, z);
         trap = min(trap, r2);
     }

@@ -18,11 +18,18 @@ fn fractal_de(c: vec3<f32>) -> vec2<f32> {
     var z = c;
     var dr = 1.0;
     var trap = dot(z, z);
-    for (var i = 0u; i < fractal.iterations; i = i + 1u) {
-        mandelbox_step(&z, &dr, c, fractal.scale, fractal.folding_limit, fractal.min_r2, fractal.fixed_r2);
+    // Read once, before the loop: lavapipe loads a buffer's fields again in every trip.
+    let iterations = fractal.iterations;
+    let scale = fractal.scale;
+    let folding_limit = fractal.folding_limit;
+    let min_r2 = fractal.min_r2;
+    let fixed_r2 = fractal.fixed_r2;
+    let bailout2 = fractal.bailout * fractal.bailout;
+    for (var i = 0u; i < iterations; i = i + 1u) {
+        mandelbox_step(&z, &dr, c, scale, folding_limit, min_r2, fixed_r2);
         let r2 = dot(z, z);
         trap = min(trap, r2);
-        if r2 > fractal.bailout * fractal.bailout {
+        if r2 > bailout2 {
             break;
         }
     }

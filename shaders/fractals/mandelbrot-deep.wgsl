@@ -124,13 +124,14 @@ struct Skip {
     len: u32,
 }
 
-fn find_skip(m: u32, room: u32, dz2: real, e: i32) -> Skip {
-    if m == 0u || fractal.levels == 0u {
+// `levels` and `last`: the table's level count and the orbit's last index, read by the caller
+// before its loop (lavapipe loads a buffer's fields again in every trip of a loop).
+fn find_skip(m: u32, room: u32, dz2: real, e: i32, levels: u32, last: u32) -> Skip {
+    if m == 0u || levels == 0u {
         return Skip(-1, 0u);
     }
-    let last = fractal.orbit_last;
     // Level k entries start at 1 + j 2^k: the levels aligned at m.
-    var k = min(select(countTrailingZeros(m - 1u), 31u, m == 1u), fractal.levels - 1u);
+    var k = min(select(countTrailingZeros(m - 1u), 31u, m == 1u), levels - 1u);
     loop {
         let len = 1u << k;
         let j = (m - 1u) >> k;
@@ -210,8 +211,11 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
     var pd = vec2<real>(0.0);
     var m = 0u;
     var n = 0u;
+    // Read once, before the loop: lavapipe loads a buffer's fields again in every trip.
     let last = fractal.orbit_last;
     let limit = fractal.iterations;
+    let levels = fractal.levels;
+    let bailout2 = real(fractal.bailout2);
     // The stripe average runs over the iterates stepped singly (BLA skips see no z); near
     // escape, where it matters, every step is single.
     let stripe_k = stripe_density();
@@ -221,7 +225,7 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
             break;
         }
         if plain {
-            let skip = find_skip(m, limit - n, dot(pz, pz), 0);
+            let skip = find_skip(m, limit - n, dot(pz, pz), 0, levels, last);
             if skip.index >= 0 {
                 let e = bla[skip.index];
                 if track {
@@ -244,7 +248,7 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
                     let z = next + npz;
                     let r2 = dot(z, z);
                     let go = !stop;
-                    if STRIPE_AVERAGE && stripe_k > 0.0 && go && r2 <= real(fractal.bailout2) {
+                    if STRIPE_AVERAGE && stripe_k > 0.0 && go && r2 <= bailout2 {
                         stripes = stripe_add(stripes, vec2<f32>(z), stripe_k);
                     }
                     pz = select(pz, npz, go);
@@ -253,14 +257,14 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
                     m = select(m, nm, go);
                     n = n + u32(go);
                     let small = dot(npz, npz) < real(PLAIN_MIN2);
-                    stop = stop || r2 > real(fractal.bailout2) || r2 < dot(npz, npz) || nm == last
+                    stop = stop || r2 > bailout2 || r2 < dot(npz, npz) || nm == last
                         || n >= limit || small;
                 }
             }
             zcur = orbit[m].z;
             let z = zcur + pz;
             let r2 = dot(z, z);
-            if r2 > real(fractal.bailout2) {
+            if r2 > bailout2 {
                 return escaped(n, z, pd, 0, stripes);
             }
             if m == last || r2 < dot(pz, pz) {
@@ -284,7 +288,7 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
             }
             continue;
         }
-        let skip = find_skip(m, limit - n, dot(dz.m, dz.m), dz.e);
+        let skip = find_skip(m, limit - n, dot(dz.m, dz.m), dz.e, levels, last);
         if skip.index >= 0 {
             let e = bla[skip.index];
             if track {
@@ -314,7 +318,7 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
         let zr = orbit[m];
         let full = sum(zr.m, zr.e, dz.m, dz.e);
         let z = scale2(full.m, full.e);
-        if dot(z, z) > real(fractal.bailout2) {
+        if dot(z, z) > bailout2 {
             return escaped(n, z, der.m, der.e, stripes);
         }
         if STRIPE_AVERAGE && stripe_k > 0.0 && skip.index < 0 {

@@ -32,8 +32,12 @@ fn terrain_escape(p: vec2<f32>) -> vec2<f32> {
             return vec2<f32>(0.0, -1.0);
         }
     }
-    for (var i = 0u; i < fractal.iterations; i = i + 1u) {
-        dz = 2.0 * vec2<f32>(z.x * dz.x - z.y * dz.y, z.x * dz.y + z.y * dz.x) + select(vec2<f32>(1.0, 0.0), vec2<f32>(0.0), julia);
+    // Chosen and read once, before the loop: lavapipe evaluates a select and reloads a
+    // buffer's fields in every trip of a loop.
+    let dz_step = select(vec2<f32>(1.0, 0.0), vec2<f32>(0.0), julia);
+    let iterations = fractal.iterations;
+    for (var i = 0u; i < iterations; i = i + 1u) {
+        dz = 2.0 * vec2<f32>(z.x * dz.x - z.y * dz.y, z.x * dz.y + z.y * dz.x) + dz_step;
         z = vec2<f32>(z.x * z.x - z.y * z.y, 2.0 * z.x * z.y) + c;
         let r2 = dot(z, z);
         if r2 > 65536.0 {

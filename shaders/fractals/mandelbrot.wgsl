@@ -49,14 +49,17 @@ fn escape(p: vec2<real>, stripe_k: f32) -> Escape {
     var stripes = Stripes(0.0, 0.0, 0.0);
     // Chosen once, outside the loop: a select there costs lavapipe a third of the loop's time.
     let dz_step = select(vec2<real>(1.0, 0.0), vec2<real>(0.0, 0.0), julia);
-    for (var i = 0u; i < fractal.iterations; i = i + 1u) {
+    // Read once: lavapipe loads a buffer's fields again in every trip of the loop.
+    let iterations = fractal.iterations;
+    let bailout2 = fractal.bailout2;
+    for (var i = 0u; i < iterations; i = i + 1u) {
         dz = 2.0 * cmul(z, dz) + dz_step;
         z = cmul(z, z) + c;
         let r2 = dot(z, z);
-        if STRIPE_AVERAGE && stripe_k > 0.0 && f32(r2) <= fractal.bailout2 {
+        if STRIPE_AVERAGE && stripe_k > 0.0 && f32(r2) <= bailout2 {
             stripes = stripe_add(stripes, vec2<f32>(z), stripe_k);
         }
-        if f32(r2) > fractal.bailout2 {
+        if f32(r2) > bailout2 {
             let zf = vec2<f32>(z);
             let log_r = 0.5 * log(dot(zf, zf));
             let n = f32(i) + 1.0 - log2(log_r);
@@ -69,7 +72,7 @@ fn escape(p: vec2<real>, stripe_k: f32) -> Escape {
             if finite && dz_len > 0.0 {
                 slope = vec2<f32>(cmul(normalize(z), vec2<real>(dz.x, -dz.y) / length(dz)));
             }
-            let stripe = stripe_value(stripes, log_r, 0.5 * log(fractal.bailout2));
+            let stripe = stripe_value(stripes, log_r, 0.5 * log(bailout2));
             return Escape(max(n, 0.0), d, slope, stripe);
         }
         let delta = z - saved;

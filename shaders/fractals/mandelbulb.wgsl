@@ -22,11 +22,15 @@ fn fractal_de(c: vec3<f32>) -> vec2<f32> {
     var dr = 1.0;
     var r = length(z);
     var trap = r * r;
-    for (var i = 0u; i < fractal.iterations; i = i + 1u) {
-        if r > fractal.bailout {
+    // Read once, before the loop: lavapipe loads a buffer's fields again in every trip.
+    let iterations = fractal.iterations;
+    let bailout = fractal.bailout;
+    let power = fractal.power;
+    for (var i = 0u; i < iterations; i = i + 1u) {
+        if r > bailout {
             break;
         }
-        mandelbulb_step(&z, &dr, c, fractal.power, INTEGER_POWER);
+        mandelbulb_step(&z, &dr, c, power, INTEGER_POWER);
         r = length(z);
         trap = min(trap, r * r);
     }

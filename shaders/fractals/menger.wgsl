@@ -20,14 +20,16 @@ fn box_distance(p: vec3<f32>, half: f32) -> f32 {
 }
 
 fn fractal_de(p: vec3<f32>) -> vec2<f32> {
+    // Read once, before the loop: lavapipe loads a buffer's fields again in every trip.
     let scale = fractal.scale;
     let offset = fractal.offset;
     let cs = fractal.rotation_cos;
     let sn = fractal.rotation_sin;
+    let iterations = fractal.iterations;
     var z = p;
     var factor = 1.0;
     var trap = dot(z, z);
-    for (var i = 0u; i < fractal.iterations; i = i + 1u) {
+    for (var i = 0u; i < iterations; i = i + 1u) {
         z = abs(z);
         if z.x < z.y {
             z = z.yxz;
