@@ -57,17 +57,7 @@ fn mapping_gradient(t: f32) -> vec3<f32> {
             i = k;
         }
     }
-    let a = plane.mapping.stops[i];
-    let b = plane.mapping.stops[(i + 1u) % n];
-    var span = b.w - a.w;
-    var along = x - a.w;
-    if span <= 0.0 {
-        span = span + 1.0;
-    }
-    if along < 0.0 {
-        along = along + 1.0;
-    }
-    return mix(a.rgb, b.rgb, clamp(along / max(span, 1e-6), 0.0, 1.0));
+    return gradient_between(plane.mapping.stops[i], plane.mapping.stops[(i + 1u) % n], x);
 }
 
 // The count's position in the view's range after the transfer, and its derivative.

@@ -169,17 +169,7 @@ fn surface_gradient(t: f32) -> vec3<f32> {
             i = k;
         }
     }
-    let a = frame.stops[i];
-    let b = frame.stops[(i + 1u) % n];
-    var span = b.w - a.w;
-    var along = x - a.w;
-    if span <= 0.0 {
-        span = span + 1.0;
-    }
-    if along < 0.0 {
-        along = along + 1.0;
-    }
-    return mix(a.rgb, b.rgb, clamp(along / max(span, 1e-6), 0.0, 1.0));
+    return gradient_between(frame.stops[i], frame.stops[(i + 1u) % n], x);
 }
 
 // The sky in direction `dir`: ground below the horizon, horizon to zenith above, and a halo

@@ -68,7 +68,12 @@ pub fn with_stripe_average(source: &str) -> String {
 
 /// The colouring of plane kinds (shaders/colouring.wgsl, `colour_of`).
 pub fn colouring() -> String {
-    shader!("colouring.wgsl")
+    [gradient(), shader!("colouring.wgsl")].join("\n")
+}
+
+/// The interpolation between gradient stops that both colourings use (shaders/gradient.wgsl).
+fn gradient() -> String {
+    shader!("gradient.wgsl")
 }
 
 /// `colour_of` at a list of inputs (entry point `colour_probe_main`): the GPU half of the
@@ -118,7 +123,7 @@ pub fn plane_deep_source(f64: bool) -> String {
 
 /// The frame-rendering shader for one fractal kind (entry point `render_main`).
 pub fn render_source(fractal: &dyn Formula) -> String {
-    [common(), fractal.wgsl(), march(), output()].join("\n")
+    [common(), fractal.wgsl(), gradient(), march(), output()].join("\n")
 }
 
 /// The distance-probe shader for one fractal kind (entry point `probe_main`).
