@@ -155,3 +155,108 @@ fn reprojection_matches_its_cpu_twin() {
     // f32 against f64 at the edges of the tolerance: a few may differ.
     assert!(agree * 100 >= total * 98, "{agree} of {total} agree");
 }
+
+/// The renderer's 8-bit target, `width` x `height`, as tight RGBA rows.
+fn read_srgb8(gpu: &GpuContext, renderer: &Renderer, width: u32, height: u32) -> Vec<u8> {
+    let pitch = (width * 4).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
+    let size = (pitch * height) as u64;
+    let staging = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: None,
+        size,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut encoder = gpu.device.create_command_encoder(&Default::default());
+    encoder.copy_texture_to_buffer(
+        renderer.render_on_gpu_texture().as_image_copy(),
+        wgpu::TexelCopyBufferInfo {
+            buffer: &staging,
+            layout: wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(pitch),
+                rows_per_image: None,
+            },
+        },
+        wgpu::Extent3d {
+            width,
+            height,
+            depth_or_array_layers: 1,
+        },
+    );
+    gpu.queue.submit([encoder.finish()]);
+    let bytes = gpu.read_buffer(&staging, size).unwrap();
+    bytes
+        .chunks(pitch as usize)
+        .flat_map(|row| row[..(width * 4) as usize].to_vec())
+        .collect()
+}
+
+/// The window renders a plane kind's full-resolution samples a band of rows a frame: two
+/// samples so rendered, in bands of several heights, are the same pixels as two whole ones.
+#[test]
+fn plane_samples_rendered_in_bands_are_whole_samples() {
+    use mandelfly::frame::{Sample, sample_jitter};
+    use mandelfly::gpu::renderer::BAND_ROWS;
+    let Some(gpu) = common::gpu() else {
+        return;
+    };
+    let scene = Scene::parse(
+        "seahorse.toml",
+        include_str!("../examples/scenes/seahorse.toml"),
+    )
+    .unwrap();
+    let (width, height) = (72, 100);
+    let sample = |k: u32| Sample {
+        scene: &scene,
+        jitter: if k > 0 {
+            sample_jitter(k, 64)
+        } else {
+            [0.0, 0.0]
+        },
+    };
+    let mut whole = Renderer::new(gpu.clone());
+    for k in 0..2 {
+        whole
+            .render_on_gpu(&[sample(k)], width, height, Some(k))
+            .unwrap();
+    }
+    let expected = read_srgb8(&gpu, &whole, width, height);
+
+    let mut banded = Renderer::new(gpu.clone());
+    // Sample 0 in bands of one, one and one step and the rest; sample 1 in two bands.
+    let bands: [&[(u32, u32)]; 2] = [
+        &[
+            (0, BAND_ROWS),
+            (BAND_ROWS, BAND_ROWS),
+            (2 * BAND_ROWS, BAND_ROWS),
+            (3 * BAND_ROWS, height - 3 * BAND_ROWS),
+        ],
+        &[(0, 2 * BAND_ROWS), (2 * BAND_ROWS, height - 2 * BAND_ROWS)],
+    ];
+    for (k, bands) in bands.iter().enumerate() {
+        for &(first, rows) in bands.iter() {
+            let last = first + rows == height;
+            banded
+                .render_band_on_gpu(
+                    sample(k as u32),
+                    (width, height),
+                    k as u32,
+                    (first, rows),
+                    last,
+                )
+                .unwrap();
+        }
+    }
+    let got = read_srgb8(&gpu, &banded, width, height);
+    assert_eq!(got.len(), expected.len());
+    let differing = got.iter().zip(&expected).filter(|(a, b)| a != b).count();
+    assert_eq!(differing, 0, "{differing} bytes differ");
+    // Something was drawn: the view is not one flat colour.
+    assert!(expected.chunks(4).any(|p| p != &expected[..4]));
+    // A band that does not start at a multiple of BAND_ROWS is refused.
+    assert!(
+        banded
+            .render_band_on_gpu(sample(2), (width, height), 2, (1, BAND_ROWS), false)
+            .is_err()
+    );
+}

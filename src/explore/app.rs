@@ -21,12 +21,13 @@ use winit::keyboard::{KeyCode, PhysicalKey};
 use winit::window::{Window, WindowId};
 
 use super::controller::{FlyController, FlyInput};
+use super::overlay::RedrawPolicy;
 use super::recorder::Recorder;
 use super::resolution::{self, LevelControl};
 use super::stats::{FrameRecord, FrameStats, Summary};
 use crate::error::{Error, Result};
 use crate::frame::{Passes, Sample, sample_jitter};
-use crate::gpu::renderer::Renderer;
+use crate::gpu::renderer::{BAND_ROWS, Renderer};
 use crate::gpu::temporal::{TemporalFrame, TemporalStage, block_phase};
 use crate::gpu::{GpuContext, GpuOptions};
 use crate::path::CameraPath;
@@ -126,6 +127,10 @@ struct Graphics {
     /// Volume kinds' temporal view, sized for the window.
     temporal: Option<TemporalStage>,
     blit: Blit,
+    /// The controls, drawn when they change and laid over every frame by the blit.
+    overlay: Overlay,
+    /// Plane kinds: what the window shows.
+    plane_display: Option<PlaneDisplay>,
     egui_ctx: egui::Context,
     egui_state: egui_winit::State,
     egui_renderer: egui_wgpu::Renderer,
@@ -183,6 +188,104 @@ impl Blit {
     }
 }
 
+/// Plane kinds: a window-sized texture holding the last complete image (a copy of the
+/// renderer's 8-bit target) in its top left corner, so that the window keeps showing it while
+/// the next full-resolution sample is rendered a band at a time.
+struct PlaneDisplay {
+    texture: wgpu::Texture,
+    view: wgpu::TextureView,
+    /// The part of the texture the image fills, per axis.
+    region: [f32; 2],
+}
+
+impl PlaneDisplay {
+    fn new(device: &wgpu::Device, (width, height): (u32, u32)) -> Self {
+        let texture = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("plane display"),
+            size: wgpu::Extent3d {
+                width,
+                height,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba8Unorm,
+            usage: wgpu::TextureUsages::COPY_DST | wgpu::TextureUsages::TEXTURE_BINDING,
+            view_formats: &[],
+        });
+        PlaneDisplay {
+            view: texture.create_view(&wgpu::TextureViewDescriptor::default()),
+            texture,
+            region: [1.0, 1.0],
+        }
+    }
+}
+
+impl Graphics {
+    /// Copies the renderer's complete `size` image into the plane display.
+    fn show_plane(&mut self, (width, height): (u32, u32)) {
+        let window = (self.config.width, self.config.height);
+        let device = &self.renderer.gpu().device;
+        let fits = self.plane_display.as_ref().is_some_and(|d| {
+            let s = d.texture.size();
+            (s.width, s.height) == window
+        });
+        if !fits {
+            self.plane_display = Some(PlaneDisplay::new(device, window));
+        }
+        let display = self.plane_display.as_mut().expect("just made");
+        let (width, height) = (width.min(window.0), height.min(window.1));
+        let mut encoder = device.create_command_encoder(&Default::default());
+        encoder.copy_texture_to_texture(
+            self.renderer.render_on_gpu_texture().as_image_copy(),
+            display.texture.as_image_copy(),
+            wgpu::Extent3d {
+                width,
+                height,
+                depth_or_array_layers: 1,
+            },
+        );
+        self.renderer.gpu().queue.submit([encoder.finish()]);
+        display.region = [
+            width as f32 / window.0 as f32,
+            height as f32 / window.1 as f32,
+        ];
+    }
+}
+
+/// A window-sized texture holding the controls over transparency (premultiplied alpha, the
+/// surface's format, so egui's pipeline draws into it as into the window).
+struct Overlay {
+    view: wgpu::TextureView,
+    size: (u32, u32),
+    policy: RedrawPolicy<egui::epaint::ClippedShape>,
+}
+
+impl Overlay {
+    fn new(device: &wgpu::Device, format: wgpu::TextureFormat, size: (u32, u32)) -> Self {
+        let texture = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("controls overlay"),
+            size: wgpu::Extent3d {
+                width: size.0,
+                height: size.1,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
+            view_formats: &[],
+        });
+        Overlay {
+            view: texture.create_view(&wgpu::TextureViewDescriptor::default()),
+            size,
+            policy: RedrawPolicy::default(),
+        }
+    }
+}
+
 struct App {
     options: ExploreOptions,
     gfx: Option<Graphics>,
@@ -214,6 +317,12 @@ struct App {
     last_change: Instant,
     /// Samples accumulated at full resolution since the view last changed.
     accumulated: u32,
+    /// Plane kinds: the next full-resolution sample is rendered a band of rows a frame, so
+    /// that no frame blocks the input for long; the row it has reached, the rows of the next
+    /// band, and the rows the last frame rendered (None: it rendered no band).
+    band_row: u32,
+    band_rows: u32,
+    last_band: Option<u32>,
     /// The size of what the texture being shown holds.
     shown: Option<(u32, u32)>,
     last_frame: Instant,
@@ -262,6 +371,9 @@ impl App {
             stats: FrameStats::default(),
             last_change: Instant::now(),
             accumulated: 0,
+            band_row: 0,
+            band_rows: BAND_ROWS,
+            last_band: None,
             shown: None,
             last_frame: Instant::now(),
             frame_time: 0.0,
@@ -324,6 +436,7 @@ impl App {
         };
         surface.configure(&gpu.device, &config);
         let blit = Blit::new(&gpu.device, format);
+        let overlay = Overlay::new(&gpu.device, format, (config.width, config.height));
         let egui_ctx = egui::Context::default();
         let egui_state = egui_winit::State::new(
             egui_ctx.clone(),
@@ -344,6 +457,8 @@ impl App {
             renderer: Renderer::new(gpu),
             temporal: None,
             blit,
+            overlay,
+            plane_display: None,
             egui_ctx,
             egui_state,
             egui_renderer,
@@ -422,11 +537,15 @@ impl App {
                     if self.still_frames > 0 { per_pixel } else { 1 }
                 )
             }
-            _ => format!(
-                "{:.0}% resolution, {} samples",
-                self.scale * 100.0,
-                self.accumulated
+            _ if self.band_row > 0 => format!(
+                "100% resolution, {} samples, the next {:.0}% done",
+                self.accumulated,
+                100.0 * self.band_row as f64 / wh as f64
             ),
+            _ if self.accumulated > 0 => {
+                format!("100% resolution, {} samples", self.accumulated)
+            }
+            _ => format!("{:.0}% resolution", self.scale * 100.0),
         };
         let scene = &mut self.scene;
         egui::Window::new("mandelfly")
@@ -642,6 +761,10 @@ impl App {
         let ctx = gfx.egui_ctx.clone();
         let mut ui_changed = false;
         let full_output = ctx.run_pass(raw_input, |ctx| ui_changed = self.ui(ctx));
+        // Something in the panel is in use: it shows at once (else readouts are throttled).
+        let interacting = ctx.is_pointer_over_egui()
+            || ctx.egui_is_using_pointer()
+            || ctx.egui_wants_keyboard_input();
         if ui_changed && !self.scene.fractal.is_plane() {
             self.scene.camera = self.fly.camera();
         }
@@ -678,6 +801,7 @@ impl App {
         if changed {
             self.last_change = now;
             self.accumulated = 0;
+            self.band_row = 0;
         }
         let (scale, marched) = if self.scene.fractal.is_plane() {
             self.view = None;
@@ -690,6 +814,7 @@ impl App {
             full_output.shapes,
             full_output.textures_delta,
             full_output.pixels_per_point,
+            interacting,
         )?;
         // The next frame reads its input once this one is done: what the input changed shows
         // within a frame, and no frames queue up behind it.
@@ -792,30 +917,66 @@ impl App {
             let (w, h) = (w.min(ww), h.min(wh));
             (self.shown != Some((w, h)) || changed).then_some((w, h, None))
         } else if self.accumulated < MAX_SAMPLES {
-            let k = self.accumulated;
-            self.accumulated += 1;
-            Some((ww, wh, Some(k)))
+            Some((ww, wh, Some(self.accumulated)))
         } else {
             None
         };
-        if let Some((w, h, progressive)) = render {
-            let jitter = match progressive {
-                Some(k) if k > 0 => sample_jitter(k, MAX_SAMPLES),
-                _ => [0.0, 0.0],
-            };
-            gfx.renderer.render_on_gpu(
-                &[Sample {
-                    scene: &self.scene,
-                    jitter,
-                }],
-                w,
-                h,
-                progressive,
-            )?;
-            self.shown = Some((w, h));
+        let mut iterated = 0.0;
+        let mut band = None;
+        match render {
+            Some((w, h, None)) => {
+                gfx.renderer.render_on_gpu(
+                    &[Sample {
+                        scene: &self.scene,
+                        jitter: [0.0, 0.0],
+                    }],
+                    w,
+                    h,
+                    None,
+                )?;
+                gfx.show_plane((w, h));
+                self.shown = Some((w, h));
+                iterated = (w * h) as f64 / (ww * wh) as f64;
+            }
+            Some((w, h, Some(k))) => {
+                if let Some(rows) = self.last_band {
+                    self.band_rows =
+                        resolution::next_band_rows(rows, dt, TARGET_FRAME, BAND_ROWS, h);
+                }
+                let first = self.band_row;
+                let rows = self.band_rows.min(h - first);
+                let complete = first + rows == h;
+                let jitter = if k > 0 {
+                    sample_jitter(k, MAX_SAMPLES)
+                } else {
+                    [0.0, 0.0]
+                };
+                gfx.renderer.render_band_on_gpu(
+                    Sample {
+                        scene: &self.scene,
+                        jitter,
+                    },
+                    (w, h),
+                    k,
+                    (first, rows),
+                    complete,
+                )?;
+                band = Some(rows);
+                iterated = rows as f64 / wh as f64;
+                if complete {
+                    // Until its last band, the window shows what it showed before.
+                    gfx.show_plane((w, h));
+                    self.shown = Some((w, h));
+                    self.accumulated += 1;
+                    self.band_row = 0;
+                } else {
+                    self.band_row += rows;
+                }
+            }
+            None => {}
         }
+        self.last_band = band;
         let shown = self.shown.map_or(0.0, |(_, h)| h as f64 / wh as f64);
-        let iterated = render.map_or(0.0, |(w, h, _)| (w * h) as f64 / (ww * wh) as f64);
         Ok((shown, iterated))
     }
 
@@ -826,6 +987,7 @@ impl App {
         shapes: Vec<egui::epaint::ClippedShape>,
         mut textures: egui::TexturesDelta,
         pixels_per_point: f32,
+        interacting: bool,
     ) -> Result<Option<wgpu::SubmissionIndex>> {
         let gfx = self.gfx.as_mut().expect("window open");
         let device = gfx.renderer.gpu().device.clone();
@@ -837,6 +999,7 @@ impl App {
                     .update_texture(&device, &queue, *id, delta);
             }
         }
+        let textures_changed = !textures.set.is_empty() || !textures.free.is_empty();
         let freed = std::mem::take(&mut textures.free);
         textures.clear();
         for id in &freed {
@@ -857,6 +1020,49 @@ impl App {
         let target = surface_texture
             .texture
             .create_view(&wgpu::TextureViewDescriptor::default());
+        let window_size = (gfx.config.width, gfx.config.height);
+        if gfx.overlay.size != window_size {
+            gfx.overlay = Overlay::new(&device, gfx.config.format, window_size);
+        }
+        let mut encoder = device.create_command_encoder(&Default::default());
+        let mut extra = Vec::new();
+        if gfx
+            .overlay
+            .policy
+            .decide(&shapes, textures_changed, interacting, Instant::now())
+        {
+            let paint_jobs = gfx.egui_ctx.tessellate(shapes, pixels_per_point);
+            let screen = egui_wgpu::ScreenDescriptor {
+                size_in_pixels: [gfx.config.width, gfx.config.height],
+                pixels_per_point,
+            };
+            extra = gfx.egui_renderer.update_buffers(
+                &device,
+                &queue,
+                &mut encoder,
+                &paint_jobs,
+                &screen,
+            );
+            let mut pass = encoder
+                .begin_render_pass(&wgpu::RenderPassDescriptor {
+                    label: Some("controls"),
+                    color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                        view: &gfx.overlay.view,
+                        resolve_target: None,
+                        depth_slice: None,
+                        ops: wgpu::Operations {
+                            load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
+                            store: wgpu::StoreOp::Store,
+                        },
+                    })],
+                    depth_stencil_attachment: None,
+                    timestamp_writes: None,
+                    occlusion_query_set: None,
+                    multiview_mask: None,
+                })
+                .forget_lifetime();
+            gfx.egui_renderer.render(&mut pass, &paint_jobs, &screen);
+        }
         // The temporal view's history fills the start of a window-sized texture.
         let (frame_view, region) = match (&gfx.temporal, &self.view) {
             (Some(t), Some(v)) if !self.scene.fractal.is_plane() => (
@@ -866,7 +1072,10 @@ impl App {
                     v.history.1 as f32 / t.display.height as f32,
                 ],
             ),
-            _ => (gfx.renderer.render_on_gpu_view(), [1.0, 1.0]),
+            _ => match &gfx.plane_display {
+                Some(d) => (&d.view, d.region),
+                None => (gfx.renderer.render_on_gpu_view(), [1.0, 1.0]),
+            },
         };
         queue.write_buffer(
             &gfx.blit.params,
@@ -894,40 +1103,32 @@ impl App {
                     binding: 2,
                     resource: gfx.blit.params.as_entire_binding(),
                 },
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: wgpu::BindingResource::TextureView(&gfx.overlay.view),
+                },
             ],
         });
-        let paint_jobs = gfx.egui_ctx.tessellate(shapes, pixels_per_point);
-        let screen = egui_wgpu::ScreenDescriptor {
-            size_in_pixels: [gfx.config.width, gfx.config.height],
-            pixels_per_point,
-        };
-        let mut encoder = device.create_command_encoder(&Default::default());
-        let extra =
-            gfx.egui_renderer
-                .update_buffers(&device, &queue, &mut encoder, &paint_jobs, &screen);
         {
-            let mut pass = encoder
-                .begin_render_pass(&wgpu::RenderPassDescriptor {
-                    label: Some("window"),
-                    color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                        view: &target,
-                        resolve_target: None,
-                        depth_slice: None,
-                        ops: wgpu::Operations {
-                            load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
-                            store: wgpu::StoreOp::Store,
-                        },
-                    })],
-                    depth_stencil_attachment: None,
-                    timestamp_writes: None,
-                    occlusion_query_set: None,
-                    multiview_mask: None,
-                })
-                .forget_lifetime();
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("window"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: &target,
+                    resolve_target: None,
+                    depth_slice: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                        store: wgpu::StoreOp::Store,
+                    },
+                })],
+                depth_stencil_attachment: None,
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
             pass.set_pipeline(&gfx.blit.pipeline);
             pass.set_bind_group(0, &bind_group, &[]);
             pass.draw(0..3, 0..1);
-            gfx.egui_renderer.render(&mut pass, &paint_jobs, &screen);
         }
         let submission = queue.submit(extra.into_iter().chain([encoder.finish()]));
         gfx.window.pre_present_notify();
@@ -966,6 +1167,7 @@ impl ApplicationHandler for App {
                     .configure(&gfx.renderer.gpu().device, &gfx.config);
                 self.shown = None;
                 self.accumulated = 0;
+                self.band_row = 0;
                 self.still_frames = 0;
             }
             WindowEvent::RedrawRequested => {

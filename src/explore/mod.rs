@@ -5,6 +5,7 @@
 pub mod app;
 pub mod controller;
 pub mod look_panel;
+pub mod overlay;
 pub mod recorder;
 pub mod resolution;
 pub mod stats;

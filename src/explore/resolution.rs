@@ -78,9 +78,35 @@ impl LevelControl {
     }
 }
 
+/// Plane kinds: the rows of the next band of a full-resolution sample, from the rows of the
+/// last one and the time its frame took, to hold `target` seconds a frame: at most twice or
+/// half the last, in multiples of `step` (at least one), and no more than the frame's `height`.
+pub fn next_band_rows(last: u32, seconds: f64, target: f64, step: u32, height: u32) -> u32 {
+    let wanted = if seconds > 0.0 {
+        (last as f64 * target / seconds).clamp(last as f64 / 2.0, last as f64 * 2.0)
+    } else {
+        last as f64 * 2.0
+    };
+    let steps = (wanted / step as f64).floor().max(1.0) as u32;
+    (steps * step).min(height.div_ceil(step) * step)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bands_grow_and_shrink_towards_the_frame_time() {
+        // Fast frames: twice the rows, up to the whole frame (rounded up to a step).
+        assert_eq!(next_band_rows(32, 0.01, 0.04, 32, 720), 64);
+        assert_eq!(next_band_rows(512, 0.001, 0.04, 32, 720), 736);
+        // Slow frames: half at most each time, never below one step.
+        assert_eq!(next_band_rows(256, 1.0, 0.04, 32, 720), 128);
+        assert_eq!(next_band_rows(32, 4.0, 0.04, 32, 720), 32);
+        // On target: unchanged.
+        assert_eq!(next_band_rows(96, 0.04, 0.04, 32, 720), 96);
+        assert_eq!(next_band_rows(96, 0.0, 0.04, 32, 720), 192);
+    }
 
     #[test]
     fn moving_and_still_march_the_same_size_at_half_resolution() {

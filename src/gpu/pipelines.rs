@@ -81,15 +81,15 @@ fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
 }
 
 /// A bind group of the render layout: the frame's and the fractal's parameter blocks (the
-/// first `size` bytes of each buffer, bound at dynamic offsets), then the buffers of bindings 2
-/// to 7 whole (HDR frame, aux, cone starts, counters, orbit, BLA table or their stand-ins).
+/// first `size` bytes of each buffer, bound at dynamic offsets), then bindings 2 to 7 (HDR frame,
+/// aux, cone starts, counters, orbit, BLA table or their stand-ins).
 pub fn render_bind_group(
     device: &wgpu::Device,
     label: &str,
     layout: &wgpu::BindGroupLayout,
     frame: (&wgpu::Buffer, u64),
     fractal: (&wgpu::Buffer, u64),
-    rest: [&wgpu::Buffer; 6],
+    rest: [wgpu::BindingResource<'_>; 6],
 ) -> wgpu::BindGroup {
     fn block((buffer, size): (&wgpu::Buffer, u64)) -> wgpu::BindingResource<'_> {
         wgpu::BindingResource::Buffer(wgpu::BufferBinding {
@@ -109,12 +109,9 @@ pub fn render_bind_group(
         },
     ];
     entries.extend(
-        rest.iter()
+        rest.into_iter()
             .zip(2..)
-            .map(|(buffer, binding)| wgpu::BindGroupEntry {
-                binding,
-                resource: buffer.as_entire_binding(),
-            }),
+            .map(|(resource, binding)| wgpu::BindGroupEntry { binding, resource }),
     );
     device.create_bind_group(&wgpu::BindGroupDescriptor {
         label: Some(label),

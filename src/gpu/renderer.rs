@@ -139,6 +139,11 @@ fn uniform_buffer(
     })
 }
 
+/// Rows a band of [`Renderer::render_band_on_gpu`] starts at multiples of: its first row's
+/// place in the per-pixel buffers is then a multiple of 256 bytes (the binding offset
+/// alignment WebGPU guarantees) for any width.
+pub const BAND_ROWS: u32 = 32;
+
 pub struct Renderer {
     gpu: GpuContext,
     pipelines: PipelineCache,
@@ -164,6 +169,9 @@ pub struct Renderer {
     /// resolved to that image's pixels, not to the marched frame's coarser ones).
     lens_index: Option<u32>,
     detail_height: Option<u32>,
+    /// Set while encoding a band of rows of a window sample (first row, rows): only those are
+    /// rendered, into their place in whole-frame targets.
+    band: Option<(u32, u32)>,
     /// Why the newest shader text did not compile (the last good pipeline is in use).
     pub shader_error: Option<String>,
     /// Plane kinds: the count scale measured of the last view that needed one, and that view.
@@ -222,6 +230,7 @@ impl Renderer {
             progressive: None,
             lens_index: None,
             detail_height: None,
+            band: None,
             shader_error: None,
             measured: None,
             measure_targets: None,
@@ -605,6 +614,28 @@ impl Renderer {
             Some(source) if plane => source.data(),
             _ => (&self.deep.orbit, &self.deep.bla),
         };
+        // A band writes its rows where they lie in the whole frame: the per-pixel buffers are
+        // bound from its first row on (the shaders index within the tile).
+        fn rows(
+            buffer: &wgpu::Buffer,
+            tile: Tile,
+            bytes_per_pixel: u64,
+        ) -> wgpu::BindingResource<'_> {
+            let pixels = |rows: u32| rows as u64 * tile.width as u64;
+            wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer,
+                offset: pixels(tile.y) * bytes_per_pixel,
+                size: wgpu::BufferSize::new(pixels(tile.height) * bytes_per_pixel),
+            })
+        }
+        let (hdr, aux) = if self.band.is_some() {
+            (rows(&targets.hdr, tile, 16), rows(&targets.aux, tile, 8))
+        } else {
+            (
+                targets.hdr.as_entire_binding(),
+                targets.aux.as_entire_binding(),
+            )
+        };
         let bind_group = render_bind_group(
             &gpu.device,
             "render",
@@ -612,12 +643,12 @@ impl Renderer {
             (&self.frame_uniforms, frame_uniform_size),
             (&self.fractal_uniforms, UNIFORM_STRIDE),
             [
-                &targets.hdr,
-                &targets.aux,
-                &targets.cone_starts,
-                &self.counters.buffer,
-                data.0,
-                data.1,
+                hdr,
+                aux,
+                targets.cone_starts.as_entire_binding(),
+                self.counters.buffer.as_entire_binding(),
+                data.0.as_entire_binding(),
+                data.1.as_entire_binding(),
             ],
         );
         let mut encoder = gpu
@@ -830,11 +861,12 @@ impl Renderer {
         let (pipeline, fractal_bytes) = self.prepare(samples, width, height)?;
         self.ensure_uniform_capacity(2 * samples.len() as u32);
         self.ensure_targets(width, height);
+        let (y, rows) = self.band.unwrap_or((0, height));
         let tile = Tile {
             x: 0,
-            y: 0,
+            y,
             width,
-            height,
+            height: rows,
         };
         let encoder = self.encode_tile(
             (samples, &fractal_bytes),
@@ -869,6 +901,59 @@ impl Renderer {
         )?;
         self.gpu.queue.submit([encoder.finish()]);
         Ok(self.render_on_gpu_view())
+    }
+
+    /// Renders rows `first..first + rows` of progressive sample `sample_index` (see
+    /// [`Renderer::render_on_gpu`]) into the whole-frame targets, so that a window can spread
+    /// a full-resolution sample over several frames. Rows start at multiples of
+    /// [`BAND_ROWS`] (the per-pixel buffers' binding offsets must be aligned). With `post`, the
+    /// whole frame is tone-mapped into the 8-bit target afterwards.
+    pub fn render_band_on_gpu(
+        &mut self,
+        sample: Sample<'_>,
+        (width, height): (u32, u32),
+        sample_index: u32,
+        (first, rows): (u32, u32),
+        post: bool,
+    ) -> Result<()> {
+        if first % BAND_ROWS != 0 || rows == 0 || first + rows > height {
+            return Err(Error::InvalidArgument(format!(
+                "rows {first}..{} are not a band of a {height}-row frame",
+                first + rows
+            )));
+        }
+        let samples = [sample];
+        self.progressive = Some(sample_index);
+        self.band = Some((first, rows));
+        let encoded = self.encode_whole_frame(&samples, width, height);
+        self.progressive = None;
+        self.band = None;
+        let (mut encoder, _) = encoded?;
+        if post {
+            let tile = Tile {
+                x: 0,
+                y: 0,
+                width,
+                height,
+            };
+            self.encode_post(
+                &mut encoder,
+                tile,
+                ColorFormat::Srgb8,
+                post_uniform(&samples, (width, height), tile),
+            )?;
+        }
+        self.gpu.queue.submit([encoder.finish()]);
+        Ok(())
+    }
+
+    /// The 8-bit sRGB target itself (for copies out of it).
+    pub fn render_on_gpu_texture(&self) -> &wgpu::Texture {
+        &self
+            .targets
+            .as_ref()
+            .expect("render_on_gpu ran first")
+            .srgb8
     }
 
     /// Marches one frame of the window's temporal view of a volume kind (the pixels of

@@ -492,12 +492,12 @@ impl MapStore {
             ),
             (&self.fractal_uniform, FRACTAL_UNIFORM),
             [
-                &self.computed,
-                &self.scratch[0],
-                &self.scratch[2],
-                &self.scratch[1],
-                &self.deep.orbit,
-                &self.deep.bla,
+                self.computed.as_entire_binding(),
+                self.scratch[0].as_entire_binding(),
+                self.scratch[2].as_entire_binding(),
+                self.scratch[1].as_entire_binding(),
+                self.deep.orbit.as_entire_binding(),
+                self.deep.bla.as_entire_binding(),
             ],
         );
 
