@@ -18,16 +18,21 @@ use mandelfly::scene::Scene;
 const W: u32 = 64;
 const H: u32 = 36;
 
+/// A buffer to read `size` bytes of the GPU's back through.
+fn staging(gpu: &GpuContext, size: u64) -> wgpu::Buffer {
+    gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: None,
+        size,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    })
+}
+
 /// The latest history: per pixel (linear rgb, weight of its mean) and depth.
 fn read_history(gpu: &GpuContext, stage: &TemporalStage) -> (Vec<[f32; 4]>, Vec<f32>) {
     let (color, depth) = stage.history();
     let read = |buffer: &wgpu::Buffer, size: u64| {
-        let staging = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-            label: None,
-            size,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let staging = staging(gpu, size);
         let mut encoder = gpu.device.create_command_encoder(&Default::default());
         encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, size);
         gpu.queue.submit([encoder.finish()]);
@@ -160,12 +165,7 @@ fn reprojection_matches_its_cpu_twin() {
 fn read_srgb8(gpu: &GpuContext, renderer: &Renderer, width: u32, height: u32) -> Vec<u8> {
     let pitch = (width * 4).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
     let size = (pitch * height) as u64;
-    let staging = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-        label: None,
-        size,
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
+    let staging = staging(gpu, size);
     let mut encoder = gpu.device.create_command_encoder(&Default::default());
     encoder.copy_texture_to_buffer(
         renderer.render_on_gpu_texture().as_image_copy(),

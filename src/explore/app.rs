@@ -28,6 +28,7 @@ use super::stats::{FrameRecord, FrameStats, Summary};
 use crate::error::{Error, Result};
 use crate::frame::{Passes, Sample, sample_jitter};
 use crate::gpu::renderer::{BAND_ROWS, Renderer};
+use crate::gpu::targets::texture_2d;
 use crate::gpu::temporal::{TemporalFrame, TemporalStage, block_phase};
 use crate::gpu::{GpuContext, GpuOptions};
 use crate::path::CameraPath;
@@ -199,21 +200,14 @@ struct PlaneDisplay {
 }
 
 impl PlaneDisplay {
-    fn new(device: &wgpu::Device, (width, height): (u32, u32)) -> Self {
-        let texture = device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("plane display"),
-            size: wgpu::Extent3d {
-                width,
-                height,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: wgpu::TextureFormat::Rgba8Unorm,
-            usage: wgpu::TextureUsages::COPY_DST | wgpu::TextureUsages::TEXTURE_BINDING,
-            view_formats: &[],
-        });
+    fn new(device: &wgpu::Device, size: (u32, u32)) -> Self {
+        let texture = texture_2d(
+            device,
+            "plane display",
+            size,
+            wgpu::TextureFormat::Rgba8Unorm,
+            wgpu::TextureUsages::COPY_DST | wgpu::TextureUsages::TEXTURE_BINDING,
+        );
         PlaneDisplay {
             view: texture.create_view(&wgpu::TextureViewDescriptor::default()),
             texture,
@@ -264,20 +258,13 @@ struct Overlay {
 
 impl Overlay {
     fn new(device: &wgpu::Device, format: wgpu::TextureFormat, size: (u32, u32)) -> Self {
-        let texture = device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("controls overlay"),
-            size: wgpu::Extent3d {
-                width: size.0,
-                height: size.1,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
+        let texture = texture_2d(
+            device,
+            "controls overlay",
+            size,
             format,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
-            view_formats: &[],
-        });
+            wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
+        );
         Overlay {
             view: texture.create_view(&wgpu::TextureViewDescriptor::default()),
             size,

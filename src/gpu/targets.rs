@@ -41,25 +41,42 @@ pub(super) fn storage(device: &wgpu::Device, label: &str, size: u64) -> wgpu::Bu
     })
 }
 
+/// A plain 2D texture: one mip level, one sample.
+pub fn texture_2d(
+    device: &wgpu::Device,
+    label: &str,
+    (width, height): (u32, u32),
+    format: wgpu::TextureFormat,
+    usage: wgpu::TextureUsages,
+) -> wgpu::Texture {
+    device.create_texture(&wgpu::TextureDescriptor {
+        label: Some(label),
+        size: wgpu::Extent3d {
+            width,
+            height,
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format,
+        usage,
+        view_formats: &[],
+    })
+}
+
 impl FrameTargets {
     pub fn new(device: &wgpu::Device, width: u32, height: u32) -> Self {
         let pixels = width as u64 * height as u64;
-        let srgb8 = device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("sRGB frame"),
-            size: wgpu::Extent3d {
-                width,
-                height,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: wgpu::TextureFormat::Rgba8Unorm,
-            usage: wgpu::TextureUsages::STORAGE_BINDING
+        let srgb8 = texture_2d(
+            device,
+            "sRGB frame",
+            (width, height),
+            wgpu::TextureFormat::Rgba8Unorm,
+            wgpu::TextureUsages::STORAGE_BINDING
                 | wgpu::TextureUsages::TEXTURE_BINDING
                 | wgpu::TextureUsages::COPY_SRC,
-            view_formats: &[],
-        });
+        );
         FrameTargets {
             width,
             height,
