@@ -503,7 +503,10 @@ impl App {
         let out = AtomicFile::create(&file)?;
         let frame = gfx.renderer.render(&self.scene, w, h, Passes::COLOR)?;
         png::write_color(out, w, h, &frame.color)?;
+        // That render used the targets the window accumulates in: start the view again.
         self.shown = None;
+        self.accumulated = 0;
+        self.band_row = 0;
         Ok(file)
     }
 
