@@ -1,5 +1,5 @@
 // Gradient palettes: shared by the surface colouring of the 3D kinds (shaders/march.wgsl) and the
-// colouring of the plane kinds (shaders/colouring.wgsl), whose stops live in different uniform
+// colouring of the plane kinds (shaders/colouring.wgsl), whose stops live in different parameter
 // blocks. CPU twin: `ColourMapping::gradient` in src/colouring.rs.
 
 // The colour at x in [0, 1) between stop `a` (at or before x) and the next stop `b`, each rgb

@@ -276,13 +276,7 @@ fn a_killed_sequence_leaves_nothing_a_rerun_keeps() {
             "render", "p.toml", "-o", "frames/", "--size", "32x18", "--fps", "2", "-q",
         ],
     );
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(
-        o.stdout.is_empty() && o.stderr.is_empty(),
-        "--quiet: {}{}",
-        String::from_utf8_lossy(&o.stdout),
-        stderr(&o)
-    );
+    assert_quiet(&o, "render --quiet");
     assert_eq!(
         names(&frames),
         ["frame_00000.png", "frame_00001.png", "frame_00002.png"]
@@ -292,12 +286,17 @@ fn a_killed_sequence_leaves_nothing_a_rerun_keeps() {
         dir.path(),
         &["still", "--size", "32x18", "-o", "s.png", "--quiet"],
     );
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert_quiet(&o, "still --quiet");
+}
+
+/// A run that succeeded and printed nothing at all.
+fn assert_quiet(o: &Output, what: &str) {
+    assert!(o.status.success(), "{}", stderr(o));
     assert!(
         o.stdout.is_empty() && o.stderr.is_empty(),
-        "still --quiet: {}{}",
+        "{what}: {}{}",
         String::from_utf8_lossy(&o.stdout),
-        stderr(&o)
+        stderr(o)
     );
 }
 

@@ -629,7 +629,10 @@ impl Renderer {
             })
         }
         let (hdr, aux) = if self.band.is_some() {
-            (rows(&targets.hdr, tile, 16), rows(&targets.aux, tile, 8))
+            (
+                rows(&targets.hdr, tile, HDR_BYTES),
+                rows(&targets.aux, tile, AUX_BYTES),
+            )
         } else {
             (
                 targets.hdr.as_entire_binding(),
