@@ -224,9 +224,98 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
         if n >= limit {
             break;
         }
-        if plain {
-            let skip = find_skip(m, limit - n, dot(pz, pz), 0, levels, last);
-            if skip.index >= 0 {
+        // Scaled phase, until the deltas are in range for plain f32 (its own loop: a CPU
+        // "GPU" runs both sides of a branch, so a lane in one phase would pay for the other).
+        loop {
+            if plain || n >= limit {
+                break;
+            }
+            // BLA steps while one is valid and the checks below have nothing to do (a loop
+            // of their own, so that lanes skipping do not pay for a single step as well).
+            var due = false;
+            loop {
+                if n >= limit {
+                    break;
+                }
+                let skip = find_skip(m, limit - n, dot(dz.m, dz.m), dz.e, levels, last);
+                if skip.index < 0 {
+                    break;
+                }
+                let e = bla[skip.index];
+                if track {
+                    der = sum(cmul(e.a, der.m), e.a_exp + der.e, e.b * add, e.b_exp + ue);
+                }
+                dz = sum(cmul(e.a, dz.m), e.a_exp + dz.e, cmul(e.b, dc) * add, e.b_exp + ue);
+                m = m + skip.len;
+                n = n + skip.len;
+                let zr = orbit[m];
+                let full = sum(zr.m, zr.e, dz.m, dz.e);
+                let z = scale2(full.m, full.e);
+                let nearer = dot(full.m, full.m) < scale1(dot(dz.m, dz.m), 2 * (dz.e - full.e));
+                let in_range = dz.e > PLAIN_FROM && (!track || (der.e > -100 && der.e < 100));
+                if dot(z, z) > bailout2 || m == last || nearer || in_range {
+                    due = true;
+                    break;
+                }
+            }
+            // Otherwise a single step.
+            let single = !due && n < limit;
+            if single {
+                let zr = orbit[m];
+                if track {
+                    // d(z^2 + c) = 2 z d (+ 1): the full z, before the step.
+                    let full = sum(zr.m, zr.e, dz.m, dz.e);
+                    der = sum(2.0 * cmul(full.m, der.m), full.e + der.e, vec2<real>(add, 0.0), ue);
+                }
+                // dz -> 2 Z dz + dz^2 + dc.
+                dz = sum3(
+                    2.0 * cmul(zr.m, dz.m), zr.e + dz.e,
+                    cmul(dz.m, dz.m), 2 * dz.e,
+                    dc * add, ue,
+                );
+                m = m + 1u;
+                n = n + 1u;
+            }
+            // The full z from the exact parts: near a nucleus it is far below the range of
+            // `real`, and so may dz be; compare them as mantissas and exponents.
+            let zr = orbit[m];
+            let full = sum(zr.m, zr.e, dz.m, dz.e);
+            let z = scale2(full.m, full.e);
+            if dot(z, z) > bailout2 {
+                return escaped(n, z, der.m, der.e, stripes);
+            }
+            if STRIPE_AVERAGE && stripe_k > 0.0 && single {
+                stripes = stripe_add(stripes, vec2<f32>(z), stripe_k);
+            }
+            let nearer = dot(full.m, full.m) < scale1(dot(dz.m, dz.m), 2 * (dz.e - full.e));
+            if m == last || nearer {
+                dz = full;
+                m = 0u;
+            }
+            // In range for plain f32 (the derivative too, when tracked)?
+            if dz.e > PLAIN_FROM && (!track || (der.e > -100 && der.e < 100)) {
+                plain = true;
+                zcur = orbit[m].z;
+                pz = scale2(dz.m, dz.e);
+                pd = scale2(der.m, der.e);
+            }
+        }
+        // Plain phase, until a rebase or shrinking deltas hand back to the scaled one.
+        loop {
+            if !plain || n >= limit {
+                break;
+            }
+            // BLA steps while one is valid and nothing below is due (a loop of their own:
+            // the block after them costs every trip, taken or not, on a CPU "GPU").
+            var due = false;
+            loop {
+                if n >= limit {
+                    break;
+                }
+                let skip = find_skip(m, limit - n, dot(pz, pz), 0, levels, last);
+                if skip.index < 0 {
+                    break;
+                }
                 let e = bla[skip.index];
                 if track {
                     pd = scale2(cmul(e.a, pd), e.a_exp) + scale2(e.b, e.b_exp + ue) * add;
@@ -234,32 +323,39 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
                 pz = scale2(cmul(e.a, pz), e.a_exp) + scale2(cmul(e.b, dc), e.b_exp + ue) * add;
                 m = m + skip.len;
                 n = n + skip.len;
-            } else {
-                // A block of single steps in a loop of fixed length (data-dependent loops
-                // cost far more per trip on SIMD drivers such as lavapipe), frozen at the
-                // first step that escapes, needs a rebase or ends the reference.
-                var stop = false;
-                for (var j = 0u; j < BLOCK; j = j + 1u) {
-                    let zr = zcur;
-                    let npd = 2.0 * cmul(zr + pz, pd) + vec2<real>(unit_plain, 0.0);
-                    let npz = cmul(2.0 * zr + pz, pz) + dc_plain;
-                    let nm = min(m + 1u, last);
-                    let next = orbit[nm].z;
-                    let z = next + npz;
-                    let r2 = dot(z, z);
-                    let go = !stop;
-                    if STRIPE_AVERAGE && stripe_k > 0.0 && go && r2 <= bailout2 {
-                        stripes = stripe_add(stripes, vec2<f32>(z), stripe_k);
-                    }
-                    pz = select(pz, npz, go);
-                    pd = select(pd, npd, go);
-                    zcur = select(zcur, next, go);
-                    m = select(m, nm, go);
-                    n = n + u32(go);
-                    let small = dot(npz, npz) < real(PLAIN_MIN2);
-                    stop = stop || r2 > bailout2 || r2 < dot(npz, npz) || nm == last
-                        || n >= limit || small;
+                zcur = orbit[m].z;
+                let z = zcur + pz;
+                let r2 = dot(z, z);
+                let p2 = dot(pz, pz);
+                if r2 > bailout2 || m == last || r2 < p2 || p2 < real(PLAIN_MIN2) {
+                    due = true;
+                    break;
                 }
+            }
+            // A block of single steps in a loop of fixed length (data-dependent loops
+            // cost far more per trip on SIMD drivers such as lavapipe), frozen at the
+            // first step that escapes, needs a rebase or ends the reference.
+            var stop = due || n >= limit;
+            for (var j = 0u; j < BLOCK; j = j + 1u) {
+                let zr = zcur;
+                let npd = 2.0 * cmul(zr + pz, pd) + vec2<real>(unit_plain, 0.0);
+                let npz = cmul(2.0 * zr + pz, pz) + dc_plain;
+                let nm = min(m + 1u, last);
+                let next = orbit[nm].z;
+                let z = next + npz;
+                let r2 = dot(z, z);
+                let go = !stop;
+                if STRIPE_AVERAGE && stripe_k > 0.0 && go && r2 <= bailout2 {
+                    stripes = stripe_add(stripes, vec2<f32>(z), stripe_k);
+                }
+                pz = select(pz, npz, go);
+                pd = select(pd, npd, go);
+                zcur = select(zcur, next, go);
+                m = select(m, nm, go);
+                n = n + u32(go);
+                let small = dot(npz, npz) < real(PLAIN_MIN2);
+                stop = stop || r2 > bailout2 || r2 < dot(npz, npz) || nm == last
+                    || n >= limit || small;
             }
             zcur = orbit[m].z;
             let z = zcur + pz;
@@ -286,55 +382,6 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
                 dz = normalized(pz, 0);
                 der = normalized(pd, 0);
             }
-            continue;
-        }
-        let skip = find_skip(m, limit - n, dot(dz.m, dz.m), dz.e, levels, last);
-        if skip.index >= 0 {
-            let e = bla[skip.index];
-            if track {
-                der = sum(cmul(e.a, der.m), e.a_exp + der.e, e.b * add, e.b_exp + ue);
-            }
-            dz = sum(cmul(e.a, dz.m), e.a_exp + dz.e, cmul(e.b, dc) * add, e.b_exp + ue);
-            m = m + skip.len;
-            n = n + skip.len;
-        } else {
-            let zr = orbit[m];
-            if track {
-                // d(z^2 + c) = 2 z d (+ 1): the full z, before the step.
-                let full = sum(zr.m, zr.e, dz.m, dz.e);
-                der = sum(2.0 * cmul(full.m, der.m), full.e + der.e, vec2<real>(add, 0.0), ue);
-            }
-            // dz -> 2 Z dz + dz^2 + dc.
-            dz = sum3(
-                2.0 * cmul(zr.m, dz.m), zr.e + dz.e,
-                cmul(dz.m, dz.m), 2 * dz.e,
-                dc * add, ue,
-            );
-            m = m + 1u;
-            n = n + 1u;
-        }
-        // The full z from the exact parts: near a nucleus it is far below the range of
-        // `real`, and so may dz be; compare them as mantissas and exponents.
-        let zr = orbit[m];
-        let full = sum(zr.m, zr.e, dz.m, dz.e);
-        let z = scale2(full.m, full.e);
-        if dot(z, z) > bailout2 {
-            return escaped(n, z, der.m, der.e, stripes);
-        }
-        if STRIPE_AVERAGE && stripe_k > 0.0 && skip.index < 0 {
-            stripes = stripe_add(stripes, vec2<f32>(z), stripe_k);
-        }
-        let nearer = dot(full.m, full.m) < scale1(dot(dz.m, dz.m), 2 * (dz.e - full.e));
-        if m == last || nearer {
-            dz = full;
-            m = 0u;
-        }
-        // In range for plain f32 (the derivative too, when tracked)?
-        if dz.e > PLAIN_FROM && (!track || (der.e > -100 && der.e < 100)) {
-            plain = true;
-            zcur = orbit[m].z;
-            pz = scale2(dz.m, dz.e);
-            pd = scale2(der.m, der.e);
         }
     }
     return Escape(-1.0, 0.0, vec2<f32>(0.0), 0.5);
