@@ -227,14 +227,19 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
     // escape, where it matters, every step is single.
     let stripe_k = stripe_density();
     var stripes = Stripes(0.0, 0.0, 0.0);
+    // An escaped pixel's last z and derivative: its count, distance and slope are worked out
+    // once, after the loops (inside them, a CPU "GPU" would run that, masked, every trip).
+    var escaped_z = vec2<real>(0.0);
+    var escaped_d = Scaled(vec2<real>(0.0), 0);
+    var done = false;
     loop {
-        if n >= limit {
+        if n >= limit || done {
             break;
         }
         // Scaled phase, until the deltas are in range for plain f32 (its own loop: a CPU
         // "GPU" runs both sides of a branch, so a lane in one phase would pay for the other).
         loop {
-            if plain || n >= limit {
+            if plain || n >= limit || done {
                 break;
             }
             // BLA steps while one is valid and the checks below have nothing to do (a loop
@@ -289,7 +294,10 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
             let full = sum(zr.m, zr.e, dz.m, dz.e);
             let z = scale2(full.m, full.e);
             if dot(z, z) > bailout2 {
-                return escaped(n, z, der.m, der.e, stripes);
+                escaped_z = z;
+                escaped_d = der;
+                done = true;
+                break;
             }
             if STRIPE_AVERAGE && stripe_k > 0.0 && single {
                 stripes = stripe_add(stripes, vec2<f32>(z), stripe_k);
@@ -309,7 +317,7 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
         }
         // Plain phase, until a rebase or shrinking deltas hand back to the scaled one.
         loop {
-            if !plain || n >= limit {
+            if !plain || n >= limit || done {
                 break;
             }
             // BLA steps while one is valid and nothing below is due (a loop of their own:
@@ -368,7 +376,10 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
             let z = zcur + pz;
             let r2 = dot(z, z);
             if r2 > bailout2 {
-                return escaped(n, z, pd, 0, stripes);
+                escaped_z = z;
+                escaped_d = Scaled(pd, 0);
+                done = true;
+                break;
             }
             if m == last || r2 < dot(pz, pz) {
                 // The full z, exactly: near a nucleus Z itself is below f32's range.
@@ -390,6 +401,9 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
                 der = normalized(pd, 0);
             }
         }
+    }
+    if done {
+        return escaped(n, escaped_z, escaped_d.m, escaped_d.e, stripes);
     }
     return Escape(-1.0, 0.0, vec2<f32>(0.0), 0.5);
 }

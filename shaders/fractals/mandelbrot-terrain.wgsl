@@ -36,17 +36,24 @@ fn terrain_escape(p: vec2<f32>) -> vec2<f32> {
     // buffer's fields in every trip of a loop.
     let dz_step = select(vec2<f32>(1.0, 0.0), vec2<f32>(0.0), julia);
     let iterations = fractal.iterations;
+    // The loop only iterates; the escaped orbit's distance and count are worked out after it
+    // (inside, a CPU "GPU" would run their logs and division, masked, every trip).
+    var escaped_at = iterations;
     for (var i = 0u; i < iterations; i = i + 1u) {
         dz = 2.0 * vec2<f32>(z.x * dz.x - z.y * dz.y, z.x * dz.y + z.y * dz.x) + dz_step;
         z = vec2<f32>(z.x * z.x - z.y * z.y, 2.0 * z.x * z.y) + c;
-        let r2 = dot(z, z);
-        if r2 > 65536.0 {
-            let log_r = 0.5 * log(r2);
-            let d = log_r * sqrt(r2) / max(length(dz), 1e-30);
-            return vec2<f32>(d, f32(i) + 1.0 - log2(log_r));
+        if dot(z, z) > 65536.0 {
+            escaped_at = i;
+            break;
         }
     }
-    return vec2<f32>(0.0, -1.0);
+    if escaped_at == iterations {
+        return vec2<f32>(0.0, -1.0);
+    }
+    let r2 = dot(z, z);
+    let log_r = 0.5 * log(r2);
+    let d = log_r * sqrt(r2) / max(length(dz), 1e-30);
+    return vec2<f32>(d, f32(escaped_at) + 1.0 - log2(log_r));
 }
 
 fn fractal_de(p: vec3<f32>) -> vec2<f32> {

@@ -52,6 +52,10 @@ fn escape(p: vec2<real>, stripe_k: f32) -> Escape {
     // Read once: lavapipe loads a buffer's fields again in every trip of the loop.
     let iterations = fractal.iterations;
     let bailout2 = fractal.bailout2;
+    // The loop only iterates; an escaped orbit's count, distance and slope are worked out
+    // after it (inside, a CPU "GPU" would run their logs and divisions, masked, every trip).
+    var escaped_at = 0u;
+    var escaped = false;
     for (var i = 0u; i < iterations; i = i + 1u) {
         dz = 2.0 * cmul(z, dz) + dz_step;
         z = cmul(z, z) + c;
@@ -60,29 +64,34 @@ fn escape(p: vec2<real>, stripe_k: f32) -> Escape {
             stripes = stripe_add(stripes, vec2<f32>(z), stripe_k);
         }
         if f32(r2) > bailout2 {
-            let zf = vec2<f32>(z);
-            let log_r = 0.5 * log(dot(zf, zf));
-            let n = f32(i) + 1.0 - log2(log_r);
-            // |z| ln|z| / |dz|; a derivative too large for f32 means the boundary is near.
-            let dz_len = f32(length(dz));
-            let finite = dz_len < 3.0e38;
-            let d = select(0.0, log_r * length(zf) / max(dz_len, 1e-30), finite);
-            // The slope direction: z / dz, normalised factor by factor so nothing overflows.
-            var slope = vec2<f32>(0.0);
-            if finite && dz_len > 0.0 {
-                slope = vec2<f32>(cmul(normalize(z), vec2<real>(dz.x, -dz.y) / length(dz)));
-            }
-            let stripe = stripe_value(stripes, log_r, 0.5 * log(bailout2));
-            return Escape(max(n, 0.0), d, slope, stripe);
+            escaped_at = i;
+            escaped = true;
+            break;
         }
         let delta = z - saved;
         if dot(delta, delta) < eps2 {
-            return Escape(-1.0, 0.0, vec2<f32>(0.0), 0.5);
+            break;
         }
         if i == next_save {
             saved = z;
             next_save = next_save * 2u;
         }
     }
-    return Escape(-1.0, 0.0, vec2<f32>(0.0), 0.5);
+    if !escaped {
+        return Escape(-1.0, 0.0, vec2<f32>(0.0), 0.5);
+    }
+    let zf = vec2<f32>(z);
+    let log_r = 0.5 * log(dot(zf, zf));
+    let n = f32(escaped_at) + 1.0 - log2(log_r);
+    // |z| ln|z| / |dz|; a derivative too large for f32 means the boundary is near.
+    let dz_len = f32(length(dz));
+    let finite = dz_len < 3.0e38;
+    let d = select(0.0, log_r * length(zf) / max(dz_len, 1e-30), finite);
+    // The slope direction: z / dz, normalised factor by factor so nothing overflows.
+    var slope = vec2<f32>(0.0);
+    if finite && dz_len > 0.0 {
+        slope = vec2<f32>(cmul(normalize(z), vec2<real>(dz.x, -dz.y) / length(dz)));
+    }
+    let stripe = stripe_value(stripes, log_r, 0.5 * log(bailout2));
+    return Escape(max(n, 0.0), d, slope, stripe);
 }
