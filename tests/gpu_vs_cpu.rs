@@ -155,6 +155,18 @@ fn every_kind_matches_its_cpu_twin() {
     }
 }
 
+/// The hybrid's iteration is written out per sequence (`hybrid::with_sequence`): another
+/// order and length than the default's, against the CPU twin.
+#[test]
+fn a_hybrid_sequence_written_out_matches_its_cpu_twin() {
+    use mandelfly::fractal::hybrid::Hybrid;
+    let f = Hybrid {
+        sequence: vec!["mandelbox".into(), "mandelbulb".into(), "mandelbox".into()],
+        ..Hybrid::default()
+    };
+    compare(&f, 5e-3, 0.02);
+}
+
 /// The plane kind's escape counts on the GPU against the f64 CPU twin, on grids over the whole
 /// set and Seahorse Valley at 1e-2 (f32), and the valley at 1e-3 and 1e-9 (f64).
 #[test]

@@ -40,6 +40,10 @@ fn fractal_de(c: vec3<f32>) -> vec2<f32> {
     let folding_limit = fractal.folding_limit;
     let min_r2 = fractal.min_r2;
     let fixed_r2 = fractal.fixed_r2;
+    // The renderer writes the sequence's steps out in place of this loop, from here to the end
+    // marker (`fractal::hybrid::with_sequence`): choosing the step per trip, as below, a SIMD
+    // driver such as lavapipe runs both kinds' steps every trip.
+    // BEGIN ITERATION
     for (var i = 0u; i < iterations; i = i + 1u) {
         if r > bailout {
             break;
@@ -52,6 +56,7 @@ fn fractal_de(c: vec3<f32>) -> vec2<f32> {
         r = length(z);
         trap = min(trap, r * r);
     }
+    // END ITERATION
     var d = r / abs(dr);
     if fractal.log_de != 0u {
         d = select(0.5 * log(r) * r / abs(dr), 0.0, r == 0.0);
