@@ -223,13 +223,17 @@ fn shade(dir: vec3<f32>, t: f32) -> vec3<f32> {
     let flags = frame.control.y;
 
     var base = frame.albedo.rgb;
-    if (flags & FLAG_PALETTE) != 0u {
+    // One estimate for either colouring: the flags come from a storage block, so a CPU "GPU"
+    // runs both branches below (and would run two estimates).
+    if (flags & (FLAG_PALETTE | FLAG_ORBIT_TRAP)) != 0u {
         let trap = estimate(p).y;
-        base = surface_gradient(frame.surface.x * sqrt(max(trap, 0.0)) + frame.surface.y);
-    } else if (flags & FLAG_ORBIT_TRAP) != 0u {
-        let trap = estimate(p).y;
-        // Surface orbits start at |c| of about 0.4 to 1.1; stretch that range over the blend.
-        base = mix(frame.albedo.rgb, frame.trap_color.rgb, smoothstep(0.35, 1.1, sqrt(trap)));
+        if (flags & FLAG_PALETTE) != 0u {
+            base = surface_gradient(frame.surface.x * sqrt(max(trap, 0.0)) + frame.surface.y);
+        } else {
+            // Surface orbits start at |c| of about 0.4 to 1.1; stretch that range over the
+            // blend.
+            base = mix(frame.albedo.rgb, frame.trap_color.rgb, smoothstep(0.35, 1.1, sqrt(trap)));
+        }
     }
     var ao = 1.0;
     if (flags & FLAG_AO) != 0u {
