@@ -54,8 +54,7 @@ fn escape(p: vec2<real>, stripe_k: f32) -> Escape {
     let bailout2 = fractal.bailout2;
     // The loop only iterates; an escaped orbit's count, distance and slope are worked out
     // after it (inside, a CPU "GPU" would run their logs and divisions, masked, every trip).
-    var escaped_at = 0u;
-    var escaped = false;
+    var escaped_at = iterations;
     for (var i = 0u; i < iterations; i = i + 1u) {
         dz = 2.0 * cmul(z, dz) + dz_step;
         z = cmul(z, z) + c;
@@ -65,7 +64,6 @@ fn escape(p: vec2<real>, stripe_k: f32) -> Escape {
         }
         if f32(r2) > bailout2 {
             escaped_at = i;
-            escaped = true;
             break;
         }
         let delta = z - saved;
@@ -77,7 +75,7 @@ fn escape(p: vec2<real>, stripe_k: f32) -> Escape {
             next_save = next_save * 2u;
         }
     }
-    if !escaped {
+    if escaped_at == iterations {
         return Escape(-1.0, 0.0, vec2<f32>(0.0), 0.5);
     }
     let zf = vec2<f32>(z);
