@@ -14,7 +14,8 @@
 #   cancels) times the frame count.
 # Both write the same PNG sequence sink. Computed pixels are exact: frames x width x height
 # for per-frame rendering, the map's chunks x angles x rows for the map.
-# Usage: scripts/zoommap-measure.sh [PATH.toml] (env: MANDELFLY, SAMPLES, BLOCKS, BLOCK).
+# Usage: scripts/zoommap-measure.sh [PATH.toml] (env: MANDELFLY, SAMPLES, BLOCKS, BLOCK; RENDER_ARGS:
+# more arguments for every render, both methods, e.g. RENDER_ARGS="--samples 4").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -23,6 +24,7 @@ FLIGHT=${1:-paths/zoom-1e100.toml}
 SAMPLES=${SAMPLES:-6}
 BLOCKS=${BLOCKS:-3}
 BLOCK=${BLOCK:-60}
+read -r -a render_args <<<"${RENDER_ARGS:-}"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
@@ -34,7 +36,10 @@ chunks=$(sed -n 's/.* per chunk, \([0-9]*\) chunks.*/\1/p' <<<"$map_line")
 angles=$(sed -n 's/^map: \([0-9]*\) angles x \([0-9]*\) rows.*/\1/p' <<<"$map_line")
 rows=$(sed -n 's/^map: \([0-9]*\) angles x \([0-9]*\) rows.*/\2/p' <<<"$map_line")
 size=$(sed -n 's/.*fps (\([0-9]*x[0-9]*\)).*/\1/p' <<<"$check")
-pixels=$(awk -F x -v n="$frames" '{print n * $1 * $2}' <<<"$size")
+# Samples per pixel of the per-frame renders (--samples in RENDER_ARGS; default 1): each is
+# computed. The map's samples do not depend on it.
+spp=$(sed -n 's/.*--samples[= ]\([0-9]*\).*/\1/p' <<<"${RENDER_ARGS:-}")
+pixels=$(awk -F x -v n="$frames" -v s="${spp:-1}" '{print n * $1 * $2 * s}' <<<"$size")
 
 wall() { # command... -> seconds; stderr kept in $out/log
   local s e
@@ -47,8 +52,8 @@ wall() { # command... -> seconds; stderr kept in $out/log
 per_frame=()
 for i in $(seq 0 $((SAMPLES - 1))); do
   k=$(awk -v i="$i" -v n="$SAMPLES" -v f="$frames" 'BEGIN {print int((i + 0.5) / n * f) - 1}')
-  one=$(wall "$BIN" render "$FLIGHT" --method frames --frames "$k..$((k + 1))" -o "$out/f/")
-  three=$(wall "$BIN" render "$FLIGHT" --method frames --frames "$k..$((k + 3))" -o "$out/f/")
+  one=$(wall "$BIN" render "$FLIGHT" "${render_args[@]}" --method frames --frames "$k..$((k + 1))" -o "$out/f/")
+  three=$(wall "$BIN" render "$FLIGHT" "${render_args[@]}" --method frames --frames "$k..$((k + 3))" -o "$out/f/")
   marginal=$(awk -v a="$one" -v b="$three" 'BEGIN {print (b - a) / 2}')
   echo "per frame: frame $k: $marginal s"
   per_frame+=("$marginal")
@@ -59,8 +64,8 @@ chunk_count=0
 assembly=0
 map_block() { # first frame, frames -> "wall chunks chunk_seconds"
   local t line c ct
-  t=$(wall "$BIN" render "$FLIGHT" --method map --verbose --frames "$1..$(($1 + $2))" \
-    -o "$out/m/")
+  t=$(wall "$BIN" render "$FLIGHT" "${render_args[@]}" --method map --verbose \
+    --frames "$1..$(($1 + $2))" -o "$out/m/")
   line=$(grep '^zoom map: ' "$out/log")
   c=$(sed -n 's/^zoom map: \([0-9]*\) chunk.*/\1/p' <<<"$line")
   ct=$(sed -n 's/.* computed in \([0-9.]*\) s/\1/p' <<<"$line")
@@ -89,7 +94,7 @@ printf '%s\n' "${per_frame[@]}" | awk -v n="$frames" -v px="$pixels" \
     frames_total = frame * n
     map_total = chunk * chunks + per_asm * n
     samples = chunks * angles * rows
-    printf "\n%-12s %16s %14s\n", "method", "computed px", "wall (est.)"
+    printf "\n%-12s %16s %14s\n", "method", "computed", "wall (est.)"
     printf "%-12s %16.4g %13.0f s   (%.3f s per frame x %d frames)\n", "per frame", px, frames_total, frame, n
     printf "%-12s %16.4g %13.0f s   (%.2f s per chunk x %d chunks + %.3f s assembly per frame x %d)\n", "map", samples, map_total, chunk, chunks, per_asm, n
     printf "%-12s %15.1fx %13.1fx\n", "ratio", px / samples, frames_total / map_total
