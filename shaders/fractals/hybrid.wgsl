@@ -16,7 +16,10 @@ struct FractalParams {
     log_de: u32,
     _pad0: u32,
     _pad1: u32,
-    // Step kinds in x: 0 Mandelbulb, 1 Mandelbox.
+    // Step kinds in x: 0 Mandelbulb, 1 Mandelbox. Read only by the loop below, which the
+    // renderer replaces with the sequence written out; like `integer_power`, the block keeps
+    // it so that its bytes describe the whole fractal (what the window compares to see a
+    // change).
     sequence: array<vec4<u32>, 8>,
 }
 
