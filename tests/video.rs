@@ -381,7 +381,13 @@ fn bad_video_settings_are_refused_and_leave_nothing() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot hold h264"));
     let out = mandelfly(&["render", "--frames", "0..2", "-o", "/nonexistent-dir/v.mp4"]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent-dir/v.mp4"));
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        msg.contains("/nonexistent-dir/v.mp4: its directory /nonexistent-dir does not exist"),
+        "{msg}"
+    );
+    // Not the temporary file's name.
+    assert!(!msg.contains(".writing"), "{msg}");
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
 }

@@ -51,6 +51,20 @@ impl TempFile {
             ));
         }
         let dir = parent_dir(dest);
+        if !dir.is_dir() {
+            // Said plainly: creating the temporary file would name it, not the destination.
+            return Err(Error::io(
+                dest,
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    if dir.exists() {
+                        format!("{} is not a directory", dir.display())
+                    } else {
+                        format!("its directory {} does not exist", dir.display())
+                    },
+                ),
+            ));
+        }
         let name = dest.file_name().unwrap_or_default().to_string_lossy();
         let prefix = format!(".{name}.");
         if clean {
@@ -477,6 +491,24 @@ mod tests {
         assert_eq!(img.as_raw(), &vec![0u16, 32768]);
         let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(leftovers, 1);
+    }
+
+    #[test]
+    fn a_missing_directory_is_named_plainly() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no-such-dir");
+        let message = |r: Result<AtomicFile>| r.err().expect("refused").to_string();
+        let m = message(AtomicFile::create(&missing.join("a.png")));
+        assert!(m.contains("a.png"), "{m}");
+        assert!(
+            m.contains("its directory") && m.contains("does not exist"),
+            "{m}"
+        );
+        let file = dir.path().join("plain");
+        std::fs::write(&file, b"x").unwrap();
+        let m = message(AtomicFile::create(&file.join("a.png")));
+        assert!(m.contains("is not a directory"), "{m}");
+        assert_eq!(names(dir.path()), ["plain"]);
     }
 
     fn put(w: &mut dyn Write, bytes: &[u8]) -> Result<()> {
