@@ -87,6 +87,14 @@ fn camera_ray_at(at: vec2<f32>) -> vec3<f32> {
     return normalize(frame.forward.xyz + uv.x * frame.right.xyz - uv.y * frame.up.xyz);
 }
 
+// How many times its distance estimate a ray may step from the point last estimated: 1 unless
+// the fractal module knows a bound there larger than its estimate (the terrain's estimate is a
+// global bound; a local one lets rays cross flat ground in a few steps). Only the marches'
+// steps use it (see `reach` in shaders/march.wgsl); hit tests, normals, occlusion, shadows and
+// the glow read the estimate itself, so shading is unchanged. Set by `fractal_de`;
+// shaders/probe.wgsl declares it too.
+var<private> step_scale: f32 = 1.0;
+
 // Where this sample's ray leaves the lens, relative to the camera position (0 for a pinhole).
 var<private> lens_offset: vec3<f32> = vec3<f32>(0.0);
 

@@ -46,6 +46,15 @@ fn hit_threshold(t: f32) -> f32 {
     return max(t * frame.march.x * frame.march.y, 1e-7);
 }
 
+// How far a ray may step from a point whose estimate is `d` (not a hit: d >= threshold). The
+// surface counts as hit where the estimate falls below the threshold, a shell about it; a step
+// longer than d (`step_scale`, shaders/common.wgsl) may only reach that shell, whose distance is
+// at least (d - threshold) step_scale, or the march would skip sub-pixel ridges that shorter
+// steps land on. With step_scale 1 (every kind but the terrain), d.
+fn reach(d: f32, threshold: f32) -> f32 {
+    return max((d - threshold) * step_scale, d);
+}
+
 fn march(dir: vec3<f32>, interval: vec2<f32>) -> Hit {
     var t = interval.x;
     var t_outside = t;
@@ -68,13 +77,14 @@ fn march(dir: vec3<f32>, interval: vec2<f32>) -> Hit {
         if glow {
             closest_ratio = min(closest_ratio, d / max(t, 1e-6));
         }
-        if d < max(t * threshold_per_t, 1e-7) {
+        let threshold = max(t * threshold_per_t, 1e-7);
+        if d < threshold {
             found = true;
             break;
         }
         t_outside = t;
         d_outside = d;
-        t = t + d * step_factor;
+        t = t + reach(d, threshold) * step_factor;
         if t > interval.y {
             return Hit(t, false);
         }
@@ -315,9 +325,10 @@ fn cone_cell(cell: vec2<u32>) {
     for (var i = 0u; i < frame.control.x; i = i + 1u) {
         let d = estimate(world_point(axis, t)).x;
         ratio = min(ratio, d / max(t, 1e-6));
-        let clearance = d - t * tan_half;
+        let r = reach(d, hit_threshold(t));
+        let clearance = r - t * tan_half;
         // Stop once the cone crawls (its radius eats most of the step): the pixels take over.
-        if clearance < 0.5 * d || clearance < hit_threshold(t) {
+        if clearance < 0.5 * r || clearance < hit_threshold(t) {
             break;
         }
         t = t + clearance * step_factor;

@@ -1,6 +1,9 @@
 // Evaluates the fractal's distance estimate at a list of points: the GPU side of the GPU-vs-CPU
 // tests (layer 2 in DESIGN.md). Composed after one fractal module.
 
+// What a fractal module may set beside its estimate (see shaders/common.wgsl); unused here.
+var<private> step_scale: f32 = 1.0;
+
 @group(0) @binding(2) var<storage, read> probe_points: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> probe_results: array<vec2<f32>>;
 
