@@ -334,8 +334,10 @@ mod tests {
     fn fractal_uniforms_match_wgsl() {
         for kind in crate::fractal::REGISTRY {
             let f = (kind.default)();
+            // common.wgsl declares what volume modules may set besides their estimate.
             let source = format!(
-                "alias real = f32;\n{}\n{}",
+                "alias real = f32;\n{}\n{}\n{}",
+                crate::gpu::shaders::common(),
                 crate::gpu::shaders::escape(),
                 f.wgsl()
             );
