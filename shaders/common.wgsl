@@ -53,6 +53,10 @@ struct FrameUniform {
     lens: vec4<f32>,
     // x: palette cycles per unit of sqrt(orbit trap), y: palette offset, z: stop count.
     surface: vec4<f32>,
+    // x: the fractal's ceiling, the world z above which it has no surface (the largest f32
+    // where it has none: `VolumeFormula::ceiling`); y: how far above it, per unit of estimate,
+    // the estimate may still be below a hit threshold (its vertical gap over its estimate).
+    bounds: vec4<f32>,
     // Surface palette: linear rgb at position w in [0, 1); cyclic.
     stops: array<vec4<f32>, 16>,
 }

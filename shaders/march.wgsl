@@ -40,6 +40,30 @@ fn bounding_interval(dir: vec3<f32>) -> vec2<f32> {
     return vec2<f32>(max(-b - s, 0.0), -b + s);
 }
 
+// The part of `interval` below the fractal's ceiling, where it has one (the terrain's plateau),
+// or an empty interval: a ray from above starts where it comes down to it, and one rising ends
+// where it passes it. Over the terrain, rays that graze the plateau spent most of their steps
+// above it. The hit shell (estimates below `hit_threshold(t)`) reaches bounds.y times the
+// threshold above the ceiling, so the ceiling a ray meets rises along it by that much: the
+// same hits as without it.
+fn below_ceiling(dir: vec3<f32>, interval: vec2<f32>) -> vec2<f32> {
+    let z = frame.origin_hi.z + frame.origin_lo.z + lens_offset.z;
+    let top = frame.bounds.x;
+    let rise = frame.march.x * frame.march.y * frame.bounds.y;
+    // How fast the ray closes on that rising ceiling.
+    let closing = rise - dir.z;
+    var out = interval;
+    if z > top {
+        if closing <= 0.0 {
+            return vec2<f32>(1.0, 0.0);
+        }
+        out.x = max(out.x, (z - top) / closing);
+    } else if closing < 0.0 {
+        out.y = min(out.y, (top - z) / -closing);
+    }
+    return out;
+}
+
 // The hit threshold grows with distance: `detail` pixels of footprint, so the surface is resolved
 // to about a pixel wherever it is.
 fn hit_threshold(t: f32) -> f32 {
@@ -362,9 +386,10 @@ fn render_main(@builtin(global_invocation_id) id: vec3<u32>) {
 fn shade_pixel(id: vec3<u32>) {
     let pixel = frame.image.zw + id.xy;
     let dir = lens_ray(camera_ray(pixel));
-    var interval = bounding_interval(dir);
+    var sphere = bounding_interval(dir);
     let cone = cone_starts[id.x / CONE_CELL + (id.y / CONE_CELL) * cone_cells().x];
-    interval.x = max(interval.x, cone.x);
+    sphere.x = max(sphere.x, cone.x);
+    let interval = below_ceiling(dir, sphere);
     closest_ratio = cone.y;
     var color = background(dir);
     var depth = 0.0;
@@ -378,6 +403,12 @@ fn shade_pixel(id: vec3<u32>) {
         }
     }
     let flags = frame.control.y;
+    if (flags & FLAG_GLOW) != 0u && !found && any(interval != sphere) && sphere.x < sphere.y {
+        // The glow of a ray that missed is how closely it passed the surface anywhere, above
+        // the ceiling too: march the whole way (a hit there is impossible; only the closest
+        // pass counts).
+        _ = march(dir, sphere);
+    }
     if (flags & FLAG_GLOW) != 0u && !found {
         // Falls to exactly zero within its reach, so the bounding sphere (where marching
         // starts) never shows as an edge.

@@ -98,6 +98,13 @@ pub trait VolumeFormula: Formula {
     fn cone_safe(&self) -> bool {
         true
     }
+    /// The height (world z) above which the fractal has no surface, where it has one, and
+    /// the most vertical gap per unit of the estimate above it: rays start marching where they
+    /// come down to it and stop where they rise above it (shaders/march.wgsl
+    /// `bounding_interval`).
+    fn ceiling(&self) -> Option<(f64, f64)> {
+        None
+    }
 }
 
 /// A kind iterated over a 2D view (the Mandelbrot set and its Julia sets).

@@ -166,6 +166,12 @@ impl VolumeFormula for Terrain {
         self.extent
     }
 
+    /// The plateau: heights are `height * exp(-d / width)`, at most `height` (and above 0);
+    /// the estimate is the gap times `lipschitz`.
+    fn ceiling(&self) -> Option<(f64, f64)> {
+        Some((self.height.max(0.0), 1.0 / self.lipschitz()))
+    }
+
     /// Chosen by eye on the example scene: its trap (the escape count's bands) changes more
     /// slowly across a landscape than the Mandelbulb's over its surface.
     fn trap_scale(&self) -> f64 {

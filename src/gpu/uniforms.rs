@@ -58,6 +58,7 @@ pub struct FrameUniform {
     /// x: lens radius, y: focus distance, zw: this sample's point on the unit disk.
     pub lens: [f32; 4],
     pub surface: [f32; 4],
+    pub bounds: [f32; 4],
     pub stops: [[f32; 4]; crate::scene::MAX_STOPS],
 }
 
@@ -209,6 +210,11 @@ impl FrameUniform {
                 stops.len() as f32,
                 0.0,
             ],
+            bounds: {
+                let ceiling = scene.fractal.volume().and_then(|v| v.ceiling());
+                let (top, rise) = ceiling.map_or((f32::MAX, 0.0), |(z, r)| (z as f32, r as f32));
+                [top, rise, 0.0, 0.0]
+            },
             stops: packed,
         }
     }
