@@ -179,10 +179,20 @@ fn soft_shadow(p: vec3<f32>, eps: f32) -> f32 {
     var s = 2.0 * eps;
     var result = 1.0;
     let stride = frame.fog_height.z;
+    // Above the fractal's ceiling the estimate is at least the height over it / bounds.y, so
+    // k d / s is at least k (z - top) / (bounds.y s) there, which tends to k l.z / bounds.y
+    // monotonically as the ray rises: once both exceed the result, no later sample can lower
+    // it (the terrain's shadow rays leave through empty sky; nothing else has a ceiling).
+    let top = frame.bounds.x;
+    let rising = frame.bounds.y > 0.0 && l.z > 0.0;
+    let per_gap = k / max(frame.bounds.y, 1e-30);
     for (var i = 0u; i < SHADOW_STEPS; i = i + 1u) {
         let d = estimate(p + l * s).x;
         result = min(result, k * d / s);
         if result < 0.002 || s > exit {
+            break;
+        }
+        if rising && min((p.z + l.z * s - top) * per_gap / s, l.z * per_gap) >= result {
             break;
         }
         // Near a fractal surface d stays tiny for a long way; a minimum step that grows with
