@@ -100,8 +100,8 @@ pub trait VolumeFormula: Formula {
     }
     /// The height (world z) above which the fractal has no surface, where it has one, and
     /// the most vertical gap per unit of the estimate above it: rays start marching where they
-    /// come down to it and stop where they rise above it (shaders/march.wgsl
-    /// `bounding_interval`).
+    /// come down to it and stop where they rise above it, and shadow rays stop above it once
+    /// nothing further can darken them (shaders/march.wgsl `below_ceiling`, `soft_shadow`).
     fn ceiling(&self) -> Option<(f64, f64)> {
         None
     }
