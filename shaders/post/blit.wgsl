@@ -1,13 +1,18 @@
-// Draws the rendered frame (any resolution) over the whole window, filtered, with the controls
-// laid over it, for `explore`.
-// The frame holds sRGB-encoded values; `decode` is 1 when the surface encodes again (an sRGB
+// Draws the rendered frame (any resolution) over the whole window, filtered, for `explore`; then
+// `fs_overlay` lays the controls over it, only within the rectangle they cover (a scissor).
+// The frame holds sRGB-encoded values; DECODE is true when the surface encodes again (an sRGB
 // surface format), so the values are decoded first and the picture looks the same.
+//
+// Both are pipeline constants or per-draw work, not branches on a uniform: llvmpipe runs both
+// sides of every branch, and the decode's three `pow` a pixel, or the overlay's read at every
+// pixel of the window, cost a third of the blit's time there.
+
+override DECODE: bool = false;
 
 struct BlitParams {
-    decode: u32,
-    _pad0: u32,
     // The part of the texture the frame fills (from its top left corner), per axis.
     region: vec2<f32>,
+    _pad: vec2<f32>,
 }
 
 @group(0) @binding(0) var frame_texture: texture_2d<f32>;
@@ -19,7 +24,10 @@ struct BlitParams {
 
 struct VertexOut {
     @builtin(position) position: vec4<f32>,
+    // Where in the frame texture.
     @location(0) uv: vec2<f32>,
+    // Filtering stops half a texel inside the frame's edge: what lies beyond is not the frame.
+    @location(1) @interpolate(flat) limit: vec2<f32>,
 }
 
 // One triangle that covers the screen.
@@ -28,20 +36,23 @@ fn vs_main(@builtin(vertex_index) index: u32) -> VertexOut {
     let uv = vec2<f32>(f32((index << 1u) & 2u), f32(index & 2u));
     var out: VertexOut;
     out.position = vec4<f32>(uv * vec2<f32>(2.0, -2.0) + vec2<f32>(-1.0, 1.0), 0.0, 1.0);
-    out.uv = uv;
+    out.uv = uv * params.region;
+    out.limit = params.region - 0.5 / vec2<f32>(textureDimensions(frame_texture));
     return out;
 }
 
 @fragment
 fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
-    // Filtering stops half a texel inside the frame's edge: what lies beyond is not the frame.
-    let half_texel = 0.5 / vec2<f32>(textureDimensions(frame_texture));
-    let uv = min(in.uv * params.region, params.region - half_texel);
-    var c = textureSample(frame_texture, frame_sampler, uv).rgb;
-    if params.decode != 0u {
+    var c = textureSample(frame_texture, frame_sampler, min(in.uv, in.limit)).rgb;
+    if DECODE {
         c = select(pow((c + 0.055) / 1.055, vec3<f32>(2.4)), c / 12.92, c <= vec3<f32>(0.04045));
     }
-    // The controls over the frame, as egui's blending would have laid them on the window.
-    let o = textureLoad(overlay_texture, vec2<i32>(in.position.xy), 0);
-    return vec4<f32>(o.rgb + c * (1.0 - o.a), 1.0);
+    return vec4<f32>(c, 1.0);
+}
+
+// The controls, blended over the frame as egui would have blended them onto the window
+// (premultiplied alpha: the pipeline's blend state).
+@fragment
+fn fs_overlay(in: VertexOut) -> @location(0) vec4<f32> {
+    return textureLoad(overlay_texture, vec2<i32>(in.position.xy), 0);
 }

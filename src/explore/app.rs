@@ -21,7 +21,7 @@ use winit::keyboard::{KeyCode, PhysicalKey};
 use winit::window::{Window, WindowId};
 
 use super::controller::{FlyController, FlyInput};
-use super::overlay::RedrawPolicy;
+use super::overlay::{RedrawPolicy, painted_rect};
 use super::recorder::Recorder;
 use super::resolution::{self, LevelControl};
 use super::stats::{FrameRecord, FrameStats, Summary};
@@ -137,8 +137,12 @@ struct Graphics {
     egui_renderer: egui_wgpu::Renderer,
 }
 
+/// The frame drawn over the window, and the controls over it.
 struct Blit {
-    pipeline: wgpu::RenderPipeline,
+    frame: wgpu::RenderPipeline,
+    /// The controls, blended within the rectangle they cover (shaders/post/blit.wgsl).
+    overlay: wgpu::RenderPipeline,
+    layout: wgpu::BindGroupLayout,
     sampler: wgpu::Sampler,
     params: wgpu::Buffer,
 }
@@ -149,27 +153,82 @@ impl Blit {
             label: Some("blit"),
             source: wgpu::ShaderSource::Wgsl(crate::shader!("post/blit.wgsl").into()),
         });
-        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("blit"),
-            layout: None,
-            vertex: wgpu::VertexState {
-                module: &module,
-                entry_point: Some("vs_main"),
-                compilation_options: Default::default(),
-                buffers: &[],
+        let texture = |binding, visibility| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility,
+            ty: wgpu::BindingType::Texture {
+                sample_type: wgpu::TextureSampleType::Float { filterable: true },
+                view_dimension: wgpu::TextureViewDimension::D2,
+                multisampled: false,
             },
-            fragment: Some(wgpu::FragmentState {
-                module: &module,
-                entry_point: Some("fs_main"),
-                compilation_options: Default::default(),
-                targets: &[Some(format.into())],
-            }),
-            primitive: Default::default(),
-            depth_stencil: None,
-            multisample: Default::default(),
-            multiview_mask: None,
-            cache: None,
+            count: None,
+        };
+        let both = wgpu::ShaderStages::VERTEX_FRAGMENT;
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("blit"),
+            entries: &[
+                texture(0, both),
+                wgpu::BindGroupLayoutEntry {
+                    binding: 1,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 2,
+                    visibility: both,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+                texture(3, wgpu::ShaderStages::FRAGMENT),
+            ],
         });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("blit"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        // A surface that encodes sRGB itself gets decoded values (a constant, not a branch).
+        let constants = [("DECODE", f64::from(u8::from(format.is_srgb())))];
+        let pipeline = |entry: &str, blend: Option<wgpu::BlendState>| {
+            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some(entry),
+                layout: Some(&pipeline_layout),
+                vertex: wgpu::VertexState {
+                    module: &module,
+                    entry_point: Some("vs_main"),
+                    compilation_options: Default::default(),
+                    buffers: &[],
+                },
+                fragment: Some(wgpu::FragmentState {
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: wgpu::PipelineCompilationOptions {
+                        constants: &constants,
+                        ..Default::default()
+                    },
+                    targets: &[Some(wgpu::ColorTargetState {
+                        format,
+                        blend,
+                        write_mask: wgpu::ColorWrites::ALL,
+                    })],
+                }),
+                primitive: Default::default(),
+                depth_stencil: None,
+                multisample: Default::default(),
+                multiview_mask: None,
+                cache: None,
+            })
+        };
+        let frame = pipeline("fs_main", None);
+        let overlay = pipeline(
+            "fs_overlay",
+            Some(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING),
+        );
         let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
             mag_filter: wgpu::FilterMode::Linear,
             min_filter: wgpu::FilterMode::Linear,
@@ -182,7 +241,9 @@ impl Blit {
             mapped_at_creation: false,
         });
         Blit {
-            pipeline,
+            frame,
+            overlay,
+            layout,
             sampler,
             params,
         }
@@ -254,6 +315,8 @@ struct Overlay {
     view: wgpu::TextureView,
     size: (u32, u32),
     policy: RedrawPolicy<egui::epaint::ClippedShape>,
+    /// The pixels the controls cover (x, y, width, height); None: nothing drawn.
+    painted: Option<[u32; 4]>,
 }
 
 impl Overlay {
@@ -269,6 +332,7 @@ impl Overlay {
             view: texture.create_view(&wgpu::TextureViewDescriptor::default()),
             size,
             policy: RedrawPolicy::default(),
+            painted: None,
         }
     }
 }
@@ -1022,6 +1086,7 @@ impl App {
             .decide(&shapes, textures_changed, interacting, Instant::now())
         {
             let paint_jobs = gfx.egui_ctx.tessellate(shapes, pixels_per_point);
+            gfx.overlay.painted = painted_rect(&paint_jobs, pixels_per_point, window_size);
             let screen = egui_wgpu::ScreenDescriptor {
                 size_in_pixels: [gfx.config.width, gfx.config.height],
                 pixels_per_point,
@@ -1070,16 +1135,11 @@ impl App {
         queue.write_buffer(
             &gfx.blit.params,
             0,
-            bytemuck::cast_slice(&[
-                u32::from(gfx.config.format.is_srgb()),
-                0,
-                region[0].to_bits(),
-                region[1].to_bits(),
-            ]),
+            bytemuck::cast_slice(&[region[0], region[1], 0.0, 0.0]),
         );
         let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("blit"),
-            layout: &gfx.blit.pipeline.get_bind_group_layout(0),
+            layout: &gfx.blit.layout,
             entries: &[
                 wgpu::BindGroupEntry {
                     binding: 0,
@@ -1116,9 +1176,14 @@ impl App {
                 occlusion_query_set: None,
                 multiview_mask: None,
             });
-            pass.set_pipeline(&gfx.blit.pipeline);
+            pass.set_pipeline(&gfx.blit.frame);
             pass.set_bind_group(0, &bind_group, &[]);
             pass.draw(0..3, 0..1);
+            if let Some([x, y, width, height]) = gfx.overlay.painted {
+                pass.set_pipeline(&gfx.blit.overlay);
+                pass.set_scissor_rect(x, y, width, height);
+                pass.draw(0..3, 0..1);
+            }
         }
         let submission = queue.submit(extra.into_iter().chain([encoder.finish()]));
         gfx.window.pre_present_notify();
