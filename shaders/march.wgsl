@@ -374,8 +374,16 @@ fn cone_cell(cell: vec2<u32>) {
 }
 
 @compute @workgroup_size(8, 8)
-fn render_main(@builtin(global_invocation_id) id: vec3<u32>) {
-    if (frame.control.y & FLAG_CONE) != 0u {
+fn render_main(
+    @builtin(workgroup_id) group: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_id) local: vec3<u32>,
+) {
+    let cone = (frame.control.y & FLAG_CONE) != 0u;
+    // The cone pass is dispatched over cells, the pixels' pass over pixels (gpu::dispatch).
+    let width = select(frame.control.z, cone_cells().x, cone);
+    let id = spread_pixel(group, groups, local, (width + 7u) / 8u);
+    if cone {
         if all(id.xy < cone_cells()) {
             cone_cell(id.xy);
             if (frame.control.y & FLAG_COUNT) != 0u {

@@ -25,3 +25,13 @@ fn store_sample(index: u32, color: vec3<f32>, aux_value: vec2<f32>, samples: vec
     hdr[index] = sum;
     aux[index] = aux_value;
 }
+
+// The pixel an invocation shades, for passes dispatched by `gpu::dispatch::spread_workgroups`
+// (`[bands, groups per band, 1]`) over an image `tiles_x` 8x8 tiles wide: band b takes the b-th
+// run of tiles in raster order, so that lavapipe, which gives each thread one contiguous run of
+// workgroups, gives each a strip of every part of the image. A y past the image's last row means
+// nothing to do. CPU twin: `gpu::dispatch::spread_tile`.
+fn spread_pixel(group: vec3<u32>, groups: vec3<u32>, local: vec3<u32>, tiles_x: u32) -> vec3<u32> {
+    let tile = group.x * groups.y + group.y;
+    return vec3<u32>(vec2<u32>(tile % tiles_x, tile / tiles_x) * 8u + local.xy, 0u);
+}

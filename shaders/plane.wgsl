@@ -30,7 +30,13 @@ fn stripe_density() -> f32 {
 }
 
 @compute @workgroup_size(8, 8)
-fn plane_main(@builtin(global_invocation_id) id: vec3<u32>) {
+fn plane_main(
+    @builtin(workgroup_id) group: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_id) local: vec3<u32>,
+) {
+    // Dispatched by gpu::dispatch::spread_workgroups.
+    let id = spread_pixel(group, groups, local, (plane.control.z + 7u) / 8u);
     if id.x >= plane.control.z || id.y >= plane.control.w {
         return;
     }

@@ -11,8 +11,14 @@
 // pixels), and the slope.
 
 @compute @workgroup_size(8, 8)
-fn map_main(@builtin(global_invocation_id) id: vec3<u32>) {
+fn map_main(
+    @builtin(workgroup_id) group: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_id) local: vec3<u32>,
+) {
     let angles = plane.image.x;
+    // Dispatched by gpu::dispatch::spread_workgroups.
+    let id = spread_pixel(group, groups, local, (angles + 7u) / 8u);
     if id.x >= angles || id.y >= plane.image.y {
         return;
     }

@@ -3,6 +3,7 @@
 
 pub mod bloom;
 pub mod deep;
+pub mod dispatch;
 pub mod pipelines;
 pub mod post;
 pub mod probe;

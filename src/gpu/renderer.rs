@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::frame::{ColorFormat, Frame, MAX_SAMPLES, MAX_SIDE, Readout, Sample, lens_sample};
 use crate::gpu::GpuContext;
 use crate::gpu::deep::DeepState;
+use crate::gpu::dispatch::spread_workgroups;
 pub use crate::gpu::pipelines::PlaneArithmetic;
 use crate::gpu::pipelines::{PipelineCache, render_bind_group};
 use crate::gpu::post::{PostOutput, PostUniform, ToneMapStage, YuvStage};
@@ -679,18 +680,15 @@ impl Renderer {
                     // The cone pass first: where this sample's pixels start marching.
                     let cone = ((count + i) as u64 * UNIFORM_STRIDE) as u32;
                     pass.set_bind_group(0, &bind_group, &[cone, offset]);
-                    pass.dispatch_workgroups(
-                        tile.width.div_ceil(CONE_CELL).div_ceil(WORKGROUP),
-                        tile.height.div_ceil(CONE_CELL).div_ceil(WORKGROUP),
-                        1,
+                    let [x, y, z] = spread_workgroups(
+                        tile.width.div_ceil(CONE_CELL),
+                        tile.height.div_ceil(CONE_CELL),
                     );
+                    pass.dispatch_workgroups(x, y, z);
                 }
                 pass.set_bind_group(0, &bind_group, &[offset, offset]);
-                pass.dispatch_workgroups(
-                    tile.width.div_ceil(WORKGROUP),
-                    tile.height.div_ceil(WORKGROUP),
-                    1,
-                );
+                let [x, y, z] = spread_workgroups(tile.width, tile.height);
+                pass.dispatch_workgroups(x, y, z);
             }
         }
         if timed {

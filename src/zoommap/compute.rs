@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::frame::Sample;
 use crate::gpu::GpuContext;
 use crate::gpu::deep::DeepState;
+use crate::gpu::dispatch::spread_workgroups;
 use crate::gpu::pipelines::{parameter_entry, render_bind_group, storage_entry};
 use crate::gpu::renderer::{PlaneArithmetic, plane_arithmetic};
 use crate::gpu::shaders;
@@ -513,7 +514,8 @@ impl MapStore {
             });
             pass.set_pipeline(&pipeline);
             pass.set_bind_group(0, &bind_group, &[0, 0]);
-            pass.dispatch_workgroups(angles.div_ceil(8), rows.div_ceil(8), 1);
+            let [x, y, z] = spread_workgroups(angles, rows);
+            pass.dispatch_workgroups(x, y, z);
         }
         self.mips(gpu, slot, Some(encoder))
     }
