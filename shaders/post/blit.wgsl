@@ -3,9 +3,9 @@
 // The frame holds sRGB-encoded values; DECODE is true when the surface encodes again (an sRGB
 // surface format), so the values are decoded first and the picture looks the same.
 //
-// Both are pipeline constants or per-draw work, not branches on a uniform: llvmpipe runs both
-// sides of every branch, and the decode's three `pow` a pixel, or the overlay's read at every
-// pixel of the window, cost a third of the blit's time there.
+// Both are settled per pipeline or per draw, not per pixel: on lavapipe the decode behind a
+// branch on a uniform still cost its three `pow` a pixel, and with the overlay read at every
+// window pixel the two took half the blit's time (11 against 5.5 ms at 1280x720).
 
 override DECODE: bool = false;
 
