@@ -1,19 +1,23 @@
 //! How the passes whose pixels differ in cost (the march, plane kinds, zoom map chunks) are
-//! dispatched: as `[bands, groups per band, 1]` workgroups, each shading the 8x8 tile that
+//! dispatched: as `[bands, positions, 1]` workgroups, each shading the 8x8 tile that
 //! `spread_pixel` in shaders/output.wgsl gives it, so that any contiguous run of workgroups
-//! covers strips all over the image.
+//! covers tiles spread evenly over the image.
 //!
 //! Why: lavapipe hands each of its threads one contiguous run of a dispatch's workgroups, in
 //! order, x fastest (Mesa's lp_cs_tpool: `iter_per_thread`). In raster order, on two cores, one
 //! thread gets the top half of the frame and the other the bottom half; a frame with sky above
-//! and a surface below left one core idle for a quarter of the explorer's frame. GPUs schedule
-//! workgroups one at a time as they free up, so the order costs them nothing.
+//! and a surface below left one core idle for a quarter of the explorer's frame. Here the tiles
+//! are dealt, in raster order, into bands of `positions` (a power of two, 16 at most), and
+//! workgroup (b, p) shades position `reverse_bits(p)` of band b. A run of workgroups holds a
+//! range of p over every band, and with the bits reversed those are positions spread through
+//! each band: with two threads, one shades the even positions, the other the odd ones. GPUs
+//! schedule workgroups one at a time as they free up, so the order costs them nothing.
 
 /// The side of a workgroup's tile in pixels (`@workgroup_size(8, 8)`).
 pub const TILE: u32 = 8;
 
-/// How many strips (bands) the tiles are dealt into, at most.
-const BANDS: u32 = 16;
+/// Tiles a band holds, at most (a power of two).
+const POSITIONS: u32 = 16;
 
 /// The most workgroups a dispatch may have along one axis (WebGPU's default limit).
 const MAX_GROUPS: u32 = 65_535;
@@ -21,17 +25,25 @@ const MAX_GROUPS: u32 = 65_535;
 /// The workgroups to dispatch for an image of `width` x `height` pixels (one invocation each).
 pub fn spread_workgroups(width: u32, height: u32) -> [u32; 3] {
     let tiles = width.div_ceil(TILE) * height.div_ceil(TILE);
-    // Fewer bands than tiles would leave whole workgroups with nothing to do; very large
-    // images need more bands to stay within the limit per axis.
-    let bands = BANDS.min(tiles).max(tiles.div_ceil(MAX_GROUPS)).max(1);
-    [bands, tiles.div_ceil(bands), 1]
+    // No more positions than tiles (a workgroup with no tile still costs lavapipe a pass
+    // through the shader); more for very large images, to stay within the limit per axis.
+    let positions = POSITIONS
+        .min(tiles.max(1).next_power_of_two())
+        .max(tiles.div_ceil(MAX_GROUPS).next_power_of_two());
+    [tiles.div_ceil(positions), positions, 1]
 }
 
 /// CPU twin of `spread_pixel`'s tile: which tile (x, y) workgroup `group` of a dispatch of
 /// `groups` shades, for an image `tiles_x` tiles wide (y may lie past the image's last row:
 /// such a workgroup does nothing).
 pub fn spread_tile(group: [u32; 2], groups: [u32; 2], tiles_x: u32) -> (u32, u32) {
-    let tile = group[0] * groups[1] + group[1];
+    let bits = groups[1].trailing_zeros();
+    let position = if bits == 0 {
+        0
+    } else {
+        group[1].reverse_bits() >> (32 - bits)
+    };
+    let tile = group[0] * groups[1] + position;
     (tile % tiles_x, tile / tiles_x)
 }
 
@@ -48,10 +60,18 @@ mod tests {
         let order: Vec<(u32, u32)> = (0..gy)
             .flat_map(|y| (0..gx).map(move |x| (x, y)))
             .map(|(x, y)| spread_tile([x, y], [gx, gy], tiles_x))
-            .filter(|&(_, ty)| ty < tiles_y)
             .collect();
+        // Workgroups past the image count in a thread's share, and do nothing.
         let per = order.len().div_ceil(threads as usize);
-        order.chunks(per).map(<[_]>::to_vec).collect()
+        order
+            .chunks(per)
+            .map(|run| {
+                run.iter()
+                    .copied()
+                    .filter(|&(_, ty)| ty < tiles_y)
+                    .collect()
+            })
+            .collect()
     }
 
     #[test]
@@ -79,8 +99,8 @@ mod tests {
                 }
             }
             assert!(seen.iter().all(|&n| n == 1), "{w}x{h}");
-            // Workgroups with nothing to do: fewer than one per band.
-            assert!(gx * gy - tx * ty < gx, "{w}x{h}");
+            // Workgroups with nothing to do: fewer than a band.
+            assert!(gx * gy - tx * ty < gy, "{w}x{h}");
         }
     }
 
@@ -112,9 +132,28 @@ mod tests {
     }
 
     #[test]
-    fn small_images_have_no_idle_workgroups() {
+    fn two_threads_share_every_row_and_column_evenly() {
+        // The explorer's march (160x90) and a 720p frame: each thread shades as much of the
+        // left half as of the right (the sky may be on one side), and of the top as of the
+        // bottom.
+        for (w, h) in [(160u32, 90u32), (1280, 720)] {
+            let (tiles_x, tiles_y) = (w.div_ceil(TILE), h.div_ceil(TILE));
+            for run in runs(w, h, 2) {
+                let left = run.iter().filter(|&&(x, _)| x < tiles_x / 2).count();
+                let top = run.iter().filter(|&&(_, y)| y < tiles_y / 2).count();
+                for (part, name) in [(left, "left"), (top, "top")] {
+                    let share = part as f64 / run.len() as f64;
+                    assert!((share - 0.5).abs() < 0.03, "{w}x{h}: {share} on the {name}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn small_images_have_few_idle_workgroups() {
         // The cone pass of a 160x90 frame: 20x12 cells, 3x2 tiles.
-        assert_eq!(spread_workgroups(20, 12), [6, 1, 1]);
-        assert_eq!(spread_workgroups(160, 90), [16, 15, 1]);
+        assert_eq!(spread_workgroups(20, 12), [1, 8, 1]);
+        assert_eq!(spread_workgroups(160, 90), [15, 16, 1]);
+        assert_eq!(spread_workgroups(1, 1), [1, 1, 1]);
     }
 }
