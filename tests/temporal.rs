@@ -28,7 +28,8 @@ fn staging(gpu: &GpuContext, size: u64) -> wgpu::Buffer {
     })
 }
 
-/// The latest history: per pixel (linear rgb, weight of its mean) and depth.
+/// The latest history: per pixel (linear rgb times the weight of its mean, at least 1; that
+/// weight) and depth.
 fn read_history(gpu: &GpuContext, stage: &TemporalStage) -> (Vec<[f32; 4]>, Vec<f32>) {
     let (color, depth) = stage.history();
     let read = |buffer: &wgpu::Buffer, size: u64| {

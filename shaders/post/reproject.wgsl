@@ -48,14 +48,13 @@ const FLAG_RESIZED: u32 = 4u;
 // This frame's march (shaders/output.wgsl): sum of samples and their count, and depth.
 @group(0) @binding(1) var<storage, read> march_hdr: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> march_aux: array<vec2<f32>>;
-// The previous history: linear colour and the weight of its running mean; distance along the
-// pixel's ray (0 where it escaped).
+// The previous history: linear colour times the weight of its running mean (at least 1), and
+// that weight, as the post stage reads a frame (its `hdr`: sum and count), so that it reads the
+// history itself; distance along the pixel's ray (0 where it escaped).
 @group(0) @binding(3) var<storage, read> prev_color: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> prev_depth: array<f32>;
 @group(0) @binding(5) var<storage, read_write> next_color: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read_write> next_depth: array<f32>;
-// What the post stage tone-maps (its `hdr`: sum and count).
-@group(0) @binding(7) var<storage, read_write> shown: array<vec4<f32>>;
 
 // Unit ray through the centre of history pixel p (shaders/common.wgsl `camera_ray_at`).
 fn history_ray(p: vec2<u32>) -> vec3<f32> {
@@ -103,7 +102,8 @@ fn tap(sum: ptr<function, array<vec4<f32>, 2>>, at: vec2<i32>, w: f32, expected:
     let ok = all(at == c) && depth_consistent(prev_depth[index], expected);
     let weight = select(0.0, w, ok);
     let color = prev_color[index];
-    (*sum)[0] = (*sum)[0] + vec4<f32>(weight * color.rgb, weight * color.w);
+    let mean = color.rgb / max(color.w, 1.0);
+    (*sum)[0] = (*sum)[0] + vec4<f32>(weight * mean, weight * color.w);
     (*sum)[1].x = (*sum)[1].x + weight;
 }
 
@@ -167,7 +167,7 @@ fn reproject_main(@builtin(global_invocation_id) id: vec3<u32>) {
             best = carried_at(history_ray(p), t);
         } else {
             let c = prev_color[index];
-            best = Carried(c.rgb, c.w, 1.0);
+            best = Carried(c.rgb / max(c.w, 1.0), c.w, 1.0);
             best_depth = prev_depth[index];
         }
     }
@@ -194,7 +194,6 @@ fn reproject_main(@builtin(global_invocation_id) id: vec3<u32>) {
         samples = select(best.samples, 0.0, resized);
         depth = best_depth;
     }
-    next_color[index] = vec4<f32>(color, samples);
+    next_color[index] = vec4<f32>(color * max(samples, 1.0), samples);
     next_depth[index] = depth;
-    shown[index] = vec4<f32>(color, 1.0);
 }

@@ -210,7 +210,9 @@ impl ReprojectUniform {
 
 /// The reproject pass and what it keeps between frames: two histories (colour with the weight
 /// of its running mean, and depth) written in turn, and the targets the post stage turns into
-/// what the window shows. Sized for the largest history (the window); smaller ones use the
+/// what the window shows. A history's colour is stored as the post stage reads a frame (rgb
+/// the mean times its weight, at least 1, and w the weight), so the post stage reads the latest
+/// history itself. Sized for the largest history (the window); smaller ones use the
 /// start of each buffer.
 pub struct TemporalStage {
     pipeline: wgpu::ComputePipeline,
@@ -221,8 +223,8 @@ pub struct TemporalStage {
     latest: usize,
     /// The camera and size the latest history was seen through (None: no history).
     seen: Option<Projection>,
-    /// The shown frame: `hdr` is what the pass writes for the post stage, `srgb8` what it
-    /// writes for the window.
+    /// The shown frame: `hdr` is the latest history's colour (the post stage's input), `srgb8`
+    /// what the post stage writes for the window.
     pub display: FrameTargets,
 }
 
@@ -298,7 +300,6 @@ impl TemporalStage {
                 entry(4, &self.depth[prev]),
                 entry(5, &self.color[next]),
                 entry(6, &self.depth[next]),
-                entry(7, &self.display.hdr),
             ],
         });
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -312,6 +313,7 @@ impl TemporalStage {
             frame.history.1.div_ceil(WORKGROUP),
             1,
         );
+        self.display.hdr = self.color[next].clone();
         self.latest = next;
         self.seen = Some(*current);
     }
