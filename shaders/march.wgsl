@@ -382,7 +382,7 @@ fn render_main(
     let cone = (frame.control.y & FLAG_CONE) != 0u;
     // The cone pass is dispatched over cells, the pixels' pass over pixels (gpu::dispatch).
     let width = select(frame.control.z, cone_cells().x, cone);
-    let id = spread_pixel(group, groups, local, (width + 7u) / 8u);
+    let id = spread_pixel(group, groups, local, width);
     if cone {
         if all(id.xy < cone_cells()) {
             cone_cell(id.xy);

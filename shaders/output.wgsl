@@ -27,12 +27,13 @@ fn store_sample(index: u32, color: vec3<f32>, aux_value: vec2<f32>, samples: vec
 }
 
 // The pixel an invocation shades, for passes dispatched by `gpu::dispatch::spread_workgroups`
-// (`[bands, positions, 1]`) over an image `tiles_x` 8x8 tiles wide: the tiles are dealt, in
-// raster order, into bands of `positions` (a power of two), and workgroup (b, p) shades position
-// reverse_bits(p) of band b, so that lavapipe, which gives each thread one contiguous run of
-// workgroups, gives each tiles spread over the whole image. A y past the image's last row means
-// nothing to do. CPU twin: `gpu::dispatch::spread_tile`.
-fn spread_pixel(group: vec3<u32>, groups: vec3<u32>, local: vec3<u32>, tiles_x: u32) -> vec3<u32> {
+// (`[bands, positions, 1]`) over an image `width` pixels wide, in 8x8 tiles: the tiles are
+// dealt, in raster order, into bands of `positions` (a power of two), and workgroup (b, p)
+// shades position reverse_bits(p) of band b, so that lavapipe, which gives each thread one
+// contiguous run of workgroups, gives each tiles spread over the whole image. A y past the
+// image's last row means nothing to do. CPU twin: `gpu::dispatch::spread_tile`.
+fn spread_pixel(group: vec3<u32>, groups: vec3<u32>, local: vec3<u32>, width: u32) -> vec3<u32> {
+    let tiles_x = (width + 7u) / 8u;
     let bits = countTrailingZeros(groups.y);
     // (A shift by 32 is taken mod 32 in WGSL; the select discards it.)
     let position = select(reverseBits(group.y) >> (32u - bits), 0u, bits == 0u);

@@ -36,7 +36,7 @@ fn plane_main(
     @builtin(local_invocation_id) local: vec3<u32>,
 ) {
     // Dispatched by gpu::dispatch::spread_workgroups.
-    let id = spread_pixel(group, groups, local, (plane.control.z + 7u) / 8u);
+    let id = spread_pixel(group, groups, local, plane.control.z);
     if id.x >= plane.control.z || id.y >= plane.control.w {
         return;
     }

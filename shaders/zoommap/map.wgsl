@@ -18,7 +18,7 @@ fn map_main(
 ) {
     let angles = plane.image.x;
     // Dispatched by gpu::dispatch::spread_workgroups.
-    let id = spread_pixel(group, groups, local, (angles + 7u) / 8u);
+    let id = spread_pixel(group, groups, local, angles);
     if id.x >= angles || id.y >= plane.image.y {
         return;
     }
