@@ -23,6 +23,10 @@ struct MapFrame {
     // (low byte; bit 31: in `map_rest`).
     bases: array<vec4<u32>, 8>,
     mins: array<vec4<u32>, 8>,
+    // The colouring's parameters (shaders/colouring.wgsl reads them from here, composed by
+    // `shaders::colouring_from`): a uniform block's reads are one load for all lanes where the
+    // plane block's storage reads go lane by lane on lavapipe.
+    mapping: ColourMapping,
 }
 
 @group(0) @binding(1) var<uniform> map_frame: MapFrame;

@@ -28,9 +28,10 @@ use crate::scene::Scene;
 /// Largest tile side: bounds one dispatch's run time (GPU watchdogs) and buffer sizes.
 const MAX_TILE_SIDE: u32 = 4096;
 const WORKGROUP: u32 = 8;
-/// Most bytes a uniform block may take; also the dynamic-offset stride. Ray-marched frames take
-/// two blocks per sample: the pixels' and, after all samples', the cone pass's.
-const UNIFORM_STRIDE: u64 = 1024;
+/// Most bytes a uniform block may take (the largest: a zoom map frame's, which carries its colour
+/// mapping); also the dynamic-offset stride. Ray-marched frames take two blocks per sample: the
+/// pixels' and, after all samples', the cone pass's.
+pub const UNIFORM_STRIDE: u64 = 2048;
 const FRAME_BLOCK: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE;
 const FRACTAL_BLOCK: wgpu::BufferUsages = wgpu::BufferUsages::UNIFORM;
 /// Readback slots in flight for pipelined rendering.
@@ -85,8 +86,9 @@ pub fn plane_arithmetic(scene: &Scene, height: u32, has_f64: bool) -> Result<Pla
 
 /// Where a plane frame's per-sample escape values come from instead of iterating each pixel
 /// (the zoom map's frame assembly, [`crate::zoommap`]): a pipeline with the render layout whose
-/// `plane_main` colours what its own `pixel_escape` returns, each sample's binding-1 block, and
-/// the buffers bound at 6 and 7. Colouring, samples, tiles, the post stage and readback are the
+/// `plane_main` colours what its own `pixel_escape` returns, each sample's binding-1 block (at
+/// most [`UNIFORM_STRIDE`] bytes; `measured` is the count scale of views whose look has none),
+/// and the buffers bound at 6 and 7. Colouring, samples, tiles, the post stage and readback are the
 /// renderer's own.
 pub trait PlaneSource {
     fn prepare(
@@ -94,8 +96,8 @@ pub trait PlaneSource {
         gpu: &GpuContext,
         layout: &wgpu::PipelineLayout,
         samples: &[Sample<'_>],
-        width: u32,
-        height: u32,
+        size: (u32, u32),
+        measured: Option<&CountScale>,
     ) -> Result<(wgpu::ComputePipeline, Vec<Vec<u8>>)>;
     /// The buffers at bindings 6 and 7 for the frames it prepared.
     fn data(&self) -> (&wgpu::Buffer, &wgpu::Buffer);
@@ -346,12 +348,13 @@ impl Renderer {
         if let Some(source) = self.source.as_mut()
             && scene.fractal.is_plane()
         {
+            let measured = self.measured.as_ref().and_then(|(_, s)| s.as_ref());
             return source.prepare(
                 &self.gpu,
                 self.pipelines.pipeline_layout(),
                 samples,
-                width,
-                height,
+                (width, height),
+                measured,
             );
         }
         let arithmetic = scene

@@ -71,6 +71,15 @@ pub fn colouring() -> String {
     [gradient(), shader!("colouring.wgsl")].join("\n")
 }
 
+/// The colouring with its parameters read from `block` (a `ColourMapping` the composing module
+/// declares) instead of the plane block's `plane.mapping`. On lavapipe a storage buffer read
+/// inside control flow, even at an index the same for all lanes, is made lane by lane; a
+/// uniform buffer's is one load: the zoom map's frames, whose colouring is most of their cost,
+/// carry the mapping in their uniform block.
+pub fn colouring_from(block: &str) -> String {
+    colouring().replace("plane.mapping", block)
+}
+
 /// The interpolation between gradient stops that both colourings use (shaders/gradient.wgsl).
 fn gradient() -> String {
     shader!("gradient.wgsl")

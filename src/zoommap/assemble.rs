@@ -10,12 +10,13 @@ use bytemuck::{Pod, Zeroable};
 
 use super::compute::{MapStats, MapStore};
 use super::plan::{INNER_RADIUS, MapPlan};
+use crate::colouring::{ColourMapping, CountScale};
 use crate::deep::floatexp::{FloatExp, ldexp};
 use crate::deep::precise;
 use crate::error::{Error, Result};
 use crate::frame::Sample;
 use crate::gpu::GpuContext;
-use crate::gpu::renderer::PlaneSource;
+use crate::gpu::renderer::{PlaneSource, UNIFORM_STRIDE};
 use crate::gpu::shaders;
 use crate::path::CameraPath;
 
@@ -30,7 +31,10 @@ struct MapFrameUniform {
     levels: [[u32; 4]; 16],
     bases: [[u32; 4]; 8],
     mins: [[u32; 4]; 8],
+    mapping: ColourMapping,
 }
+
+const _: () = assert!(std::mem::size_of::<MapFrameUniform>() as u64 <= UNIFORM_STRIDE);
 
 pub struct MapAssembler {
     store: MapStore,
@@ -91,8 +95,8 @@ impl PlaneSource for MapAssembler {
         gpu: &GpuContext,
         layout: &wgpu::PipelineLayout,
         samples: &[Sample<'_>],
-        width: u32,
-        height: u32,
+        (width, height): (u32, u32),
+        measured: Option<&CountScale>,
     ) -> Result<(wgpu::ComputePipeline, Vec<Vec<u8>>)> {
         let plan = &self.store.plan;
         if (width, height) != (plan.width, plan.height) {
@@ -138,7 +142,9 @@ impl PlaneSource for MapAssembler {
         let base_row = start as f64 * plan.chunk_rows as f64;
         let bytes = placed
             .iter()
-            .map(|&(anchor, ln_pixel, rotation)| {
+            .zip(samples)
+            .map(|(&(anchor, ln_pixel, rotation), sample)| {
+                let look = &sample.scene.look;
                 let u = MapFrameUniform {
                     anchor: [anchor[0] as f32, anchor[1] as f32, rotation as f32, 0.0],
                     rows: [
@@ -152,6 +158,7 @@ impl PlaneSource for MapAssembler {
                     levels,
                     bases,
                     mins,
+                    mapping: ColourMapping::new(look, look.count_scale().as_ref().or(measured)),
                 };
                 bytemuck::bytes_of(&u).to_vec()
             })
@@ -164,7 +171,7 @@ impl PlaneSource for MapAssembler {
                     shaders::escape(),
                     split,
                     crate::shader!("zoommap/assemble.wgsl"),
-                    shaders::colouring(),
+                    shaders::colouring_from("map_frame.mapping"),
                     shaders::plane(),
                     shaders::output(),
                 ]
