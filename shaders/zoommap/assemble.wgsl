@@ -18,9 +18,8 @@ struct MapFrame {
     // Per level: angles, rows per chunk (a power of two), first word within a chunk, log2 of
     // the rows per chunk.
     levels: array<vec4<u32>, 16>,
-    // Per chunk of the window (four to a vector): where its level 0 would start in the bound
-    // buffer, in words (wrapping: only its finest bound level on is there), and that level
-    // (low byte; bit 31: in `map_rest`).
+    // Per chunk of the window (four to a vector): where its level 0 would start in the
+    // window, in words (wrapping: only its finest bound level on is there), and that level.
     bases: array<vec4<u32>, 8>,
     mins: array<vec4<u32>, 8>,
     // The colouring's parameters (shaders/colouring.wgsl reads them from here, composed by
@@ -30,15 +29,20 @@ struct MapFrame {
 }
 
 @group(0) @binding(1) var<uniform> map_frame: MapFrame;
-// The window's chunks, from the finest level a frame reads on; those that did not fit within
-// one binding are in the second buffer.
-@group(0) @binding(6) var<storage, read> map_window: array<u32>;
-@group(0) @binding(7) var<storage, read> map_rest: array<u32>;
+// The window's chunks, from the finest level a frame reads on, as words in rows of
+// MAP_TEXTURE_WIDTH (2^MAP_TEXTURE_SHIFT, constants the assembler puts before this module).
+// A texture, not a storage buffer: lavapipe reads a storage buffer at per-lane addresses lane
+// by lane, a texture with one gather.
+@group(1) @binding(0) var map_window: texture_2d<u32>;
+
+fn map_word(at: u32) -> u32 {
+    return textureLoad(map_window, vec2<u32>(at & (MAP_TEXTURE_WIDTH - 1u), at >> MAP_TEXTURE_SHIFT), 0).x;
+}
 
 const MAP_TAU: f32 = 6.283185307179586;
 
 // Where row `row` (of level `level`, whose `levels` entry is `l`, counted from the window's
-// top) starts in the bound buffers: x its first word, y 1 in `map_rest`, z the level it is
+// top) starts in the window: x its first word, y unused, z the level it is
 // read at (a level finer than its chunk's finest bound one, only at a chunk's edge for a tap of
 // the level above, reads the same place in that one), w that level's angles. Rows per chunk
 // are powers of two, so no division. On a CPU "GPU" each uniform entry looked up by a
@@ -49,10 +53,10 @@ fn map_row(level: u32, l: vec4<u32>, row: i32) -> vec4<u32> {
     let j = r >> l.w;
     let origin = map_frame.bases[j >> 2u][j & 3u];
     let m = map_frame.mins[j >> 2u][j & 3u];
-    let lv = max(level, m & 0xffu);
+    let lv = max(level, m);
     let b = map_frame.levels[lv];
     let y = (r & (l.y - 1u)) >> (lv - level);
-    return vec4<u32>(origin + b.z + 2u * y * b.x, m >> 31u, lv, b.x);
+    return vec4<u32>(origin + b.z + 2u * y * b.x, 0u, lv, b.x);
 }
 
 // The sample in column `col` (of level `level`, `l` its entry, within the row) of a row from
@@ -63,15 +67,7 @@ fn map_load(row: vec4<u32>, level: u32, l: vec4<u32>, col: u32) -> vec4<f32> {
         x = min(u32(f32(col) * f32(row.w) / f32(l.x)), row.w - 1u);
     }
     let at = row.x + 2u * x;
-    var words: vec2<u32>;
-    // MAP_SPLIT (a constant the assembler puts before this module) is false where the window
-    // fits one binding: the second buffer's loads are then not compiled at all (on a CPU
-    // "GPU" both sides of a branch run, masked).
-    if MAP_SPLIT && row.y != 0u {
-        words = vec2<u32>(map_rest[at], map_rest[at + 1u]);
-    } else {
-        words = vec2<u32>(map_window[at], map_window[at + 1u]);
-    }
+    let words = vec2<u32>(map_word(at), map_word(at + 1u));
     let de = unpack2x16float(words.y & 0xffffu).x;
     return vec4<f32>(bitcast<f32>(words.x), de, unpack4x8snorm(words.y >> 16u).xy);
 }

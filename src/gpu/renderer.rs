@@ -88,19 +88,21 @@ pub fn plane_arithmetic(scene: &Scene, height: u32, has_f64: bool) -> Result<Pla
 /// (the zoom map's frame assembly, [`crate::zoommap`]): a pipeline with the render layout whose
 /// `plane_main` colours what its own `pixel_escape` returns, each sample's binding-1 block (at
 /// most [`UNIFORM_STRIDE`] bytes; `measured` is the count scale of views whose look has none),
-/// and the buffers bound at 6 and 7. Colouring, samples, tiles, the post stage and readback are the
+/// and a bind group of its own data. Colouring, samples, tiles, the post stage and readback are the
 /// renderer's own.
 pub trait PlaneSource {
     fn prepare(
         &mut self,
         gpu: &GpuContext,
-        layout: &wgpu::PipelineLayout,
+        pipelines: &PipelineCache,
         samples: &[Sample<'_>],
         size: (u32, u32),
         measured: Option<&CountScale>,
     ) -> Result<(wgpu::ComputePipeline, Vec<Vec<u8>>)>;
-    /// The buffers at bindings 6 and 7 for the frames it prepared.
-    fn data(&self) -> (&wgpu::Buffer, &wgpu::Buffer);
+    /// Its pipeline's bind group 1 (after the render layout's group 0), if it has one.
+    fn bind_group(&self) -> Option<&wgpu::BindGroup> {
+        None
+    }
     /// What it has cost so far, for `--verbose`.
     fn report(&self) -> String {
         String::new()
@@ -351,7 +353,7 @@ impl Renderer {
             let measured = self.measured.as_ref().and_then(|(_, s)| s.as_ref());
             return source.prepare(
                 &self.gpu,
-                self.pipelines.pipeline_layout(),
+                &self.pipelines,
                 samples,
                 (width, height),
                 measured,
@@ -614,9 +616,11 @@ impl Renderer {
             std::mem::size_of::<FrameUniform>()
         } as u64;
         let targets = self.targets.as_ref().expect("created before tiles");
-        let data = match &self.source {
-            Some(source) if plane => source.data(),
-            _ => (&self.deep.orbit, &self.deep.bla),
+        // The source's own data, if any, is its bind group 1; 6 and 7 are then unused.
+        let data = (&self.deep.orbit, &self.deep.bla);
+        let source_group = match &self.source {
+            Some(source) if plane => source.bind_group(),
+            _ => None,
         };
         // A band writes its rows where they lie in the whole frame: the per-pixel buffers are
         // bound from its first row on (the shaders index within the tile).
@@ -677,6 +681,9 @@ impl Renderer {
                     .map(|t| t.pass_writes()),
             });
             pass.set_pipeline(pipeline);
+            if let Some(group) = source_group {
+                pass.set_bind_group(1, group, &[]);
+            }
             for i in 0..count {
                 let offset = (i as u64 * UNIFORM_STRIDE) as u32;
                 if !plane {

@@ -16,6 +16,7 @@ use crate::deep::precise;
 use crate::error::{Error, Result};
 use crate::frame::Sample;
 use crate::gpu::GpuContext;
+use crate::gpu::pipelines::PipelineCache;
 use crate::gpu::renderer::{PlaneSource, UNIFORM_STRIDE};
 use crate::gpu::shaders;
 use crate::path::CameraPath;
@@ -93,7 +94,7 @@ impl PlaneSource for MapAssembler {
     fn prepare(
         &mut self,
         gpu: &GpuContext,
-        layout: &wgpu::PipelineLayout,
+        pipelines: &PipelineCache,
         samples: &[Sample<'_>],
         (width, height): (u32, u32),
         measured: Option<&CountScale>,
@@ -119,7 +120,8 @@ impl PlaneSource for MapAssembler {
             .map(|p| plan.chunks_for(p.1, INNER_RADIUS, plan.outer_radius).end)
             .max()
             .unwrap_or(1);
-        self.store.ensure(gpu, layout, start..end)?;
+        self.store
+            .ensure(gpu, pipelines.pipeline_layout(), start..end)?;
         self.store.bind_window(gpu, start..end);
         let plan = &self.store.plan;
         let (mut bases, mut mins) = ([[0u32; 4]; 8], [[0u32; 4]; 8]);
@@ -127,8 +129,8 @@ impl PlaneSource for MapAssembler {
         for (j, (base, min)) in self.store.bases.iter().zip(&self.store.mins).enumerate() {
             // Where level 0 would start (wrapping), so a row of any level is found from its
             // own level's entry alone; the buffer in bit 31 beside the finest level.
-            bases[j / 4][j % 4] = (base & 0x7fff_ffff).wrapping_sub(offsets[*min as usize] as u32);
-            mins[j / 4][j % 4] = min | (base & 0x8000_0000);
+            bases[j / 4][j % 4] = base.wrapping_sub(offsets[*min as usize] as u32);
+            mins[j / 4][j % 4] = *min;
         }
         let mut levels = [[0u32; 4]; 16];
         for ((slot, (w, h)), offset) in levels
@@ -166,18 +168,32 @@ impl PlaneSource for MapAssembler {
         let pipeline = match &self.pipeline {
             Some(p) => p.clone(),
             None => {
-                let split = format!("const MAP_SPLIT: bool = {};", self.store.split());
+                let width = self.store.texture_width();
+                let texture = format!(
+                    "const MAP_TEXTURE_WIDTH: u32 = {width}u;\nconst MAP_TEXTURE_SHIFT: u32 = {}u;",
+                    width.trailing_zeros()
+                );
                 let text = [
                     shaders::escape(),
-                    split,
+                    texture,
                     crate::shader!("zoommap/assemble.wgsl"),
                     shaders::colouring_from("map_frame.mapping"),
                     shaders::plane(),
                     shaders::output(),
                 ]
                 .join("\n");
+                let layout = gpu
+                    .device
+                    .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                        label: Some("zoom map frame"),
+                        bind_group_layouts: &[
+                            Some(&pipelines.layout),
+                            Some(&self.store.window_layout),
+                        ],
+                        immediate_size: 0,
+                    });
                 let p =
-                    gpu.compute_pipeline("zoom map frame", &text, "plane_main", Some(layout))?;
+                    gpu.compute_pipeline("zoom map frame", &text, "plane_main", Some(&layout))?;
                 self.pipeline = Some(p.clone());
                 p
             }
@@ -185,8 +201,8 @@ impl PlaneSource for MapAssembler {
         Ok((pipeline, bytes))
     }
 
-    fn data(&self) -> (&wgpu::Buffer, &wgpu::Buffer) {
-        (&self.store.bound[0], &self.store.bound[1])
+    fn bind_group(&self) -> Option<&wgpu::BindGroup> {
+        Some(&self.store.window_group)
     }
 
     fn report(&self) -> String {

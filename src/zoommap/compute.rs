@@ -68,11 +68,16 @@ pub struct MapStore {
     path: CameraPath,
     /// `window` chunks, each with all its levels, in ring slots.
     store: wgpu::Buffer,
-    /// What frames read (bindings 6 and 7, each within the binding limit): each chunk of the
-    /// current window from the finest level a frame can read from it on.
-    pub bound: [wgpu::Buffer; 2],
-    /// The window the bound buffers hold (first chunk, chunks), and per chunk of it where
-    /// it starts (u32 words; bit 31: in the second buffer) and its finest level.
+    /// What frames read: each chunk of the current window from the finest level a frame can
+    /// read from it on, as the words of a texture [`MapStore::texture_width`] texels wide, each
+    /// chunk from the start of a row. A texture, not a storage buffer: lavapipe reads a storage
+    /// buffer at per-lane addresses lane by lane, a texture with one gather.
+    window: wgpu::Texture,
+    /// Group 1 of the frames' pipeline: the window's texture.
+    pub window_layout: wgpu::BindGroupLayout,
+    pub window_group: wgpu::BindGroup,
+    /// The window the texture holds (first chunk, chunks), and per chunk of it the word where
+    /// it starts and its finest level.
     bound_window: Option<(u64, u64)>,
     pub bases: Vec<u32>,
     pub mins: Vec<u32>,
@@ -113,25 +118,31 @@ fn buffer(
     })
 }
 
+/// Words per row of the window's texture: the widest power of two the device allows, up to
+/// 16384 (a row of a few chunk rows).
+fn texture_width(max_dimension: u32) -> u32 {
+    1 << max_dimension.clamp(256, 16384).ilog2()
+}
+
 impl MapStore {
     pub fn new(gpu: &GpuContext, plan: MapPlan, path: &CameraPath) -> Result<Self> {
         let device = &gpu.device;
         let limits = device.limits();
         let store_bytes = plan.window as u64 * plan.chunk_stride();
         let computed_bytes = plan.angles as u64 * plan.chunk_rows as u64 * COMPUTE_BYTES;
-        let bound_bytes = plan.bound_words() * 4;
         let binding = limits
             .max_storage_buffer_binding_size
             .min(limits.max_buffer_size);
-        let first = bound_bytes.min(binding) / 4 * 4;
-        // What does not fit in one binding goes to a second; a chunk that does not fit in
-        // what is left of the first goes there whole.
-        let second = if bound_bytes > first { first } else { 0 };
+        let texture_width = texture_width(limits.max_texture_dimension_2d);
+        let window_rows = plan.bound_rows(texture_width);
         let too_large = [
             (store_bytes, limits.max_buffer_size),
             (computed_bytes, binding),
             (plan.chunk_stride(), binding),
-            (bound_bytes + plan.chunk_stride(), 2 * binding),
+            (
+                window_rows * texture_width as u64 * 4,
+                limits.max_texture_dimension_2d as u64 * texture_width as u64 * 4,
+            ),
         ]
         .into_iter()
         .find(|(need, most)| need > most);
@@ -145,6 +156,43 @@ impl MapStore {
                 most as f64 / 1e6
             )));
         }
+        let window = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("zoom map window"),
+            size: wgpu::Extent3d {
+                width: texture_width,
+                height: window_rows.max(1) as u32,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::R32Uint,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        let window_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("zoom map window"),
+            entries: &[wgpu::BindGroupLayoutEntry {
+                binding: 0,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Texture {
+                    sample_type: wgpu::TextureSampleType::Uint,
+                    view_dimension: wgpu::TextureViewDimension::D2,
+                    multisampled: false,
+                },
+                count: None,
+            }],
+        });
+        let window_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("zoom map window"),
+            layout: &window_layout,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: wgpu::BindingResource::TextureView(
+                    &window.create_view(&wgpu::TextureViewDescriptor::default()),
+                ),
+            }],
+        });
         use wgpu::BufferUsages as U;
         let mip_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("zoom map mips"),
@@ -173,20 +221,9 @@ impl MapStore {
                 // COPY_DST: chunks read from a map file are written in.
                 U::STORAGE | U::COPY_SRC | U::COPY_DST,
             ),
-            bound: [
-                buffer(
-                    device,
-                    "zoom map window",
-                    first.max(256),
-                    U::STORAGE | U::COPY_DST,
-                ),
-                buffer(
-                    device,
-                    "zoom map window (rest)",
-                    second.max(256),
-                    U::STORAGE | U::COPY_DST,
-                ),
-            ],
+            window,
+            window_layout,
+            window_group,
             bound_window: None,
             bases: Vec::new(),
             mins: Vec::new(),
@@ -319,9 +356,9 @@ impl MapStore {
         Ok(())
     }
 
-    /// Whether frames read a second bound buffer (the window does not fit one binding).
-    pub fn split(&self) -> bool {
-        self.bound[1].size() > 256
+    /// Words per row of the window's texture (a power of two).
+    pub fn texture_width(&self) -> u32 {
+        self.window.width()
     }
 
     /// The ring slot of chunk `c`.
@@ -351,8 +388,8 @@ impl MapStore {
         Ok(())
     }
 
-    /// Copies the levels frames can read of chunks `chunks` (resident) into the bound buffers,
-    /// unless they hold that window already.
+    /// Copies the levels frames can read of chunks `chunks` (resident) into the window's
+    /// texture, unless it holds that window already.
     pub fn bind_window(&mut self, gpu: &GpuContext, chunks: std::ops::Range<u64>) {
         let key = (chunks.start, chunks.end - chunks.start);
         if self.bound_window == Some(key) {
@@ -361,8 +398,8 @@ impl MapStore {
         let plan = &self.plan;
         let offsets = plan.level_offsets();
         let words = plan.chunk_words();
-        let capacity = [self.bound[0].size() / 4, self.bound[1].size() / 4];
-        let mut used = [0u64; 2];
+        let width = self.texture_width() as u64;
+        let mut row = 0u64;
         self.bases.clear();
         self.mins.clear();
         let mut encoder = gpu
@@ -372,24 +409,60 @@ impl MapStore {
             });
         for (j, c) in chunks.enumerate() {
             let min = plan.min_level(j as u32);
-            let from = offsets[min as usize];
-            let size = words - from;
-            let which = usize::from(used[0] + size > capacity[0]);
-            assert!(
-                used[which] + size <= capacity[which],
-                "sized by bound_words"
-            );
-            encoder.copy_buffer_to_buffer(
-                &self.store,
-                self.slot(c) * plan.chunk_stride() + from * 4,
-                &self.bound[which],
-                used[which] * 4,
-                size * 4,
-            );
-            self.bases.push(used[which] as u32 | ((which as u32) << 31));
+            let from = self.slot(c) * plan.chunk_stride() + offsets[min as usize] * 4;
+            let size = words - offsets[min as usize];
+            // Whole rows, then what is left in a row of its own.
+            let (full, rest) = (size / width, size % width);
+            for (offset, top, extent) in [
+                (
+                    0,
+                    row,
+                    wgpu::Extent3d {
+                        width: width as u32,
+                        height: full as u32,
+                        depth_or_array_layers: 1,
+                    },
+                ),
+                (
+                    full * width * 4,
+                    row + full,
+                    wgpu::Extent3d {
+                        width: rest as u32,
+                        height: 1,
+                        depth_or_array_layers: 1,
+                    },
+                ),
+            ] {
+                if extent.width == 0 || extent.height == 0 {
+                    continue;
+                }
+                encoder.copy_buffer_to_texture(
+                    wgpu::TexelCopyBufferInfo {
+                        buffer: &self.store,
+                        layout: wgpu::TexelCopyBufferLayout {
+                            offset: from + offset,
+                            bytes_per_row: Some(width as u32 * 4),
+                            rows_per_image: None,
+                        },
+                    },
+                    wgpu::TexelCopyTextureInfo {
+                        texture: &self.window,
+                        mip_level: 0,
+                        origin: wgpu::Origin3d {
+                            x: 0,
+                            y: top as u32,
+                            z: 0,
+                        },
+                        aspect: wgpu::TextureAspect::All,
+                    },
+                    extent,
+                );
+            }
+            self.bases.push((row * width) as u32);
             self.mins.push(min);
-            used[which] += size;
+            row += size.div_ceil(width);
         }
+        assert!(row <= self.window.height() as u64, "sized by bound_rows");
         gpu.queue.submit([encoder.finish()]);
         self.bound_window = Some(key);
     }

@@ -157,6 +157,17 @@ impl MapPlan {
             .sum()
     }
 
+    /// Rows of a texture `width` words wide that the bound levels take, each chunk from the
+    /// start of a row.
+    pub fn bound_rows(&self, width: u32) -> u64 {
+        let offsets = self.level_offsets();
+        (0..self.window)
+            .map(|j| {
+                (self.chunk_words() - offsets[self.min_level(j) as usize]).div_ceil(width as u64)
+            })
+            .sum()
+    }
+
     /// GPU memory the map holds at any time: the store of resident chunks with all their
     /// levels, the levels bound for frames, and the buffer one chunk is computed into. It does
     /// not grow with the depth of the zoom.
