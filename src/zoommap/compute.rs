@@ -396,8 +396,6 @@ impl MapStore {
             return;
         }
         let plan = &self.plan;
-        let offsets = plan.level_offsets();
-        let words = plan.chunk_words();
         let width = self.texture_width() as u64;
         let mut row = 0u64;
         self.bases.clear();
@@ -407,57 +405,46 @@ impl MapStore {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("zoom map window"),
             });
+        // `rows` rows of `words` words each, from byte `from` of the store into the texture
+        // from row `top` on.
+        let mut copy = |from: u64, top: u64, words: u64, rows: u64| {
+            if words == 0 || rows == 0 {
+                return;
+            }
+            encoder.copy_buffer_to_texture(
+                wgpu::TexelCopyBufferInfo {
+                    buffer: &self.store,
+                    layout: wgpu::TexelCopyBufferLayout {
+                        offset: from,
+                        bytes_per_row: Some(width as u32 * 4),
+                        rows_per_image: None,
+                    },
+                },
+                wgpu::TexelCopyTextureInfo {
+                    texture: &self.window,
+                    mip_level: 0,
+                    origin: wgpu::Origin3d {
+                        x: 0,
+                        y: top as u32,
+                        z: 0,
+                    },
+                    aspect: wgpu::TextureAspect::All,
+                },
+                wgpu::Extent3d {
+                    width: words as u32,
+                    height: rows as u32,
+                    depth_or_array_layers: 1,
+                },
+            );
+        };
         for (j, c) in chunks.enumerate() {
             let min = plan.min_level(j as u32);
-            let from = self.slot(c) * plan.chunk_stride() + offsets[min as usize] * 4;
-            let size = words - offsets[min as usize];
+            let (first, size) = plan.bound_part(j as u32);
+            let from = self.slot(c) * plan.chunk_stride() + first * 4;
             // Whole rows, then what is left in a row of its own.
-            let (full, rest) = (size / width, size % width);
-            for (offset, top, extent) in [
-                (
-                    0,
-                    row,
-                    wgpu::Extent3d {
-                        width: width as u32,
-                        height: full as u32,
-                        depth_or_array_layers: 1,
-                    },
-                ),
-                (
-                    full * width * 4,
-                    row + full,
-                    wgpu::Extent3d {
-                        width: rest as u32,
-                        height: 1,
-                        depth_or_array_layers: 1,
-                    },
-                ),
-            ] {
-                if extent.width == 0 || extent.height == 0 {
-                    continue;
-                }
-                encoder.copy_buffer_to_texture(
-                    wgpu::TexelCopyBufferInfo {
-                        buffer: &self.store,
-                        layout: wgpu::TexelCopyBufferLayout {
-                            offset: from + offset,
-                            bytes_per_row: Some(width as u32 * 4),
-                            rows_per_image: None,
-                        },
-                    },
-                    wgpu::TexelCopyTextureInfo {
-                        texture: &self.window,
-                        mip_level: 0,
-                        origin: wgpu::Origin3d {
-                            x: 0,
-                            y: top as u32,
-                            z: 0,
-                        },
-                        aspect: wgpu::TextureAspect::All,
-                    },
-                    extent,
-                );
-            }
+            let full = size / width;
+            copy(from, row, width, full);
+            copy(from + full * width * 4, row + full, size % width, 1);
             self.bases.push((row * width) as u32);
             self.mins.push(min);
             row += size.div_ceil(width);

@@ -149,22 +149,23 @@ impl MapPlan {
         (octaves.floor().max(0.0) as u32).min(self.levels - 1)
     }
 
+    /// What a frame's window holds of its `j`-th chunk: the chunk from its finest readable
+    /// level on, as (first word within the chunk, words).
+    pub fn bound_part(&self, j: u32) -> (u64, u64) {
+        let from = self.level_offsets()[self.min_level(j) as usize];
+        (from, self.chunk_words() - from)
+    }
+
     /// u32 words bound for a frame's window: each chunk from its finest readable level on.
     pub fn bound_words(&self) -> u64 {
-        let offsets = self.level_offsets();
-        (0..self.window)
-            .map(|j| self.chunk_words() - offsets[self.min_level(j) as usize])
-            .sum()
+        (0..self.window).map(|j| self.bound_part(j).1).sum()
     }
 
     /// Rows of a texture `width` words wide that the bound levels take, each chunk from the
     /// start of a row.
     pub fn bound_rows(&self, width: u32) -> u64 {
-        let offsets = self.level_offsets();
         (0..self.window)
-            .map(|j| {
-                (self.chunk_words() - offsets[self.min_level(j) as usize]).div_ceil(width as u64)
-            })
+            .map(|j| self.bound_part(j).1.div_ceil(width as u64))
             .sum()
     }
 
