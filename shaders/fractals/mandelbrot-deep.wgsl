@@ -42,7 +42,7 @@ struct Bla {
 }
 
 @group(0) @binding(1) var<uniform> fractal: FractalParams;
-// Twin of `gpu::deep::OrbitPoint`: Z as f32 (for |z| tests), and as mantissa and exponent
+// Twin of `gpu::deep::OrbitPoint`: Z as `real` (for |z| tests), and as mantissa and exponent
 // (for products: near a nucleus Z comes far closer to 0 than f32 reaches).
 struct OrbitPoint {
     z: vec2<real>,
@@ -51,8 +51,9 @@ struct OrbitPoint {
     _pad: i32,
 }
 
-@group(0) @binding(6) var<storage, read> orbit: array<OrbitPoint>;
-@group(0) @binding(7) var<storage, read> bla: array<Bla>;
+// The orbit and the table are read through `orbit_z`, `orbit_point`, `bla_entry` and
+// `bla_radius`, composed with this module: from textures for f32 mantissas
+// (fractals/deep-textures.wgsl), from storage buffers for f64 (fractals/deep-storage.wgsl).
 
 fn cmul(a: vec2<real>, b: vec2<real>) -> vec2<real> {
     return vec2<real>(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
@@ -76,6 +77,12 @@ fn scale1(x: real, e: i32) -> real {
     let c = clamp(e, -252, 254);
     let h = c >> 1u;
     return x * real(pow2(h)) * real(pow2(c - h));
+}
+
+// A BLA step's radius of validity, r 2^e.
+struct Radius {
+    r: real,
+    e: i32,
 }
 
 // A (mantissa, exponent) pair with the larger component's magnitude in [0.5, 1).
@@ -140,7 +147,8 @@ fn find_skip(m: u32, room: u32, dz2: real, e: i32, levels: u32, last: u32, lowes
         let j = (m - 1u) >> k;
         if j < ((last - 1u) >> k) && len <= room {
             let index = level_start(k) + j;
-            let r = scale1(bla[index].r, bla[index].r_exp - e);
+            let radius = bla_radius(index);
+            let r = scale1(radius.r, radius.e - e);
             if dz2 < r * r {
                 return Skip(i32(index), len);
             }
@@ -256,14 +264,14 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
                 if skip.index < 0 {
                     break;
                 }
-                let e = bla[skip.index];
+                let e = bla_entry(u32(skip.index));
                 if track {
                     der = sum(cmul(e.a, der.m), e.a_exp + der.e, e.b * add, e.b_exp + ue);
                 }
                 dz = sum(cmul(e.a, dz.m), e.a_exp + dz.e, cmul(e.b, dc) * add, e.b_exp + ue);
                 m = m + skip.len;
                 n = n + skip.len;
-                let zr = orbit[m];
+                let zr = orbit_point(m);
                 let full = sum(zr.m, zr.e, dz.m, dz.e);
                 let z = scale2(full.m, full.e);
                 let nearer = dot(full.m, full.m) < scale1(dot(dz.m, dz.m), 2 * (dz.e - full.e));
@@ -276,7 +284,7 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
             // Otherwise a single step.
             let single = !due && n < limit;
             if single {
-                let zr = orbit[m];
+                let zr = orbit_point(m);
                 if track {
                     // d(z^2 + c) = 2 z d (+ 1): the full z, before the step.
                     let full = sum(zr.m, zr.e, dz.m, dz.e);
@@ -293,7 +301,7 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
             }
             // The full z from the exact parts: near a nucleus it is far below the range of
             // `real`, and so may dz be; compare them as mantissas and exponents.
-            let zr = orbit[m];
+            let zr = orbit_point(m);
             let full = sum(zr.m, zr.e, dz.m, dz.e);
             let z = scale2(full.m, full.e);
             if dot(z, z) > bailout2 {
@@ -313,7 +321,7 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
             // In range for plain f32 (the derivative too, when tracked)?
             if dz.e > PLAIN_FROM && (!track || (der.e > -100 && der.e < 100)) {
                 plain = true;
-                zcur = orbit[m].z;
+                zcur = orbit_z(m);
                 pz = scale2(dz.m, dz.e);
                 pd = scale2(der.m, der.e);
             }
@@ -336,14 +344,14 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
                 if skip.index < 0 {
                     break;
                 }
-                let e = bla[skip.index];
+                let e = bla_entry(u32(skip.index));
                 if track {
                     pd = scale2(cmul(e.a, pd), e.a_exp) + scale2(e.b, e.b_exp + ue) * add;
                 }
                 pz = scale2(cmul(e.a, pz), e.a_exp) + scale2(cmul(e.b, dc), e.b_exp + ue) * add;
                 m = m + skip.len;
                 n = n + skip.len;
-                zcur = orbit[m].z;
+                zcur = orbit_z(m);
                 let z = zcur + pz;
                 let r2 = dot(z, z);
                 let p2 = dot(pz, pz);
@@ -361,7 +369,7 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
                 let npd = 2.0 * cmul(zr + pz, pd) + vec2<real>(unit_plain, 0.0);
                 let npz = cmul(2.0 * zr + pz, pz) + dc_plain;
                 let nm = min(m + 1u, last);
-                let next = orbit[nm].z;
+                let next = orbit_z(nm);
                 let z = next + npz;
                 let r2 = dot(z, z);
                 let go = !stop;
@@ -377,7 +385,7 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
                 stop = stop || r2 > bailout2 || r2 < dot(npz, npz) || nm == last
                     || n >= limit || small;
             }
-            zcur = orbit[m].z;
+            zcur = orbit_z(m);
             let z = zcur + pz;
             let r2 = dot(z, z);
             if r2 > bailout2 {
@@ -388,10 +396,10 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
             }
             if m == last || r2 < dot(pz, pz) {
                 // The full z, exactly: near a nucleus Z itself is below f32's range.
-                let zr = orbit[m];
+                let zr = orbit_point(m);
                 let full = sum(zr.m, zr.e, pz, 0);
                 m = 0u;
-                zcur = orbit[0].z;
+                zcur = orbit_z(0);
                 if full.e > PLAIN_FROM {
                     pz = scale2(full.m, full.e);
                 } else {

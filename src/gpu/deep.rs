@@ -1,5 +1,5 @@
-//! The GPU side of deep zoom: the reference orbit and the BLA table in storage buffers, and
-//! the per-sample uniform block. The reference is kept across frames while it stays valid (the
+//! The GPU side of deep zoom: the reference orbit and the BLA table (in textures for f32
+//! mantissas, in storage buffers for f64), and the per-sample uniform block. The reference is kept across frames while it stays valid (the
 //! view stays near it, its precision and length still suffice), so a zoom flight computes a
 //! new one only now and then; the table is rebuilt when the frame's extent changes much.
 
@@ -103,9 +103,167 @@ impl std::fmt::Display for DeepStats {
     }
 }
 
+/// Entries per row of the deep textures: 2^`DEEP_TEXTURE_SHIFT` of
+/// shaders/fractals/deep-textures.wgsl.
+const TEXTURE_WIDTH: u32 = 1 << 12;
+
+/// One of the textures that hold the orbit and table for f32 mantissas: `T` per entry, entry i
+/// at texel (i mod [`TEXTURE_WIDTH`], i / [`TEXTURE_WIDTH`]).
+struct DataTexture {
+    texture: wgpu::Texture,
+    view: wgpu::TextureView,
+    label: &'static str,
+    format: wgpu::TextureFormat,
+}
+
+impl DataTexture {
+    fn new(
+        device: &wgpu::Device,
+        label: &'static str,
+        format: wgpu::TextureFormat,
+        rows: u32,
+    ) -> Self {
+        let texture = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some(label),
+            size: wgpu::Extent3d {
+                width: TEXTURE_WIDTH,
+                height: rows.max(1),
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
+        DataTexture {
+            texture,
+            view,
+            label,
+            format,
+        }
+    }
+
+    /// Writes `entries` from the first texel on, growing the texture (to a power of two of
+    /// rows) if they do not fit. Errors name `what` when the device cannot hold them.
+    fn write<T: Pod + Zeroable>(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        entries: &[T],
+        what: &str,
+    ) -> Result<()> {
+        let rows = (entries.len() as u64).div_ceil(TEXTURE_WIDTH as u64).max(1);
+        let most = device.limits().max_texture_dimension_2d as u64;
+        if rows > most {
+            return Err(Error::Gpu(format!(
+                "{what} of {} entries exceeds this GPU's texture limit ({} entries); lower \
+                 `iterations`",
+                entries.len(),
+                most * TEXTURE_WIDTH as u64
+            )));
+        }
+        if (self.texture.height() as u64) < rows {
+            let grown = rows.next_power_of_two().min(most) as u32;
+            *self = DataTexture::new(device, self.label, self.format, grown);
+        }
+        // Whole rows: the last one padded.
+        let mut padded = entries.to_vec();
+        padded.resize((rows * TEXTURE_WIDTH as u64) as usize, T::zeroed());
+        queue.write_texture(
+            self.texture.as_image_copy(),
+            bytemuck::cast_slice(&padded),
+            wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(TEXTURE_WIDTH * std::mem::size_of::<T>() as u32),
+                rows_per_image: None,
+            },
+            wgpu::Extent3d {
+                width: TEXTURE_WIDTH,
+                height: rows as u32,
+                depth_or_array_layers: 1,
+            },
+        );
+        Ok(())
+    }
+}
+
+/// The orbit and BLA table for f32 mantissas (bindings 8 to 11, see
+/// shaders/fractals/deep-textures.wgsl): lavapipe reads a storage buffer at per-lane addresses
+/// lane by lane, a texture with one gather.
+struct DeepTextures {
+    /// Z: [f32; 2].
+    orbit_z: DataTexture,
+    /// Z's mantissa (f32 bits) and exponent: [u32; 4].
+    orbit_exact: DataTexture,
+    /// A step's a and b: [f32; 4].
+    bla_ab: DataTexture,
+    /// A step's a and b exponents, its radius's mantissa (f32 bits) and exponent: [u32; 4].
+    bla_exp: DataTexture,
+}
+
+impl DeepTextures {
+    fn new(device: &wgpu::Device) -> Self {
+        use wgpu::TextureFormat as F;
+        DeepTextures {
+            orbit_z: DataTexture::new(device, "reference orbit", F::Rg32Float, 1),
+            orbit_exact: DataTexture::new(device, "reference orbit, exact", F::Rgba32Uint, 1),
+            bla_ab: DataTexture::new(device, "bla table", F::Rgba32Float, 1),
+            bla_exp: DataTexture::new(device, "bla table, exponents", F::Rgba32Uint, 1),
+        }
+    }
+
+    fn write_orbit(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        points: &[OrbitPoint],
+    ) -> Result<()> {
+        let z: Vec<[f32; 2]> = points.iter().map(|p| p.z).collect();
+        let exact: Vec<[u32; 4]> = points
+            .iter()
+            .map(|p| [p.m[0].to_bits(), p.m[1].to_bits(), p.e as u32, 0])
+            .collect();
+        let what = "a reference orbit";
+        self.orbit_z.write(device, queue, &z, what)?;
+        self.orbit_exact.write(device, queue, &exact, what)
+    }
+
+    fn write_table(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        steps: &[BlaGpu],
+    ) -> Result<()> {
+        let ab: Vec<[f32; 4]> = steps
+            .iter()
+            .map(|s| [s.a[0], s.a[1], s.b[0], s.b[1]])
+            .collect();
+        let exp: Vec<[u32; 4]> = steps
+            .iter()
+            .map(|s| {
+                [
+                    s.a_exp as u32,
+                    s.b_exp as u32,
+                    s.r.to_bits(),
+                    s.r_exp as u32,
+                ]
+            })
+            .collect();
+        let what = "a BLA table";
+        self.bla_ab.write(device, queue, &ab, what)?;
+        self.bla_exp.write(device, queue, &exp, what)
+    }
+}
+
 pub struct DeepState {
-    pub orbit: wgpu::Buffer,
-    pub bla: wgpu::Buffer,
+    /// f64 mantissas: the orbit and table in storage buffers (bindings 6 and 7).
+    orbit: wgpu::Buffer,
+    bla: wgpu::Buffer,
+    /// f32 mantissas: the same in textures.
+    textures: DeepTextures,
     reference: Option<ReferenceOrbit>,
     table: Option<BlaTable>,
     level_start: Vec<u32>,
@@ -131,6 +289,7 @@ impl DeepState {
         DeepState {
             orbit: storage(device, "reference orbit", 32),
             bla: storage(device, "bla table", 32),
+            textures: DeepTextures::new(device),
             reference: None,
             table: None,
             level_start: Vec::new(),
@@ -138,6 +297,34 @@ impl DeepState {
             stats: DeepStats::default(),
             precision_height: None,
         }
+    }
+
+    /// The layout entries of the textures, bindings `first` on (after the storage buffers'
+    /// `first - 2` and `first - 1`).
+    pub fn layout_entries(first: u32) -> [wgpu::BindGroupLayoutEntry; 4] {
+        use crate::gpu::pipelines::texture_entry;
+        let float = wgpu::TextureSampleType::Float { filterable: false };
+        let uint = wgpu::TextureSampleType::Uint;
+        [
+            texture_entry(first, float),
+            texture_entry(first + 1, uint),
+            texture_entry(first + 2, float),
+            texture_entry(first + 3, uint),
+        ]
+    }
+
+    /// What bindings 6 to 11 of a render bind group hold: the storage buffers, then the
+    /// textures (each the current data for its precision, a stand-in for the other).
+    pub fn bindings(&self) -> [wgpu::BindingResource<'_>; 6] {
+        let t = &self.textures;
+        [
+            self.orbit.as_entire_binding(),
+            self.bla.as_entire_binding(),
+            wgpu::BindingResource::TextureView(&t.orbit_z.view),
+            wgpu::BindingResource::TextureView(&t.orbit_exact.view),
+            wgpu::BindingResource::TextureView(&t.bla_ab.view),
+            wgpu::BindingResource::TextureView(&t.bla_exp.view),
+        ]
     }
 
     /// Makes the reference and table valid for every sample and returns each sample's
@@ -224,33 +411,33 @@ impl DeepState {
                 iteration.julia,
                 None,
             );
-            let packed: Vec<u8> = if f64 {
+            if f64 {
                 let points: Vec<OrbitPoint64> = reference
                     .orbit
                     .iter()
                     .map(|&z| OrbitPoint64::new(z))
                     .collect();
-                bytemuck::cast_slice(&points).to_vec()
+                let packed: &[u8] = bytemuck::cast_slice(&points);
+                let size = packed.len() as u64;
+                if size > limits.max_storage_buffer_binding_size {
+                    return Err(Error::Gpu(format!(
+                        "a reference orbit of {} iterations ({size} bytes) exceeds this GPU's \
+                         storage buffer limit; lower `iterations`",
+                        reference.len()
+                    )));
+                }
+                if self.orbit.size() < size {
+                    self.orbit = storage(device, "reference orbit", size.next_power_of_two());
+                }
+                queue.write_buffer(&self.orbit, 0, packed);
             } else {
                 let points: Vec<OrbitPoint> = reference
                     .orbit
                     .iter()
                     .map(|&z| OrbitPoint::new(z))
                     .collect();
-                bytemuck::cast_slice(&points).to_vec()
-            };
-            let size = packed.len() as u64;
-            if size > limits.max_storage_buffer_binding_size {
-                return Err(Error::Gpu(format!(
-                    "a reference orbit of {} iterations ({size} bytes) exceeds this GPU's \
-                     storage buffer limit; lower `iterations`",
-                    reference.len()
-                )));
+                self.textures.write_orbit(device, queue, &points)?;
             }
-            if self.orbit.size() < size {
-                self.orbit = storage(device, "reference orbit", size.next_power_of_two());
-            }
-            queue.write_buffer(&self.orbit, 0, &packed);
             self.reference = Some(reference);
             self.table = None;
             self.stats.references += 1;
@@ -276,27 +463,29 @@ impl DeepState {
                 iteration.julia.is_some(),
                 crate::deep::bla::epsilon(f64),
             );
-            let (flat, level_start) = if f64 {
+            let level_start = if f64 {
                 let (flat, starts) = table.to_gpu64();
-                (bytemuck::cast_slice(&flat).to_vec(), starts)
+                let flat: &[u8] = bytemuck::cast_slice(&flat);
+                let size = flat.len() as u64;
+                if size > limits.max_storage_buffer_binding_size {
+                    return Err(Error::Gpu(format!(
+                        "the BLA table for {} iterations ({size} bytes) exceeds this GPU's \
+                         storage buffer limit; lower `iterations`",
+                        reference.len()
+                    )));
+                }
+                if self.bla.size() < size {
+                    self.bla = storage(device, "bla table", size.next_power_of_two());
+                }
+                if !flat.is_empty() {
+                    queue.write_buffer(&self.bla, 0, flat);
+                }
+                starts
             } else {
                 let (flat, starts) = table.to_gpu();
-                (bytemuck::cast_slice::<BlaGpu, u8>(&flat).to_vec(), starts)
+                self.textures.write_table(device, queue, &flat)?;
+                starts
             };
-            let size = flat.len() as u64;
-            if size > limits.max_storage_buffer_binding_size {
-                return Err(Error::Gpu(format!(
-                    "the BLA table for {} iterations ({size} bytes) exceeds this GPU's storage \
-                     buffer limit; lower `iterations`",
-                    reference.len()
-                )));
-            }
-            if self.bla.size() < size {
-                self.bla = storage(device, "bla table", size.next_power_of_two());
-            }
-            if !flat.is_empty() {
-                queue.write_buffer(&self.bla, 0, &flat);
-            }
             self.level_start = level_start;
             self.table = Some(table);
             self.stats.tables += 1;

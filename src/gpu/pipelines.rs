@@ -8,6 +8,7 @@ use std::hash::{Hash, Hasher};
 use crate::error::Result;
 use crate::fractal::Formula;
 use crate::gpu::GpuContext;
+use crate::gpu::deep::DeepState;
 use crate::gpu::shaders;
 
 /// How a plane view's pixels are iterated.
@@ -80,16 +81,34 @@ fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
     }
 }
 
+/// An unfiltered 2D texture that shaders read with `textureLoad`.
+pub fn texture_entry(
+    binding: u32,
+    sample_type: wgpu::TextureSampleType,
+) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Texture {
+            sample_type,
+            view_dimension: wgpu::TextureViewDimension::D2,
+            multisampled: false,
+        },
+        count: None,
+    }
+}
+
 /// A bind group of the render layout: the frame's and the fractal's parameter blocks (the
-/// first `size` bytes of each buffer, bound at dynamic offsets), then bindings 2 to 7 (HDR frame,
-/// aux, cone starts, counters, orbit, BLA table or their stand-ins).
+/// first `size` bytes of each buffer, bound at dynamic offsets), then bindings 2 to 5 (HDR
+/// frame, aux, cone starts, counters or their stand-ins) and the deep zoom's data (6 to 11).
 pub fn render_bind_group(
     device: &wgpu::Device,
     label: &str,
     layout: &wgpu::BindGroupLayout,
     frame: (&wgpu::Buffer, u64),
     fractal: (&wgpu::Buffer, u64),
-    rest: [wgpu::BindingResource<'_>; 6],
+    rest: [wgpu::BindingResource<'_>; 4],
+    deep: &DeepState,
 ) -> wgpu::BindGroup {
     fn block((buffer, size): (&wgpu::Buffer, u64)) -> wgpu::BindingResource<'_> {
         wgpu::BindingResource::Buffer(wgpu::BufferBinding {
@@ -110,6 +129,7 @@ pub fn render_bind_group(
     ];
     entries.extend(
         rest.into_iter()
+            .chain(deep.bindings())
             .zip(2..)
             .map(|(resource, binding)| wgpu::BindGroupEntry { binding, resource }),
     );
@@ -123,8 +143,8 @@ pub fn render_bind_group(
 pub struct PipelineCache {
     /// Bindings of every render pipeline: 0 the frame's parameters (read-only storage), 1 the
     /// fractal's (a uniform buffer), both at a dynamic offset per sample; 2 HDR frame, 3 aux
-    /// channels, 4 the cone pass's starts (ray-marched kinds), 5 evaluation counters, 6 and 7
-    /// the deep zoom's reference orbit and BLA table.
+    /// channels, 4 the cone pass's starts (ray-marched kinds), 5 evaluation counters, 6 to 11
+    /// the deep zoom's reference orbit and BLA table (see [`DeepState::layout_entries`]).
     pub layout: wgpu::BindGroupLayout,
     pipeline_layout: wgpu::PipelineLayout,
     pipelines: HashMap<PipelineKey, wgpu::ComputePipeline>,
@@ -147,7 +167,10 @@ impl PipelineCache {
                 storage_entry(5, false),
                 storage_entry(6, true),
                 storage_entry(7, true),
-            ],
+            ]
+            .into_iter()
+            .chain(DeepState::layout_entries(8))
+            .collect::<Vec<_>>(),
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("render"),

@@ -152,7 +152,7 @@ pub const BAND_ROWS: u32 = 32;
 pub struct Renderer {
     gpu: GpuContext,
     pipelines: PipelineCache,
-    /// Deep zoom: reference orbit and BLA table (bindings 6 and 7).
+    /// Deep zoom: reference orbit and BLA table (bindings 6 to 11).
     deep: DeepState,
     /// One FrameUniform per sample, at UNIFORM_STRIDE.
     frame_uniforms: wgpu::Buffer,
@@ -616,8 +616,7 @@ impl Renderer {
             std::mem::size_of::<FrameUniform>()
         } as u64;
         let targets = self.targets.as_ref().expect("created before tiles");
-        // The source's own data, if any, is its bind group 1; 6 and 7 are then unused.
-        let data = (&self.deep.orbit, &self.deep.bla);
+        // The source's own data, if any, is its bind group 1; 6 to 11 are then unused.
         let source_group = match &self.source {
             Some(source) if plane => source.bind_group(),
             _ => None,
@@ -658,9 +657,8 @@ impl Renderer {
                 aux,
                 targets.cone_starts.as_entire_binding(),
                 self.counters.buffer.as_entire_binding(),
-                data.0.as_entire_binding(),
-                data.1.as_entire_binding(),
             ],
+            &self.deep,
         );
         let mut encoder = gpu
             .device

@@ -117,13 +117,19 @@ pub fn plane_source(fractal: &dyn Formula, f64: bool) -> String {
 }
 
 /// The deep-zoom shader for the Mandelbrot kinds (entry point `plane_main`): perturbation of a
-/// reference orbit with f32 or f64 mantissas, see [`crate::deep`].
+/// reference orbit with f32 or f64 mantissas, see [`crate::deep`]. The orbit and BLA table are
+/// read from textures (f32) or storage buffers (f64), see [`crate::gpu::deep`].
 pub fn plane_deep_source(f64: bool) -> String {
-    let real = if f64 { "f64" } else { "f32" };
+    let (real, data) = if f64 {
+        ("f64", shader!("fractals/deep-storage.wgsl"))
+    } else {
+        ("f32", shader!("fractals/deep-textures.wgsl"))
+    };
     format!(
-        "alias real = {real};\n{}\n{}\n{}\n{}\n{}",
+        "alias real = {real};\n{}\n{}\n{}\n{}\n{}\n{}",
         escape(),
         shader!("fractals/mandelbrot-deep.wgsl"),
+        data,
         colouring(),
         plane(),
         output()

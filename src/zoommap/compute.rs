@@ -557,9 +557,8 @@ impl MapStore {
                 self.scratch[0].as_entire_binding(),
                 self.scratch[2].as_entire_binding(),
                 self.scratch[1].as_entire_binding(),
-                self.deep.orbit.as_entire_binding(),
-                self.deep.bla.as_entire_binding(),
             ],
+            &self.deep,
         );
 
         let mut encoder = gpu
