@@ -29,14 +29,16 @@ struct MapFrame {
 }
 
 @group(0) @binding(1) var<uniform> map_frame: MapFrame;
-// The window's chunks, from the finest level a frame reads on, as words in rows of
-// MAP_TEXTURE_WIDTH (2^MAP_TEXTURE_SHIFT, constants the assembler puts before this module).
-// A texture, not a storage buffer: lavapipe reads a storage buffer at per-lane addresses lane
-// by lane, a texture with one gather.
+// The window's chunks, from the finest level a frame reads on, as samples (texels of two
+// words) in rows of MAP_TEXTURE_WIDTH (2^MAP_TEXTURE_SHIFT, constants the assembler puts
+// before this module). A texture, not a storage buffer: lavapipe reads a storage buffer at
+// per-lane addresses lane by lane, a texture with one gather per texel.
 @group(1) @binding(0) var map_window: texture_2d<u32>;
 
-fn map_word(at: u32) -> u32 {
-    return textureLoad(map_window, vec2<u32>(at & (MAP_TEXTURE_WIDTH - 1u), at >> MAP_TEXTURE_SHIFT), 0).x;
+// The sample whose first word is word `at` (even) of the window.
+fn map_sample(at: u32) -> vec2<u32> {
+    let texel = at >> 1u;
+    return textureLoad(map_window, vec2<u32>(texel & (MAP_TEXTURE_WIDTH - 1u), texel >> MAP_TEXTURE_SHIFT), 0).xy;
 }
 
 const MAP_TAU: f32 = 6.283185307179586;
@@ -67,7 +69,7 @@ fn map_load(row: vec4<u32>, level: u32, l: vec4<u32>, col: u32) -> vec4<f32> {
         x = min(u32(f32(col) * f32(row.w) / f32(l.x)), row.w - 1u);
     }
     let at = row.x + 2u * x;
-    let words = vec2<u32>(map_word(at), map_word(at + 1u));
+    let words = map_sample(at);
     let de = unpack2x16float(words.y & 0xffffu).x;
     return vec4<f32>(bitcast<f32>(words.x), de, unpack4x8snorm(words.y >> 16u).xy);
 }

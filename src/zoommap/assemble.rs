@@ -168,10 +168,10 @@ impl PlaneSource for MapAssembler {
         let pipeline = match &self.pipeline {
             Some(p) => p.clone(),
             None => {
-                let width = self.store.texture_width();
+                let texels = self.store.texture_width() / 2;
                 let texture = format!(
-                    "const MAP_TEXTURE_WIDTH: u32 = {width}u;\nconst MAP_TEXTURE_SHIFT: u32 = {}u;",
-                    width.trailing_zeros()
+                    "const MAP_TEXTURE_WIDTH: u32 = {texels}u;\nconst MAP_TEXTURE_SHIFT: u32 = {}u;",
+                    texels.trailing_zeros()
                 );
                 let text = [
                     shaders::escape(),

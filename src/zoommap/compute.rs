@@ -69,9 +69,10 @@ pub struct MapStore {
     /// `window` chunks, each with all its levels, in ring slots.
     store: wgpu::Buffer,
     /// What frames read: each chunk of the current window from the finest level a frame can
-    /// read from it on, as the words of a texture [`MapStore::texture_width`] texels wide, each
+    /// read from it on, as the words of a texture [`MapStore::texture_width`] words wide, each
     /// chunk from the start of a row. A texture, not a storage buffer: lavapipe reads a storage
-    /// buffer at per-lane addresses lane by lane, a texture with one gather.
+    /// buffer at per-lane addresses lane by lane, a texture with one gather. Its texels are
+    /// `Rg32Uint`, a sample's two words: one gather per sample, not two.
     window: wgpu::Texture,
     /// Group 1 of the frames' pipeline: the window's texture.
     pub window_layout: wgpu::BindGroupLayout,
@@ -118,10 +119,10 @@ fn buffer(
     })
 }
 
-/// Words per row of the window's texture: the widest power of two the device allows, up to
-/// 16384 (a row of a few chunk rows).
+/// Words per row of the window's texture (two per texel): the widest power of two the device
+/// allows, up to 16384 (a row of a few chunk rows).
 fn texture_width(max_dimension: u32) -> u32 {
-    1 << max_dimension.clamp(256, 16384).ilog2()
+    2 << max_dimension.clamp(128, 8192).ilog2()
 }
 
 impl MapStore {
@@ -159,14 +160,14 @@ impl MapStore {
         let window = device.create_texture(&wgpu::TextureDescriptor {
             label: Some("zoom map window"),
             size: wgpu::Extent3d {
-                width: texture_width,
+                width: texture_width / 2,
                 height: window_rows.max(1) as u32,
                 depth_or_array_layers: 1,
             },
             mip_level_count: 1,
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
-            format: wgpu::TextureFormat::R32Uint,
+            format: wgpu::TextureFormat::Rg32Uint,
             usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
             view_formats: &[],
         });
@@ -356,9 +357,9 @@ impl MapStore {
         Ok(())
     }
 
-    /// Words per row of the window's texture (a power of two).
+    /// Words per row of the window's texture (a power of two; two per texel).
     pub fn texture_width(&self) -> u32 {
-        self.window.width()
+        self.window.width() * 2
     }
 
     /// The ring slot of chunk `c`.
@@ -406,11 +407,12 @@ impl MapStore {
                 label: Some("zoom map window"),
             });
         // `rows` rows of `words` words each, from byte `from` of the store into the texture
-        // from row `top` on.
+        // from row `top` on. Parts are whole samples (two words, a texel) on texel boundaries.
         let mut copy = |from: u64, top: u64, words: u64, rows: u64| {
             if words == 0 || rows == 0 {
                 return;
             }
+            debug_assert!(words % 2 == 0 && from % 8 == 0, "whole texels");
             encoder.copy_buffer_to_texture(
                 wgpu::TexelCopyBufferInfo {
                     buffer: &self.store,
@@ -431,7 +433,7 @@ impl MapStore {
                     aspect: wgpu::TextureAspect::All,
                 },
                 wgpu::Extent3d {
-                    width: words as u32,
+                    width: (words / 2) as u32,
                     height: rows as u32,
                     depth_or_array_layers: 1,
                 },
