@@ -1,7 +1,8 @@
 //! The GPU side of deep zoom: the reference orbit and the BLA table (in textures for f32
-//! mantissas, in storage buffers for f64), and the per-sample uniform block. The reference is kept across frames while it stays valid (the
-//! view stays near it, its precision and length still suffice), so a zoom flight computes a
-//! new one only now and then; the table is rebuilt when the frame's extent changes much.
+//! mantissas, in storage buffers for f64), and the per-sample uniform block. The reference is
+//! kept across frames while it stays valid (the view stays near it, its precision and length
+//! still suffice), so a zoom flight computes a new one only now and then; the table is rebuilt
+//! when the frame's extent changes much.
 
 use std::time::{Duration, Instant};
 
