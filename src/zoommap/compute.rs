@@ -412,7 +412,10 @@ impl MapStore {
             if words == 0 || rows == 0 {
                 return;
             }
-            debug_assert!(words % 2 == 0 && from % 8 == 0, "whole texels");
+            debug_assert!(
+                words.is_multiple_of(2) && from.is_multiple_of(8),
+                "whole texels"
+            );
             encoder.copy_buffer_to_texture(
                 wgpu::TexelCopyBufferInfo {
                     buffer: &self.store,
