@@ -527,3 +527,20 @@ impl DeepState {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::TEXTURE_WIDTH;
+
+    /// The textures' row width here and in the shader that reads them agree.
+    #[test]
+    fn texture_width_matches_wgsl() {
+        let source = crate::gpu::shaders::plane_deep_source(false);
+        let shift: u32 = source
+            .lines()
+            .find_map(|l| l.strip_prefix("const DEEP_TEXTURE_SHIFT: u32 = "))
+            .and_then(|v| v.trim_end_matches("u;").parse().ok())
+            .expect("deep-textures.wgsl declares DEEP_TEXTURE_SHIFT");
+        assert_eq!(1u32 << shift, TEXTURE_WIDTH);
+    }
+}
