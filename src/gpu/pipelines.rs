@@ -8,7 +8,7 @@ use std::hash::{Hash, Hasher};
 use crate::error::Result;
 use crate::fractal::Formula;
 use crate::gpu::GpuContext;
-use crate::gpu::deep::DeepState;
+use crate::gpu::deep::{DeepState, TextureAccess};
 use crate::gpu::shaders;
 
 /// How a plane view's pixels are iterated.
@@ -144,8 +144,10 @@ pub struct PipelineCache {
     /// Bindings of every render pipeline: 0 the frame's parameters (read-only storage), 1 the
     /// fractal's (a uniform buffer), both at a dynamic offset per sample; 2 HDR frame, 3 aux
     /// channels, 4 the cone pass's starts (ray-marched kinds), 5 evaluation counters, 6 to 11
-    /// the deep zoom's reference orbit and BLA table (see [`DeepState::layout_entries`]).
+    /// the deep zoom's reference orbit and BLA table (see [`DeepState::bindings`]).
     pub layout: wgpu::BindGroupLayout,
+    /// How the deep zoom's textures (bindings 8 to 11) are read.
+    deep_access: TextureAccess,
     pipeline_layout: wgpu::PipelineLayout,
     pipelines: HashMap<PipelineKey, wgpu::ComputePipeline>,
     /// The last pipeline that compiled, per kind and entry point.
@@ -155,7 +157,9 @@ pub struct PipelineCache {
 }
 
 impl PipelineCache {
-    pub fn new(device: &wgpu::Device) -> Self {
+    pub fn new(gpu: &GpuContext) -> Self {
+        let device = &gpu.device;
+        let deep_access = TextureAccess::of(gpu);
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("render"),
             entries: &[
@@ -169,7 +173,7 @@ impl PipelineCache {
                 storage_entry(7, true),
             ]
             .into_iter()
-            .chain(DeepState::layout_entries(8))
+            .chain(deep_access.layout_entries(8))
             .collect::<Vec<_>>(),
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -179,6 +183,7 @@ impl PipelineCache {
         });
         PipelineCache {
             layout,
+            deep_access,
             pipeline_layout,
             pipelines: HashMap::new(),
             last_good: HashMap::new(),
@@ -203,7 +208,9 @@ impl PipelineCache {
         let stripes = stripes && arithmetic.is_some();
         let compose = || {
             let source = match arithmetic {
-                Some(PlaneArithmetic::Perturbation { f64 }) => shaders::plane_deep_source(f64),
+                Some(PlaneArithmetic::Perturbation { f64 }) => {
+                    shaders::plane_deep_source(f64, self.deep_access)
+                }
                 Some(a) => shaders::plane_source(fractal, a == PlaneArithmetic::F64),
                 None => shaders::render_source(fractal),
             };

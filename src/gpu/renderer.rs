@@ -220,8 +220,8 @@ impl Renderer {
                     .saturating_mul(WORKGROUP),
             );
         Renderer {
-            pipelines: PipelineCache::new(device),
-            deep: DeepState::new(device),
+            pipelines: PipelineCache::new(&gpu),
+            deep: DeepState::new(&gpu),
             frame_uniforms: uniform_buffer(device, "frame uniforms", 1, FRAME_BLOCK),
             fractal_uniforms: uniform_buffer(device, "fractal uniforms", 1, FRACTAL_BLOCK),
             targets: None,

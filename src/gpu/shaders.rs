@@ -4,6 +4,7 @@
 //! composed, so `explore` picks up edits (the pipeline cache is keyed by the text).
 
 use crate::fractal::Formula;
+use crate::gpu::deep::TextureAccess;
 
 /// A shader file's text: `shaders/PATH` from the source tree with `dev-shaders` (falling back
 /// to the embedded copy when unreadable), else embedded.
@@ -118,12 +119,16 @@ pub fn plane_source(fractal: &dyn Formula, f64: bool) -> String {
 
 /// The deep-zoom shader for the Mandelbrot kinds (entry point `plane_main`): perturbation of a
 /// reference orbit with f32 or f64 mantissas, see [`crate::deep`]. The orbit and BLA table are
-/// read from textures (f32) or storage buffers (f64), see [`crate::gpu::deep`].
-pub fn plane_deep_source(f64: bool) -> String {
+/// read from textures (f32; bindings 8 to 11, read as `access` says) or storage buffers (f64),
+/// see [`crate::gpu::deep`].
+pub fn plane_deep_source(f64: bool, access: TextureAccess) -> String {
     let (real, data) = if f64 {
         ("f64", shader!("fractals/deep-storage.wgsl"))
     } else {
-        ("f32", shader!("fractals/deep-textures.wgsl"))
+        (
+            "f32",
+            access.wgsl(8) + &shader!("fractals/deep-textures.wgsl"),
+        )
     };
     format!(
         "alias real = {real};\n{}\n{}\n{}\n{}\n{}\n{}",

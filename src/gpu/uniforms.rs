@@ -301,7 +301,8 @@ mod tests {
     fn stripe_average_switches_on_in_the_plane_shaders() {
         use crate::gpu::shaders::{plane_deep_source, plane_source, with_stripe_average};
         let mandelbrot = crate::fractal::mandelbrot::Mandelbrot::default();
-        for source in [plane_source(&mandelbrot, false), plane_deep_source(false)] {
+        let deep = plane_deep_source(false, crate::gpu::deep::TextureAccess::Storage);
+        for source in [plane_source(&mandelbrot, false), deep] {
             let on = with_stripe_average(&source);
             assert_ne!(on, source);
             assert!(on.contains("const STRIPE_AVERAGE: bool = true;"));
@@ -322,7 +323,10 @@ mod tests {
         use crate::gpu::deep::{DeepUniform, OrbitPoint, OrbitPoint64};
         use std::mem::size_of;
         for f64 in [false, true] {
-            let source = crate::gpu::shaders::plane_deep_source(f64);
+            let source = crate::gpu::shaders::plane_deep_source(
+                f64,
+                crate::gpu::deep::TextureAccess::Storage,
+            );
             let size = |name| wgsl_struct_size(&source, name) as usize;
             assert_eq!(size("FractalParams"), size_of::<DeepUniform>());
             assert_eq!(size("PlaneUniform"), size_of::<PlaneUniform>());

@@ -230,7 +230,7 @@ impl MapStore {
             mins: Vec::new(),
             computed: buffer(device, "zoom map chunk", computed_bytes, U::STORAGE),
             slots: vec![None; plan.window as usize],
-            deep: DeepState::new(device),
+            deep: DeepState::new(gpu),
             deepest: None,
             pipelines: HashMap::new(),
             mip_pipeline,
@@ -517,7 +517,9 @@ impl MapStore {
             Some(p) => p.clone(),
             None => {
                 let body = match arithmetic {
-                    PlaneArithmetic::Perturbation { f64 } => shaders::plane_deep_source(f64),
+                    PlaneArithmetic::Perturbation { f64 } => {
+                        shaders::plane_deep_source(f64, self.deep.texture_access())
+                    }
                     a => shaders::plane_source(scene.fractal.as_ref(), a == PlaneArithmetic::F64),
                 };
                 let text = format!("{body}\n{}", crate::shader!("zoommap/map.wgsl"));
