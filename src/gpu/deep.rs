@@ -233,20 +233,13 @@ impl DataTexture {
         usage: wgpu::TextureUsages,
         rows: u32,
     ) -> Self {
-        let texture = device.create_texture(&wgpu::TextureDescriptor {
-            label: Some(label),
-            size: wgpu::Extent3d {
-                width: TEXTURE_WIDTH,
-                height: rows.max(1),
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
+        let texture = crate::gpu::targets::texture_2d(
+            device,
+            label,
+            (TEXTURE_WIDTH, rows.max(1)),
             format,
             usage,
-            view_formats: &[],
-        });
+        );
         let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
         DataTexture {
             texture,
@@ -379,6 +372,31 @@ pub struct DeepState {
     pub precision_height: Option<u32>,
 }
 
+/// Writes `entries` at the start of `buffer` (labelled `label`), grown to a power of two of
+/// bytes if they do not fit; `what` names them in the error where the device cannot bind them.
+fn write_storage<T: Pod>(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    (buffer, label): (&mut wgpu::Buffer, &str),
+    entries: &[T],
+    what: &str,
+) -> Result<()> {
+    let bytes: &[u8] = bytemuck::cast_slice(entries);
+    let size = bytes.len() as u64;
+    if size > device.limits().max_storage_buffer_binding_size {
+        return Err(Error::Gpu(format!(
+            "{what} ({size} bytes) exceeds this GPU's storage buffer limit; lower `iterations`"
+        )));
+    }
+    if buffer.size() < size {
+        *buffer = storage(device, label, size.next_power_of_two());
+    }
+    if !bytes.is_empty() {
+        queue.write_buffer(buffer, 0, bytes);
+    }
+    Ok(())
+}
+
 fn storage(device: &wgpu::Device, label: &str, size: u64) -> wgpu::Buffer {
     device.create_buffer(&wgpu::BufferDescriptor {
         label: Some(label),
@@ -463,7 +481,6 @@ impl DeepState {
             .fold(scene.plane.zoom, FloatExp::min);
         let fine = self.precision_height.unwrap_or(height).max(height) as f64;
         let bits = precise::precision_for(deepest.scale(1.0 / fine));
-        let limits = device.limits();
 
         let frames = |reference: &ReferenceOrbit| -> Vec<DeepFrame> {
             samples
@@ -513,19 +530,14 @@ impl DeepState {
                     .iter()
                     .map(|&z| OrbitPoint64::new(z))
                     .collect();
-                let packed: &[u8] = bytemuck::cast_slice(&points);
-                let size = packed.len() as u64;
-                if size > limits.max_storage_buffer_binding_size {
-                    return Err(Error::Gpu(format!(
-                        "a reference orbit of {} iterations ({size} bytes) exceeds this GPU's \
-                         storage buffer limit; lower `iterations`",
-                        reference.len()
-                    )));
-                }
-                if self.orbit.size() < size {
-                    self.orbit = storage(device, "reference orbit", size.next_power_of_two());
-                }
-                queue.write_buffer(&self.orbit, 0, packed);
+                let what = format!("a reference orbit of {} iterations", reference.len());
+                write_storage(
+                    device,
+                    queue,
+                    (&mut self.orbit, "reference orbit"),
+                    &points,
+                    &what,
+                )?;
             } else {
                 let points: Vec<OrbitPoint> = reference
                     .orbit
@@ -561,21 +573,8 @@ impl DeepState {
             );
             let level_start = if f64 {
                 let (flat, starts) = table.to_gpu64();
-                let flat: &[u8] = bytemuck::cast_slice(&flat);
-                let size = flat.len() as u64;
-                if size > limits.max_storage_buffer_binding_size {
-                    return Err(Error::Gpu(format!(
-                        "the BLA table for {} iterations ({size} bytes) exceeds this GPU's \
-                         storage buffer limit; lower `iterations`",
-                        reference.len()
-                    )));
-                }
-                if self.bla.size() < size {
-                    self.bla = storage(device, "bla table", size.next_power_of_two());
-                }
-                if !flat.is_empty() {
-                    queue.write_buffer(&self.bla, 0, flat);
-                }
+                let what = format!("the BLA table for {} iterations", reference.len());
+                write_storage(device, queue, (&mut self.bla, "bla table"), &flat, &what)?;
                 starts
             } else {
                 let (flat, starts) = table.to_gpu();
