@@ -180,14 +180,11 @@ impl TextureAccess {
                         format,
                         view_dimension: wgpu::TextureViewDimension::D2,
                     },
-                    TextureAccess::Sampled => wgpu::BindingType::Texture {
-                        sample_type: match wgsl_format(format).1 {
-                            "u32" => wgpu::TextureSampleType::Uint,
-                            _ => wgpu::TextureSampleType::Float { filterable: false },
-                        },
-                        view_dimension: wgpu::TextureViewDimension::D2,
-                        multisampled: false,
-                    },
+                    TextureAccess::Sampled => {
+                        // Unfilterable: 32-bit floats without FLOAT32_FILTERABLE.
+                        let sample_type = format.sample_type(None, None).expect("colour format");
+                        crate::gpu::pipelines::texture_entry(binding, sample_type).ty
+                    }
                 },
                 count: None,
             })

@@ -23,7 +23,7 @@ use crate::frame::Sample;
 use crate::gpu::GpuContext;
 use crate::gpu::deep::DeepState;
 use crate::gpu::dispatch::spread_workgroups;
-use crate::gpu::pipelines::{parameter_entry, render_bind_group, storage_entry};
+use crate::gpu::pipelines::{parameter_entry, render_bind_group, storage_entry, texture_entry};
 use crate::gpu::renderer::{PlaneArithmetic, plane_arithmetic};
 use crate::gpu::shaders;
 use crate::gpu::uniforms::{PlaneUniform, Tile};
@@ -157,32 +157,16 @@ impl MapStore {
                 most as f64 / 1e6
             )));
         }
-        let window = device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("zoom map window"),
-            size: wgpu::Extent3d {
-                width: texture_width / 2,
-                height: window_rows.max(1) as u32,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: wgpu::TextureFormat::Rg32Uint,
-            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
-            view_formats: &[],
-        });
+        let window = crate::gpu::targets::texture_2d(
+            device,
+            "zoom map window",
+            (texture_width / 2, window_rows.max(1) as u32),
+            wgpu::TextureFormat::Rg32Uint,
+            wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+        );
         let window_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("zoom map window"),
-            entries: &[wgpu::BindGroupLayoutEntry {
-                binding: 0,
-                visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Texture {
-                    sample_type: wgpu::TextureSampleType::Uint,
-                    view_dimension: wgpu::TextureViewDimension::D2,
-                    multisampled: false,
-                },
-                count: None,
-            }],
+            entries: &[texture_entry(0, wgpu::TextureSampleType::Uint)],
         });
         let window_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("zoom map window"),
