@@ -102,6 +102,9 @@ fn gpu_escape_counts_match_full_precision_iteration() {
         let needed = if name.starts_with("spiral") { 100 } else { 95 };
         assert!(same * 100 >= total * needed, "{name}: {same} of {total}");
     }
+    // f32 mantissas start from the series approximation's skip.
+    let stats = renderer.deep_stats();
+    assert!(stats.series_skip > 0, "{stats:?}");
 }
 
 /// A flight's frames reuse one reference orbit while the view stays near it and its precision

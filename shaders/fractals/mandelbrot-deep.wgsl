@@ -24,11 +24,19 @@ struct FractalParams {
     julia: u32,
     // Track the derivative (distance estimate, relief).
     derivative: u32,
+    // The series approximation every pixel starts from (none when `series_skip` is 0): dz
+    // after `series_skip` iterations is 2^series_exp sum_k c_k u^k, u = dc (in units) times
+    // `series_inverse_extent`, c_k in `series` (c_1 in the first row's xy, c_2 in its zw).
+    series_skip: u32,
+    series_terms: u32,
+    series_exp: i32,
+    series_inverse_extent: f32,
     _pad0: u32,
     _pad1: u32,
     _pad2: u32,
     // Where each BLA level starts in `bla`.
     level_start: array<vec4<u32>, 8>,
+    series: array<vec4<f32>, 16>,
 }
 
 // Twin of `deep::bla::BlaGpu`: dz -> a 2^a_exp dz + b 2^b_exp dc while |dz| < r 2^r_exp.
@@ -186,6 +194,35 @@ fn escaped(n: u32, z_real: vec2<real>, d_real: vec2<real>, d_exp: i32, stripes: 
     return Escape(max(count, 0.0), distance, slope, stripe);
 }
 
+// dz and dz/dc (in units) after the series approximation's skip, for the pixel at `dc`, by
+// Horner's rule (the CPU keeps the skip where the polynomial's terms cancel little enough
+// for f32). `series_terms` is the same for every pixel, so the loop costs no divergence.
+// CPU twin: deep::series::Series::evaluate.
+struct SeriesStart {
+    dz: Scaled,
+    der: Scaled,
+}
+
+fn series_start(dc: vec2<real>) -> SeriesStart {
+    let u = vec2<f32>(dc) * fractal.series_inverse_extent;
+    var p = vec2<f32>(0.0);
+    var d = vec2<f32>(0.0);
+    let terms = fractal.series_terms;
+    for (var i = 0u; i < terms; i = i + 1u) {
+        let k = terms - 1u - i;
+        let row = fractal.series[k >> 1u];
+        let c = select(row.xy, row.zw, (k & 1u) == 1u);
+        p = vec2<f32>(p.x * u.x - p.y * u.y, p.x * u.y + p.y * u.x) + c;
+        d = vec2<f32>(d.x * u.x - d.y * u.y, d.x * u.y + d.y * u.x) + c * f32(k + 1u);
+    }
+    p = vec2<f32>(p.x * u.x - p.y * u.y, p.x * u.y + p.y * u.x);
+    let e = fractal.series_exp;
+    return SeriesStart(
+        normalized(vec2<real>(p), e),
+        normalized(vec2<real>(d * fractal.series_inverse_extent), e),
+    );
+}
+
 // Deltas and derivatives start far below f32's range and grow; while small they are carried
 // as (mantissa, exponent) pairs (the scaled phase), and once in range as plain f32 (the plain
 // phase, a few times cheaper per step). dc is then dropped where it is below f32's range: it is
@@ -240,6 +277,27 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
     var escaped_z = vec2<real>(0.0);
     var escaped_d = Scaled(vec2<real>(0.0), 0);
     var done = false;
+    // The iterations every pixel shares, skipped by the series approximation; then the
+    // checks a step is followed by (rebase, plain range).
+    if fractal.series_skip > 0u && !julia {
+        let start = series_start(dc);
+        m = fractal.series_skip;
+        n = m;
+        dz = start.dz;
+        der = start.der;
+        let zr = orbit_point(m);
+        let full = sum(zr.m, zr.e, dz.m, dz.e);
+        if dot(full.m, full.m) < scale1(dot(dz.m, dz.m), 2 * (dz.e - full.e)) {
+            dz = full;
+            m = 0u;
+        }
+        if dz.e > PLAIN_FROM && (!track || (der.e > -100 && der.e < 100)) {
+            plain = true;
+            zcur = orbit_z(m);
+            pz = scale2(dz.m, dz.e);
+            pd = scale2(der.m, der.e);
+        }
+    }
     loop {
         if n >= limit || done {
             break;

@@ -14,6 +14,7 @@ pub mod nucleus;
 pub mod perturb;
 pub mod precise;
 pub mod reference;
+pub mod series;
 
 use astro_float_num::BigFloat;
 use glam::DVec2;
@@ -123,15 +124,33 @@ mod tests {
     use super::*;
     use crate::deep::bla::BlaTable;
     use crate::deep::reference::{ReferenceOrbit, escape_count};
+    use crate::deep::series::Series;
 
     /// Perturbation (the CPU twin) against direct full-precision iteration at a grid of
     /// pixels of a `size` image: (matching escape counts, pixels checked).
-    fn compare(v: &PlaneView, limit: u32, (w, h): (u32, u32), grid: u32) -> (usize, usize) {
+    fn compare(
+        v: &PlaneView,
+        limit: u32,
+        (w, h): (u32, u32),
+        grid: u32,
+        with_series: bool,
+    ) -> (usize, usize) {
         let bits = precise::precision_for(v.zoom.scale(1.0 / h as f64));
         let center = v.precise_center(bits);
         let reference = ReferenceOrbit::compute(center.clone(), bits, limit, 256.0, None, None);
         let frame = DeepFrame::new(v, &center, &reference.point, bits, w, h);
         let table = BlaTable::build(&reference.orbit, frame.dc_max, false, bla::epsilon(true));
+        let series = if with_series {
+            Series::build(
+                &reference.orbit,
+                frame.dc_max,
+                limit,
+                series::TERMS,
+                series::TOLERANCE,
+            )
+        } else {
+            Series::none()
+        };
         let (mut same, mut total) = (0, 0);
         for gy in 0..grid {
             for gx in 0..grid {
@@ -140,7 +159,8 @@ mod tests {
                     (gy * h) / grid + h / (2 * grid),
                 );
                 let dc = frame.pixel_dc(x, y, w, h);
-                let deep = perturb::escape(&reference.orbit, &table, dc, limit, 256.0, false);
+                let deep =
+                    perturb::escape(&reference.orbit, &table, &series, dc, limit, 256.0, false);
                 // The pixel's own point (the reference plus dc), iterated directly.
                 let point = [
                     precise::add(
@@ -168,14 +188,25 @@ mod tests {
 
     #[test]
     fn perturbation_matches_direct_iteration_from_1e_20_to_1e_300() {
-        for location in locations::test_views() {
-            let (same, total) = compare(&location.view, location.iterations, (64, 36), 6);
-            eprintln!("{}: {same} of {total}", location.name);
-            assert!(
-                same * 100 >= total * 97,
-                "{}: {same} of {total}",
-                location.name
-            );
+        for with_series in [false, true] {
+            for location in locations::test_views() {
+                let (same, total) = compare(
+                    &location.view,
+                    location.iterations,
+                    (64, 36),
+                    6,
+                    with_series,
+                );
+                eprintln!(
+                    "{} (series {with_series}): {same} of {total}",
+                    location.name
+                );
+                assert!(
+                    same * 100 >= total * 97,
+                    "{} (series {with_series}): {same} of {total}",
+                    location.name
+                );
+            }
         }
     }
 }

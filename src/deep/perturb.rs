@@ -13,6 +13,7 @@ use glam::DVec2;
 
 use super::bla::BlaTable;
 use super::floatexp::ComplexExp;
+use super::series::Series;
 
 fn at(z: DVec2) -> ComplexExp {
     ComplexExp::from_f64(z.x, z.y)
@@ -20,10 +21,12 @@ fn at(z: DVec2) -> ComplexExp {
 
 /// Iterations before |z| passes `bailout` for the pixel whose parameter is `reference + dc`
 /// (Mandelbrot set) or whose start is `reference + dc` (Julia set, `julia`); None: still
-/// bounded at `limit`.
+/// bounded at `limit`. `series` (of the Mandelbrot set; `Series::none()` for none) skips
+/// the first iterations.
 pub fn escape(
     orbit: &[DVec2],
     bla: &BlaTable,
+    series: &Series,
     dc: ComplexExp,
     limit: u32,
     bailout: f64,
@@ -37,6 +40,16 @@ pub fn escape(
     };
     let (mut m, mut n) = (0usize, 0u32);
     let bailout2 = bailout * bailout;
+    if !julia && series.skip > 0 && series.skip < limit {
+        dz = series.evaluate(dc).0;
+        m = series.skip as usize;
+        n = series.skip;
+        let z = at(orbit[m]) + dz;
+        if z.norm().total_cmp(dz.norm()).is_lt() {
+            dz = z;
+            m = 0;
+        }
+    }
     while n < limit {
         let room = (limit - n) as usize;
         if let Some((step, len)) = bla.lookup(m, dz.norm(), room) {

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use bytemuck::{Pod, Zeroable};
 
 use crate::deep::bla::{BlaGpu, BlaTable};
-use crate::deep::floatexp::FloatExp;
+use crate::deep::floatexp::{FloatExp, ldexp};
 use crate::deep::reference::ReferenceOrbit;
+use crate::deep::series::{self, Series};
 use crate::deep::{DeepFrame, precise};
 use crate::error::{Error, Result};
 use crate::frame::Sample;
@@ -30,9 +31,20 @@ pub struct DeepUniform {
     pub bailout2: f32,
     pub julia: u32,
     pub derivative: u32,
+    /// The series approximation (`deep::series::Series`): iterations skipped (0: none), terms,
+    /// the exponent shared by the coefficients, and 1 / dc_max in units of 2^unit_exp.
+    pub series_skip: u32,
+    pub series_terms: u32,
+    pub series_exp: i32,
+    pub series_inverse_extent: f32,
     pub _pad: [u32; 3],
     pub level_start: [[u32; 4]; 8],
+    /// Coefficient mantissas, two per row (k = 1, 2 in the first).
+    pub series: [[f32; 4]; SERIES_ROWS],
 }
+
+/// Rows of `DeepUniform::series`.
+pub const SERIES_ROWS: usize = series::TERMS.div_ceil(2);
 
 /// Twin of `OrbitPoint` in shaders/fractals/mandelbrot-deep.wgsl.
 #[repr(C)]
@@ -90,17 +102,23 @@ pub struct DeepStats {
     pub reference_time: Duration,
     pub tables: u32,
     pub table_time: Duration,
+    pub series_time: Duration,
+    /// Iterations the latest series approximation skips.
+    pub series_skip: u32,
 }
 
 impl std::fmt::Display for DeepStats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "deep zoom: {} reference orbit(s) in {:.1} ms, {} BLA table(s) in {:.1} ms",
+            "deep zoom: {} reference orbit(s) in {:.1} ms, {} BLA table(s) in {:.1} ms, \
+             series approximation in {:.1} ms (skips {} iterations)",
             self.references,
             self.reference_time.as_secs_f64() * 1e3,
             self.tables,
-            self.table_time.as_secs_f64() * 1e3
+            self.table_time.as_secs_f64() * 1e3,
+            self.series_time.as_secs_f64() * 1e3,
+            self.series_skip
         )
     }
 }
@@ -360,6 +378,9 @@ pub struct DeepState {
     textures: DeepTextures,
     reference: Option<ReferenceOrbit>,
     table: Option<BlaTable>,
+    /// Built with the table, for the same extent (f32 mantissas and the Mandelbrot set only:
+    /// its f32 coefficients would cost f64 mantissas their exactness).
+    series: Series,
     level_start: Vec<u32>,
     /// Whether the buffers hold f64 mantissas.
     f64: bool,
@@ -412,6 +433,7 @@ impl DeepState {
             textures: DeepTextures::new(device, TextureAccess::of(gpu)),
             reference: None,
             table: None,
+            series: Series::none(),
             level_start: Vec::new(),
             f64: false,
             stats: DeepStats::default(),
@@ -452,6 +474,7 @@ impl DeepState {
             // The buffers' layout changes with the mantissas.
             self.reference = None;
             self.table = None;
+            self.series = Series::none();
             self.f64 = f64;
         }
         let scene = samples[0].scene;
@@ -545,6 +568,7 @@ impl DeepState {
             }
             self.reference = Some(reference);
             self.table = None;
+            self.series = Series::none();
             self.stats.references += 1;
             self.stats.reference_time += started.elapsed();
         }
@@ -579,9 +603,32 @@ impl DeepState {
                 starts
             };
             self.level_start = level_start;
-            self.table = Some(table);
             self.stats.tables += 1;
             self.stats.table_time += started.elapsed();
+            self.table = Some(table);
+        }
+        // The series for the frame's own extent (its probes then cover the pixels and no
+        // more), rebuilt on the table's rule.
+        let series_fits = dc_max.total_cmp(self.series.dc_max).is_le()
+            && dc_max.scale(16.0).total_cmp(self.series.dc_max).is_ge();
+        if !series_fits {
+            let started = Instant::now();
+            self.series = if f64 || iteration.julia.is_some() {
+                Series {
+                    dc_max,
+                    ..Series::none()
+                }
+            } else {
+                Series::build(
+                    &reference.orbit,
+                    dc_max,
+                    iteration.iterations,
+                    series::TERMS,
+                    series::TOLERANCE,
+                )
+            };
+            self.stats.series_skip = self.series.skip;
+            self.stats.series_time += started.elapsed();
         }
 
         let mut level_start = [[0u32; 4]; 8];
@@ -589,6 +636,12 @@ impl DeepState {
             level_start[k / 4][k % 4] = *start;
         }
         let look = &scene.look;
+        let series = &self.series;
+        let mut coefficients = [[0f32; 4]; SERIES_ROWS];
+        for (k, c) in series.coefficients.iter().enumerate() {
+            coefficients[k / 2][2 * (k % 2)] = c.x as f32;
+            coefficients[k / 2][2 * (k % 2) + 1] = c.y as f32;
+        }
         Ok(frames
             .iter()
             .zip(samples)
@@ -610,8 +663,22 @@ impl DeepState {
                     bailout2: (it.bailout * it.bailout) as f32,
                     julia: it.julia.is_some() as u32,
                     derivative: (look.edges > 0.0 || look.relief > 0.0 || look.band_limit) as u32,
+                    series_skip: if series.skip < it.iterations {
+                        series.skip
+                    } else {
+                        0
+                    },
+                    series_terms: series.coefficients.len().min(series::TERMS) as u32,
+                    series_exp: series.exp.clamp(i32::MIN as i64 / 4, i32::MAX as i64 / 4) as i32,
+                    // u = dc / dc_max, dc in units of 2^unit_exp.
+                    series_inverse_extent: if series.skip > 0 {
+                        (1.0 / ldexp(series.dc_max.mantissa, series.dc_max.exp - f.unit_exp)) as f32
+                    } else {
+                        0.0
+                    },
                     _pad: [0; 3],
                     level_start,
+                    series: coefficients,
                 };
                 bytemuck::bytes_of(&uniform).to_vec()
             })
