@@ -4,15 +4,18 @@
 //! with a_{1,n+1} = 2 Z_n a_{1,n} + 1 and a_{k,n+1} = 2 Z_n a_{k,n} + sum_{i+j=k} a_{i,n}
 //! a_{j,n} (dz -> 2 Z dz + dz^2 + dc, matched power by power). A BLA step is linear in dz and
 //! must stop wherever Z passes near 0 (there dz^2 matters); the polynomial carries dz^2 along,
-//! so at views like floral_fantasy it reaches 95% of the way to the pixels' escape, where BLA
+//! so at views like floral_fantasy it reaches 92% of the way to the pixels' escape, where BLA
 //! needs some sixty steps per pixel, in the more expensive extended-exponent arithmetic.
 //!
 //! The coefficients are kept for u = dc / dc_max (|u| <= 1 at every pixel): b_k = a_k dc_max^k,
 //! as f64 mantissas sharing one exponent (terms that far below the largest are below every
 //! pixel's precision). The skip ends before the first iteration where the polynomial and probe
-//! pixels iterated step by step disagree by more than the tolerance: probes on the circle
-//! |u| = 1, where the error, analytic in u, is largest, and on |u| = 1/2; or where a pixel
-//! could come near escape (|Z| plus the largest |dz| on the disc reaches 2).
+//! pixels iterated step by step disagree by more than the tolerance relative to each probe's
+//! own dz (a pixel near the reference has a dz far smaller than one at the edge, and its
+//! future depends on that dz's relative precision: probes only on the circle |u| = 1, where
+//! an analytic error is largest, let through noise at mitosis), where the polynomial's terms
+//! cancel too much at a probe for the GPU's f32 evaluation, or where a pixel could come near
+//! escape (|Z| plus the largest |dz| on the disc reaches 2).
 //!
 //! GPU twin: `series_start` in shaders/fractals/mandelbrot-deep.wgsl.
 
@@ -20,9 +23,9 @@ use glam::DVec2;
 
 use super::floatexp::{ComplexExp, FloatExp, frexp, ldexp};
 
-/// Terms of the polynomial: at the published locations 16 terms reach 60-85% as far as 32
-/// (floral_fantasy: iteration 1704 against 2027 of ~2150), 64 terms a few iterations further
-/// for four times the CPU work. `gpu::deep::SeriesUniform` holds this many.
+/// Terms of the polynomial (an early version of the checks, at floral_fantasy: 16 terms
+/// reached iteration 1704, 32 terms 2027 and 64 terms 2041 of about 2157, the last for four
+/// times the CPU work). `gpu::deep::DeepUniform::series` holds this many.
 pub const TERMS: usize = 32;
 
 /// The largest relative error of the skipped deltas: f32 mantissas carry 2^-24, so a few units

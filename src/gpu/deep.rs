@@ -1,8 +1,9 @@
 //! The GPU side of deep zoom: the reference orbit and the BLA table (in textures for f32
-//! mantissas, in storage buffers for f64), and the per-sample uniform block. The reference is
-//! kept across frames while it stays valid (the view stays near it, its precision and length
-//! still suffice), so a zoom flight computes a new one only now and then; the table is rebuilt
-//! when the frame's extent changes much.
+//! mantissas, in storage buffers for f64), the series approximation (in the uniform block),
+//! and the per-sample uniform block. The reference is kept across frames while it stays valid
+//! (the view stays near it, its precision and length still suffice), so a zoom flight computes
+//! a new one only now and then; the table and the series are rebuilt when the frame's extent
+//! changes much.
 
 use std::time::{Duration, Instant};
 
@@ -608,9 +609,10 @@ impl DeepState {
             self.table = Some(table);
         }
         // The series for the frame's own extent (its probes then cover the pixels and no
-        // more), rebuilt on the table's rule.
+        // more), rebuilt when the frame outgrows it or shrinks to a quarter of it (its grid of
+        // probes then still has some inside the frame).
         let series_fits = dc_max.total_cmp(self.series.dc_max).is_le()
-            && dc_max.scale(16.0).total_cmp(self.series.dc_max).is_ge();
+            && dc_max.scale(4.0).total_cmp(self.series.dc_max).is_ge();
         if !series_fits {
             let started = Instant::now();
             self.series = if f64 || iteration.julia.is_some() {
