@@ -194,6 +194,16 @@ fn escaped(n: u32, z_real: vec2<real>, d_real: vec2<real>, d_exp: i32, stripes: 
     return Escape(max(count, 0.0), distance, slope, stripe);
 }
 
+// |z| < |dz| for the full z: the pixel rebases (Zhuoran).
+fn nearer_than(full: Scaled, dz: Scaled) -> bool {
+    return dot(full.m, full.m) < scale1(dot(dz.m, dz.m), 2 * (dz.e - full.e));
+}
+
+// Whether dz (and the derivative, when tracked) is in range for the plain f32 phase.
+fn in_plain_range(dz: Scaled, der: Scaled, track: bool) -> bool {
+    return dz.e > PLAIN_FROM && (!track || (der.e > -100 && der.e < 100));
+}
+
 // dz and dz/dc (in units) after the series approximation's skip, for the pixel at `dc`, by
 // Horner's rule (the CPU keeps the skip where the polynomial's terms cancel little enough
 // for f32). `series_terms` is the same for every pixel, so the loop costs no divergence.
@@ -287,11 +297,11 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
         der = start.der;
         let zr = orbit_point(m);
         let full = sum(zr.m, zr.e, dz.m, dz.e);
-        if dot(full.m, full.m) < scale1(dot(dz.m, dz.m), 2 * (dz.e - full.e)) {
+        if nearer_than(full, dz) {
             dz = full;
             m = 0u;
         }
-        if dz.e > PLAIN_FROM && (!track || (der.e > -100 && der.e < 100)) {
+        if in_plain_range(dz, der, track) {
             plain = true;
             zcur = orbit_z(m);
             pz = scale2(dz.m, dz.e);
@@ -371,13 +381,11 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
             if STRIPE_AVERAGE && stripe_k > 0.0 && single {
                 stripes = stripe_add(stripes, vec2<f32>(z), stripe_k);
             }
-            let nearer = dot(full.m, full.m) < scale1(dot(dz.m, dz.m), 2 * (dz.e - full.e));
-            if m == last || nearer {
+            if m == last || nearer_than(full, dz) {
                 dz = full;
                 m = 0u;
             }
-            // In range for plain f32 (the derivative too, when tracked)?
-            if dz.e > PLAIN_FROM && (!track || (der.e > -100 && der.e < 100)) {
+            if in_plain_range(dz, der, track) {
                 plain = true;
                 zcur = orbit_z(m);
                 pz = scale2(dz.m, dz.e);

@@ -297,6 +297,21 @@ mod tests {
     use super::*;
     use crate::deep::{DeepFrame, locations, precise, reference::ReferenceOrbit};
 
+    /// A test location's reference orbit, the frame of a `w` x `h` image and its series.
+    fn frame_series(
+        location: &locations::Location,
+        (w, h): (u32, u32),
+    ) -> (ReferenceOrbit, DeepFrame, Series) {
+        let view = &location.view;
+        let bits = precise::precision_for(view.zoom.scale(1.0 / h as f64));
+        let center = view.precise_center(bits);
+        let limit = location.iterations;
+        let reference = ReferenceOrbit::compute(center.clone(), bits, limit, 256.0, None, None);
+        let frame = DeepFrame::new(view, &center, &reference.point, bits, w, h);
+        let series = Series::build(&reference.orbit, frame.dc_max, limit, TERMS, TOLERANCE);
+        (reference, frame, series)
+    }
+
     /// At every test location the series skips a good part of the way, and where it leaves a
     /// pixel, that pixel's delta matches its own step-by-step iteration (f64 mantissas) to
     /// within the tolerance, at pixels all over the frame (not only the probes).
@@ -304,25 +319,7 @@ mod tests {
     fn the_skip_matches_step_by_step_iteration() {
         let (w, h) = (64u32, 36u32);
         for location in locations::test_views() {
-            let view = &location.view;
-            let bits = precise::precision_for(view.zoom.scale(1.0 / h as f64));
-            let center = view.precise_center(bits);
-            let reference = ReferenceOrbit::compute(
-                center.clone(),
-                bits,
-                location.iterations,
-                256.0,
-                None,
-                None,
-            );
-            let frame = DeepFrame::new(view, &center, &reference.point, bits, w, h);
-            let series = Series::build(
-                &reference.orbit,
-                frame.dc_max,
-                location.iterations,
-                TERMS,
-                TOLERANCE,
-            );
+            let (reference, frame, series) = frame_series(&location, (w, h));
             eprintln!("{}: skips {}", location.name, series.skip);
             assert!(series.skip >= 50, "{}: {}", location.name, series.skip);
             assert!((series.skip as usize) < reference.orbit.len() - 1);
@@ -348,20 +345,7 @@ mod tests {
     #[test]
     fn the_derivative_is_the_polynomials() {
         let location = &locations::test_views()[1];
-        let view = &location.view;
-        let (w, h) = (64u32, 36u32);
-        let bits = precise::precision_for(view.zoom.scale(1.0 / h as f64));
-        let center = view.precise_center(bits);
-        let reference =
-            ReferenceOrbit::compute(center.clone(), bits, location.iterations, 256.0, None, None);
-        let frame = DeepFrame::new(view, &center, &reference.point, bits, w, h);
-        let series = Series::build(
-            &reference.orbit,
-            frame.dc_max,
-            location.iterations,
-            TERMS,
-            TOLERANCE,
-        );
+        let (_, frame, series) = frame_series(location, (64, 36));
         let dc = frame.dc(10.0, 5.0);
         let step = frame.dc(10.001, 5.0);
         let (a, der) = series.evaluate(dc);
