@@ -45,7 +45,7 @@ const CANCELLATION: f64 = 32.0;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
-    /// Iterations every pixel skips (0: none; then the other fields are empty).
+    /// Iterations every pixel skips (0: none; then there are no coefficients).
     pub skip: u32,
     /// b_k 2^-exp for k = 1, 2, ...: dz_skip = 2^exp sum_k coefficients[k-1] u^k.
     pub coefficients: Vec<DVec2>,

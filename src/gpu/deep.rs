@@ -379,8 +379,8 @@ pub struct DeepState {
     textures: DeepTextures,
     reference: Option<ReferenceOrbit>,
     table: Option<BlaTable>,
-    /// Built with the table, for the same extent (f32 mantissas and the Mandelbrot set only:
-    /// its f32 coefficients would cost f64 mantissas their exactness).
+    /// For the frame's own extent (f32 mantissas and the Mandelbrot set only: its f32
+    /// coefficients would cost f64 mantissas their exactness).
     series: Series,
     level_start: Vec<u32>,
     /// Whether the buffers hold f64 mantissas.
