@@ -18,12 +18,17 @@
 // Adds this sample of pixel `index` (linear light) to the frame. `samples`: this sample's index
 // (0 starts the pixel afresh), the count per frame, and (z) progressive refinement.
 fn store_sample(index: u32, color: vec3<f32>, aux_value: vec2<f32>, samples: vec4<u32>) {
+    store_colour(index, color, samples);
+    aux[index] = aux_value;
+}
+
+// store_sample without the aux channels, for frames whose aux channels nothing reads.
+fn store_colour(index: u32, color: vec3<f32>, samples: vec4<u32>) {
     var sum = vec4<f32>(color, 1.0);
     if samples.x > 0u {
         sum = sum + hdr[index];
     }
     hdr[index] = sum;
-    aux[index] = aux_value;
 }
 
 // The pixel an invocation shades, for passes dispatched by `gpu::dispatch::spread_workgroups`

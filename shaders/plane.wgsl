@@ -20,9 +20,16 @@ struct PlaneUniform {
     mapping: ColourMapping,
 }
 
-@group(0) @binding(0) var<storage, read> plane: PlaneUniform;
+// A uniform block (binding 12 aliases the frame block of binding 0; see
+// `gpu::pipelines::PLANE_FRAME_BINDING`): lavapipe reads storage fields lane by lane.
+@group(0) @binding(12) var<uniform> plane: PlaneUniform;
 
 const FLAG_COUNT: u32 = 16u;
+
+// Whether the pipeline writes the aux channels (a pipeline constant: false where nothing reads
+// them, the zoom map's frames for an image or video sink). Not a flag in the block: lavapipe
+// runs both sides of a branch on a block's value, masked, so only a constant saves the stores.
+override plane_aux: bool = true;
 
 // Stripe density for the escape modules (0: no stripe average wanted).
 fn stripe_density() -> f32 {
@@ -55,5 +62,10 @@ fn plane_main(
 
     // The aux channels hold the smooth iteration count (negative inside; the depth pass) and
     // the distance estimate.
-    store_sample(id.y * plane.control.z + id.x, color, vec2<f32>(e.smooth_count, e.distance), plane.samples);
+    let index = id.y * plane.control.z + id.x;
+    if plane_aux {
+        store_sample(index, color, vec2<f32>(e.smooth_count, e.distance), plane.samples);
+    } else {
+        store_colour(index, color, plane.samples);
+    }
 }

@@ -21,7 +21,10 @@ struct PostUniform {
 const TONE_MAP_CLAMP: u32 = 0u;
 const TONE_MAP_ACES: u32 = 1u;
 
-@group(0) @binding(0) var<storage, read> post: PostUniform;
+// A uniform block: lavapipe reads a storage buffer's fields lane by lane, with a bounds check
+// each (docs/design.md, "Parameter blocks and lavapipe"); a uniform block's are one load. Its
+// values change only with the look, so lavapipe's specialising on uniforms costs no recompiles.
+@group(0) @binding(0) var<uniform> post: PostUniform;
 @group(0) @binding(1) var<storage, read> hdr: array<vec4<f32>>;
 @group(0) @binding(2) var srgb8_out: texture_storage_2d<rgba8unorm, write>;
 // Two u32 words per pixel: RGBA as four 16-bit values (sRGB integers or half floats).

@@ -16,7 +16,9 @@ struct YuvParams {
     _pad: u32,
 }
 
-@group(0) @binding(0) var<storage, read> params: YuvParams;
+// A uniform block: lavapipe reads storage fields lane by lane (docs/design.md, "Parameter
+// blocks and lavapipe"). Its values stay the same for a whole video, so they cost no recompiles.
+@group(0) @binding(0) var<uniform> params: YuvParams;
 @group(0) @binding(1) var source: texture_2d<f32>;
 @group(0) @binding(2) var<storage, read_write> planes: array<u32>;
 

@@ -188,6 +188,18 @@ impl GpuContext {
         entry_point: &str,
         layout: Option<&wgpu::PipelineLayout>,
     ) -> Result<wgpu::ComputePipeline> {
+        self.compute_pipeline_with(label, source, entry_point, layout, &[])
+    }
+
+    /// [`GpuContext::compute_pipeline`] with values for the shader's `override` constants.
+    pub fn compute_pipeline_with(
+        &self,
+        label: &str,
+        source: &str,
+        entry_point: &str,
+        layout: Option<&wgpu::PipelineLayout>,
+        constants: &[(&str, f64)],
+    ) -> Result<wgpu::ComputePipeline> {
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = self
             .device
@@ -202,7 +214,10 @@ impl GpuContext {
                 layout,
                 module: &module,
                 entry_point: Some(entry_point),
-                compilation_options: Default::default(),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants,
+                    ..Default::default()
+                },
                 cache: None,
             });
         match pollster::block_on(scope.pop()) {

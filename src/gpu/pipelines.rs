@@ -66,6 +66,14 @@ pub fn parameter_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
     }
 }
 
+/// The binding at which plane kinds read the frame's parameter block (the same buffer range as
+/// binding 0) as a uniform buffer. lavapipe (22.x) reads a storage buffer lane by lane, with a
+/// bounds check per lane and word, even at an address every lane shares: the plane frame's few
+/// fields (image, tile, jitter, sample) read so cost about a third of a zoom-map frame. A
+/// uniform block's fields are one load for all lanes. The ray-marched kinds keep reading binding
+/// 0: their block's flags, as a uniform, made lavapipe recompile the march at every dispatch.
+pub const PLANE_FRAME_BINDING: u32 = 12;
+
 /// The fractal's parameter block at a dynamic offset: a uniform buffer, which the DE loops read
 /// fastest (on lavapipe, read-only storage costs about 8% of the march).
 fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
@@ -100,7 +108,9 @@ pub fn texture_entry(
 
 /// A bind group of the render layout: the frame's and the fractal's parameter blocks (the
 /// first `size` bytes of each buffer, bound at dynamic offsets), then bindings 2 to 5 (HDR
-/// frame, aux, cone starts, counters or their stand-ins) and the deep zoom's data (6 to 11).
+/// frame, aux, cone starts, counters or their stand-ins), the deep zoom's data (6 to 11) and
+/// the frame's block again as a uniform buffer ([`PLANE_FRAME_BINDING`]). Its dynamic offsets
+/// are, in binding order: the frame's, the fractal's, the frame's again.
 pub fn render_bind_group(
     device: &wgpu::Device,
     label: &str,
@@ -133,6 +143,10 @@ pub fn render_bind_group(
             .zip(2..)
             .map(|(resource, binding)| wgpu::BindGroupEntry { binding, resource }),
     );
+    entries.push(wgpu::BindGroupEntry {
+        binding: PLANE_FRAME_BINDING,
+        resource: block(frame),
+    });
     device.create_bind_group(&wgpu::BindGroupDescriptor {
         label: Some(label),
         layout,
@@ -144,7 +158,8 @@ pub struct PipelineCache {
     /// Bindings of every render pipeline: 0 the frame's parameters (read-only storage), 1 the
     /// fractal's (a uniform buffer), both at a dynamic offset per sample; 2 HDR frame, 3 aux
     /// channels, 4 the cone pass's starts (ray-marched kinds), 5 evaluation counters, 6 to 11
-    /// the deep zoom's reference orbit and BLA table (see [`DeepState::bindings`]).
+    /// the deep zoom's reference orbit and BLA table (see [`DeepState::bindings`]), 12 the
+    /// frame's parameters again, as a uniform buffer ([`PLANE_FRAME_BINDING`]).
     pub layout: wgpu::BindGroupLayout,
     /// How the deep zoom's textures (bindings 8 to 11) are read.
     deep_access: TextureAccess,
@@ -174,6 +189,7 @@ impl PipelineCache {
             ]
             .into_iter()
             .chain(deep_access.layout_entries(8))
+            .chain([uniform_entry(PLANE_FRAME_BINDING)])
             .collect::<Vec<_>>(),
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {

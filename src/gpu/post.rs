@@ -122,7 +122,7 @@ impl ToneMapStage {
             uniform: gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("post uniform"),
                 size: std::mem::size_of::<PostUniform>() as u64,
-                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             }),
         })
@@ -203,7 +203,7 @@ impl YuvStage {
         let params = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("yuv params"),
             size: std::mem::size_of::<yuv::YuvParams>() as u64,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
         gpu.queue

@@ -32,7 +32,9 @@ const WORKGROUP: u32 = 8;
 /// mapping); also the dynamic-offset stride. Ray-marched frames take two blocks per sample: the
 /// pixels' and, after all samples', the cone pass's.
 pub const UNIFORM_STRIDE: u64 = 2048;
-const FRAME_BLOCK: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE;
+// Bound both as read-only storage (binding 0) and as a uniform buffer (binding 12).
+const FRAME_BLOCK: wgpu::BufferUsages =
+    wgpu::BufferUsages::STORAGE.union(wgpu::BufferUsages::UNIFORM);
 const FRACTAL_BLOCK: wgpu::BufferUsages = wgpu::BufferUsages::UNIFORM;
 /// Readback slots in flight for pipelined rendering.
 const RING: usize = 3;
@@ -87,8 +89,9 @@ pub fn plane_arithmetic(scene: &Scene, height: u32, has_f64: bool) -> Result<Pla
 /// Where a plane frame's per-sample escape values come from instead of iterating each pixel
 /// (the zoom map's frame assembly, [`crate::zoommap`]): a pipeline with the render layout whose
 /// `plane_main` colours what its own `pixel_escape` returns, each sample's binding-1 block (at
-/// most [`UNIFORM_STRIDE`] bytes; `measured` is the count scale of views whose look has none),
-/// and a bind group of its own data. Colouring, samples, tiles, the post stage and readback are the
+/// most [`UNIFORM_STRIDE`] bytes; `measured` is the count scale of views whose look has none;
+/// with `aux` false nothing reads the frame's aux channels, which the pipeline may then leave
+/// unwritten), and a bind group of its own data. Colouring, samples, tiles, the post stage and readback are the
 /// renderer's own.
 pub trait PlaneSource {
     fn prepare(
@@ -98,6 +101,7 @@ pub trait PlaneSource {
         samples: &[Sample<'_>],
         size: (u32, u32),
         measured: Option<&CountScale>,
+        aux: bool,
     ) -> Result<(wgpu::ComputePipeline, Vec<Vec<u8>>)>;
     /// Its pipeline's bind group 1 (after the render layout's group 0), if it has one.
     fn bind_group(&self) -> Option<&wgpu::BindGroup> {
@@ -342,6 +346,7 @@ impl Renderer {
         samples: &[Sample<'_>],
         width: u32,
         height: u32,
+        aux: bool,
     ) -> Result<(wgpu::ComputePipeline, Vec<Vec<u8>>)> {
         let scene = samples[0].scene;
         if scene.fractal.is_plane() && scene.look.count_scale().is_none() {
@@ -357,6 +362,7 @@ impl Renderer {
                 samples,
                 (width, height),
                 measured,
+                aux,
             );
         }
         let arithmetic = scene
@@ -480,7 +486,7 @@ impl Renderer {
             let pending = self.submit(samples, width, height, readout)?;
             return self.collect(pending);
         }
-        let (pipeline, fractal_bytes) = self.prepare(samples, width, height)?;
+        let (pipeline, fractal_bytes) = self.prepare(samples, width, height, readout.aux)?;
         self.ensure_uniform_capacity(2 * samples.len() as u32);
         let pixels = width as usize * height as usize;
         let mut frame = Frame {
@@ -687,14 +693,14 @@ impl Renderer {
                 if !plane {
                     // The cone pass first: where this sample's pixels start marching.
                     let cone = ((count + i) as u64 * UNIFORM_STRIDE) as u32;
-                    pass.set_bind_group(0, &bind_group, &[cone, offset]);
+                    pass.set_bind_group(0, &bind_group, &[cone, offset, cone]);
                     let [x, y, z] = spread_workgroups(
                         tile.width.div_ceil(CONE_CELL),
                         tile.height.div_ceil(CONE_CELL),
                     );
                     pass.dispatch_workgroups(x, y, z);
                 }
-                pass.set_bind_group(0, &bind_group, &[offset, offset]);
+                pass.set_bind_group(0, &bind_group, &[offset, offset, offset]);
                 let [x, y, z] = spread_workgroups(tile.width, tile.height);
                 pass.dispatch_workgroups(x, y, z);
             }
@@ -853,12 +859,13 @@ impl Renderer {
     }
 
     /// Checks, prepares and records a frame rendered in one piece (no tiles): the window's
-    /// frames and pipelined video frames.
+    /// frames and pipelined video frames. `aux`: something reads the aux channels.
     fn encode_whole_frame(
         &mut self,
         samples: &[Sample<'_>],
         width: u32,
         height: u32,
+        aux: bool,
     ) -> Result<(wgpu::CommandEncoder, Tile)> {
         Self::check(samples, width, height)?;
         let side = self.max_tile;
@@ -867,7 +874,7 @@ impl Renderer {
                 "{width}x{height} is larger than this GPU renders in one piece ({side}x{side})"
             )));
         }
-        let (pipeline, fractal_bytes) = self.prepare(samples, width, height)?;
+        let (pipeline, fractal_bytes) = self.prepare(samples, width, height, aux)?;
         self.ensure_uniform_capacity(2 * samples.len() as u32);
         self.ensure_targets(width, height);
         let (y, rows) = self.band.unwrap_or((0, height));
@@ -899,7 +906,7 @@ impl Renderer {
         progressive: Option<u32>,
     ) -> Result<&wgpu::TextureView> {
         self.progressive = progressive;
-        let encoded = self.encode_whole_frame(samples, width, height);
+        let encoded = self.encode_whole_frame(samples, width, height, true);
         self.progressive = None;
         let (mut encoder, tile) = encoded?;
         self.encode_post(
@@ -934,7 +941,7 @@ impl Renderer {
         let samples = [sample];
         self.progressive = Some(sample_index);
         self.band = Some((first, rows));
-        let encoded = self.encode_whole_frame(&samples, width, height);
+        let encoded = self.encode_whole_frame(&samples, width, height, true);
         self.progressive = None;
         self.band = None;
         let (mut encoder, _) = encoded?;
@@ -988,7 +995,7 @@ impl Renderer {
         };
         self.lens_index = Some(lens);
         self.detail_height = Some(frame.history.1);
-        let encoded = self.encode_whole_frame(&[sample], width, height);
+        let encoded = self.encode_whole_frame(&[sample], width, height, true);
         self.lens_index = None;
         self.detail_height = None;
         let (mut encoder, _) = encoded?;
@@ -1036,7 +1043,7 @@ impl Renderer {
         height: u32,
         readout: Readout,
     ) -> Result<PendingFrame> {
-        let (encoder, tile) = self.encode_whole_frame(samples, width, height)?;
+        let (encoder, tile) = self.encode_whole_frame(samples, width, height, readout.aux)?;
         let slot = self.readback.next_slot();
         let encoder = self.encode_readout(
             encoder,

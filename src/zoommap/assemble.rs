@@ -39,14 +39,15 @@ const _: () = assert!(std::mem::size_of::<MapFrameUniform>() as u64 <= UNIFORM_S
 
 pub struct MapAssembler {
     store: MapStore,
-    pipeline: Option<wgpu::ComputePipeline>,
+    /// The frame pipeline without and with the aux channels (see [`PlaneSource::prepare`]).
+    pipelines: [Option<wgpu::ComputePipeline>; 2],
 }
 
 impl MapAssembler {
     pub fn new(gpu: &GpuContext, plan: MapPlan, path: &CameraPath) -> Result<Self> {
         Ok(MapAssembler {
             store: MapStore::new(gpu, plan, path)?,
-            pipeline: None,
+            pipelines: [None, None],
         })
     }
 
@@ -98,6 +99,7 @@ impl PlaneSource for MapAssembler {
         samples: &[Sample<'_>],
         (width, height): (u32, u32),
         measured: Option<&CountScale>,
+        aux: bool,
     ) -> Result<(wgpu::ComputePipeline, Vec<Vec<u8>>)> {
         let plan = &self.store.plan;
         if (width, height) != (plan.width, plan.height) {
@@ -165,7 +167,7 @@ impl PlaneSource for MapAssembler {
                 bytemuck::bytes_of(&u).to_vec()
             })
             .collect();
-        let pipeline = match &self.pipeline {
+        let pipeline = match &self.pipelines[aux as usize] {
             Some(p) => p.clone(),
             None => {
                 let texels = self.store.texture_width() / 2;
@@ -192,9 +194,16 @@ impl PlaneSource for MapAssembler {
                         ],
                         immediate_size: 0,
                     });
-                let p =
-                    gpu.compute_pipeline("zoom map frame", &text, "plane_main", Some(&layout))?;
-                self.pipeline = Some(p.clone());
+                // Frames for an image or video sink skip the aux stores: lavapipe stores to a
+                // storage buffer lane by lane, about a seventh of an assembled frame.
+                let p = gpu.compute_pipeline_with(
+                    "zoom map frame",
+                    &text,
+                    "plane_main",
+                    Some(&layout),
+                    &[("plane_aux", if aux { 1.0 } else { 0.0 })],
+                )?;
+                self.pipelines[aux as usize] = Some(p.clone());
                 p
             }
         };

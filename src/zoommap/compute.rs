@@ -223,7 +223,7 @@ impl MapStore {
                 device,
                 "zoom map view",
                 std::mem::size_of::<PlaneUniform>() as u64,
-                U::STORAGE | U::COPY_DST,
+                U::STORAGE | U::UNIFORM | U::COPY_DST,
             ),
             fractal_uniform: buffer(
                 device,
@@ -563,7 +563,7 @@ impl MapStore {
                 timestamp_writes: None,
             });
             pass.set_pipeline(&pipeline);
-            pass.set_bind_group(0, &bind_group, &[0, 0]);
+            pass.set_bind_group(0, &bind_group, &[0, 0, 0]);
             let [x, y, z] = spread_workgroups(angles, rows);
             pass.dispatch_workgroups(x, y, z);
         }
