@@ -69,7 +69,7 @@ pub fn parameter_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
 /// The binding at which plane kinds read the frame's parameter block (the same buffer range as
 /// binding 0) as a uniform buffer. lavapipe (22.x) reads a storage buffer lane by lane, with a
 /// bounds check per lane and word, even at an address every lane shares: the plane frame's few
-/// fields (image, tile, jitter, sample) read so cost about a third of a zoom-map frame. A
+/// fields (image, tile, jitter, sample) read so cost about a fifth of a zoom-map frame. A
 /// uniform block's fields are one load for all lanes. The ray-marched kinds keep reading binding
 /// 0: their block's flags, as a uniform, made lavapipe recompile the march at every dispatch.
 pub const PLANE_FRAME_BINDING: u32 = 12;

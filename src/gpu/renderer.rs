@@ -91,8 +91,8 @@ pub fn plane_arithmetic(scene: &Scene, height: u32, has_f64: bool) -> Result<Pla
 /// `plane_main` colours what its own `pixel_escape` returns, each sample's binding-1 block (at
 /// most [`UNIFORM_STRIDE`] bytes; `measured` is the count scale of views whose look has none;
 /// with `aux` false nothing reads the frame's aux channels, which the pipeline may then leave
-/// unwritten), and a bind group of its own data. Colouring, samples, tiles, the post stage and readback are the
-/// renderer's own.
+/// unwritten), and a bind group of its own data. Colouring, samples, tiles, the post stage and
+/// readback are the renderer's own.
 pub trait PlaneSource {
     fn prepare(
         &mut self,

@@ -195,7 +195,7 @@ impl PlaneSource for MapAssembler {
                         immediate_size: 0,
                     });
                 // Frames for an image or video sink skip the aux stores: lavapipe stores to a
-                // storage buffer lane by lane, about a seventh of an assembled frame.
+                // storage buffer lane by lane, about an eighth of an assembled frame.
                 let p = gpu.compute_pipeline_with(
                     "zoom map frame",
                     &text,
