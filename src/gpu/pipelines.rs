@@ -106,11 +106,17 @@ pub fn texture_entry(
     }
 }
 
+/// The dynamic offsets of a render bind group, in binding order (0, 1, 12): the frame block's
+/// offset twice, since binding 12 is the same block read as a uniform.
+pub fn render_offsets(frame: u32, fractal: u32) -> [u32; 3] {
+    [frame, fractal, frame]
+}
+
 /// A bind group of the render layout: the frame's and the fractal's parameter blocks (the
 /// first `size` bytes of each buffer, bound at dynamic offsets), then bindings 2 to 5 (HDR
 /// frame, aux, cone starts, counters or their stand-ins), the deep zoom's data (6 to 11) and
-/// the frame's block again as a uniform buffer ([`PLANE_FRAME_BINDING`]). Its dynamic offsets
-/// are, in binding order: the frame's, the fractal's, the frame's again.
+/// the frame's block again as a uniform buffer ([`PLANE_FRAME_BINDING`]); bound with
+/// [`render_offsets`].
 pub fn render_bind_group(
     device: &wgpu::Device,
     label: &str,

@@ -17,7 +17,7 @@ use crate::gpu::GpuContext;
 use crate::gpu::deep::DeepState;
 use crate::gpu::dispatch::spread_workgroups;
 pub use crate::gpu::pipelines::PlaneArithmetic;
-use crate::gpu::pipelines::{PipelineCache, render_bind_group};
+use crate::gpu::pipelines::{PipelineCache, render_bind_group, render_offsets};
 use crate::gpu::post::{PostOutput, PostUniform, ToneMapStage, YuvStage};
 use crate::gpu::targets::{AUX_BYTES, Channel, FrameTargets, HDR_BYTES, ReadbackRing, WIDE_BYTES};
 use crate::gpu::temporal::{Projection, TemporalFrame, TemporalStage};
@@ -693,14 +693,14 @@ impl Renderer {
                 if !plane {
                     // The cone pass first: where this sample's pixels start marching.
                     let cone = ((count + i) as u64 * UNIFORM_STRIDE) as u32;
-                    pass.set_bind_group(0, &bind_group, &[cone, offset, cone]);
+                    pass.set_bind_group(0, &bind_group, &render_offsets(cone, offset));
                     let [x, y, z] = spread_workgroups(
                         tile.width.div_ceil(CONE_CELL),
                         tile.height.div_ceil(CONE_CELL),
                     );
                     pass.dispatch_workgroups(x, y, z);
                 }
-                pass.set_bind_group(0, &bind_group, &[offset, offset, offset]);
+                pass.set_bind_group(0, &bind_group, &render_offsets(offset, offset));
                 let [x, y, z] = spread_workgroups(tile.width, tile.height);
                 pass.dispatch_workgroups(x, y, z);
             }

@@ -23,7 +23,9 @@ use crate::frame::Sample;
 use crate::gpu::GpuContext;
 use crate::gpu::deep::DeepState;
 use crate::gpu::dispatch::spread_workgroups;
-use crate::gpu::pipelines::{parameter_entry, render_bind_group, storage_entry, texture_entry};
+use crate::gpu::pipelines::{
+    parameter_entry, render_bind_group, render_offsets, storage_entry, texture_entry,
+};
 use crate::gpu::renderer::{PlaneArithmetic, plane_arithmetic};
 use crate::gpu::shaders;
 use crate::gpu::uniforms::{PlaneUniform, Tile};
@@ -563,7 +565,7 @@ impl MapStore {
                 timestamp_writes: None,
             });
             pass.set_pipeline(&pipeline);
-            pass.set_bind_group(0, &bind_group, &[0, 0, 0]);
+            pass.set_bind_group(0, &bind_group, &render_offsets(0, 0));
             let [x, y, z] = spread_workgroups(angles, rows);
             pass.dispatch_workgroups(x, y, z);
         }
