@@ -1,7 +1,8 @@
 // What both kinds of frame (ray-marched and plane) write: the linear HDR frame, its auxiliary
 // channels and the evaluation counters. Composed after the entry point's module
-// (shaders/march.wgsl or shaders/plane.wgsl). The post stage (shaders/post/tonemap.wgsl) turns
-// the HDR frame into what the sink asked for.
+// (shaders/march.wgsl or shaders/plane.wgsl) and shaders/post/display.wgsl. The post stage
+// (shaders/post/tonemap.wgsl) turns the HDR frame into what the sink asked for, or, with
+// `frame_display`, the frame writes its display colour itself.
 
 // Linear light, one vec4 per pixel of the tile: rgb is the sum of the samples rendered so far,
 // w their count, so the post stage shows rgb / w whichever way the samples arrived (all in one
@@ -15,15 +16,34 @@
 // so that no counter overflows and atomics rarely contend.
 @group(0) @binding(5) var<storage, read_write> evaluations: array<atomic<u32>, 64>;
 
-// Adds this sample of pixel `index` (linear light) to the frame. `samples`: this sample's index
-// (0 starts the pixel afresh), the count per frame, and (z) progressive refinement.
-fn store_sample(index: u32, color: vec3<f32>, aux_value: vec2<f32>, samples: vec4<u32>) {
-    store_colour(index, color, samples);
+// The post stage's block and its 8-bit sRGB target (`gpu::pipelines::DISPLAY_BINDINGS`), for
+// frames with `frame_display`.
+@group(0) @binding(13) var<uniform> post: PostUniform;
+@group(0) @binding(14) var display_out: texture_storage_2d<rgba8unorm, write>;
+
+// Whether the frame writes its pixels' display colour (exposure, vignette, tone mapping, sRGB:
+// what the post stage's `post_srgb8` would) straight to the 8-bit target instead of adding
+// linear light to the HDR frame: for a frame of one sample, no bloom and an 8-bit readout. It
+// saves the HDR frame's store and the post stage's read of it, which lavapipe makes lane by
+// lane (a sixth of an assembled zoom map frame). A pipeline constant, so the other stores
+// are compiled out (lavapipe runs both sides of a branch on a block's value).
+override frame_display: bool = false;
+
+// Adds this sample of pixel `index` (`pixel` in the tile; linear light) to the frame. `samples`:
+// this sample's index (0 starts the pixel afresh), the count per frame, and (z) progressive
+// refinement.
+fn store_sample(index: u32, pixel: vec2<u32>, color: vec3<f32>, aux_value: vec2<f32>, samples: vec4<u32>) {
+    store_colour(index, pixel, color, samples);
     aux[index] = aux_value;
 }
 
 // store_sample without the aux channels, for frames whose aux channels nothing reads.
-fn store_colour(index: u32, color: vec3<f32>, samples: vec4<u32>) {
+fn store_colour(index: u32, pixel: vec2<u32>, color: vec3<f32>, samples: vec4<u32>) {
+    if frame_display {
+        let c = vignette(color * post.exposure.x, pixel);
+        textureStore(display_out, pixel, vec4<f32>(linear_to_srgb(display_linear(c)), 1.0));
+        return;
+    }
     var sum = vec4<f32>(color, 1.0);
     if samples.x > 0u {
         sum = sum + hdr[index];

@@ -64,8 +64,8 @@ fn plane_main(
     // the distance estimate.
     let index = id.y * plane.control.z + id.x;
     if plane_aux {
-        store_sample(index, color, vec2<f32>(e.smooth_count, e.distance), plane.samples);
+        store_sample(index, id.xy, color, vec2<f32>(e.smooth_count, e.distance), plane.samples);
     } else {
-        store_colour(index, color, plane.samples);
+        store_colour(index, id.xy, color, plane.samples);
     }
 }

@@ -10,9 +10,10 @@ use std::sync::atomic::AtomicBool;
 use common::mandelfly;
 use mandelfly::error::Result;
 use mandelfly::flight::{FramePlan, fly};
-use mandelfly::frame::{ColorFormat, Frame, Readout};
-use mandelfly::gpu::post::display_color;
-use mandelfly::gpu::renderer::Renderer;
+use mandelfly::frame::{ColorFormat, Frame, Readout, Sample};
+use mandelfly::gpu::post::{PostUniform, display_color};
+use mandelfly::gpu::renderer::{FrameOutputs, Renderer};
+use mandelfly::gpu::uniforms::Tile;
 use mandelfly::path::CameraPath;
 use mandelfly::scene::Scene;
 use mandelfly::sink::{Finished, FrameSink, Outcome};
@@ -185,6 +186,42 @@ fn the_post_stage_formats_agree() {
         // The aux channels do not depend on the colour format.
         assert_eq!(eight.depth, linear.depth);
         assert_eq!(eight.distance, sixteen.distance);
+
+        // A submitted frame of one sample is written to the 8-bit target by the render pass
+        // itself (`frame_display`), tone mapped as the post stage would, vignette and contrast
+        // included; with bloom, it goes through the HDR frame and the post stage.
+        for (vignette, contrast, bloom) in [(0.0, 1.0, 0.0), (0.6, 1.4, 0.0), (0.6, 1.4, 0.3)] {
+            let mut scene = scene.clone();
+            scene.look.vignette = vignette;
+            scene.look.contrast = contrast;
+            scene.look.bloom = bloom;
+            let readout = Readout {
+                color: ColorFormat::Srgb8,
+                aux: true,
+            };
+            let post = PostUniform::new(&scene.look, (64, 40), Tile::whole(64, 40));
+            let outputs = FrameOutputs::submitted(1, &post, readout);
+            assert_eq!(outputs.display, bloom == 0.0, "{name} {outputs:?}");
+            assert!(!FrameOutputs::submitted(2, &post, readout).display);
+            let toned = renderer.render(&scene, 64, 40, readout).unwrap();
+            let sample = Sample {
+                scene: &scene,
+                jitter: [0.0, 0.0],
+            };
+            let pending = renderer.submit(&[sample], 64, 40, readout).unwrap();
+            let direct = renderer.collect(pending).unwrap();
+            let worst = direct
+                .color
+                .iter()
+                .zip(&toned.color)
+                .map(|(a, b)| a.abs_diff(*b))
+                .max();
+            assert!(
+                worst <= Some(1),
+                "{name} vignette {vignette} contrast {contrast} bloom {bloom}: worst {worst:?}"
+            );
+            assert_eq!(direct.depth, toned.depth, "{name}");
+        }
     }
 }
 

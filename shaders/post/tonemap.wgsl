@@ -1,25 +1,6 @@
 // The post stage: turns a tile of the linear HDR frame (shaders/output.wgsl) into what the sink
-// asked for. Each entry point is one output format; all share exposure and tone mapping.
-// CPU twin: `gpu::post::display_color`.
-
-// Twin of `gpu::post::PostUniform`.
-struct PostUniform {
-    // Tile width, height; tone map operator (TONE_MAP_*); unused.
-    size: vec4<u32>,
-    // x: exposure (a multiplier of linear light), y: contrast, z: vignette strength.
-    exposure: vec4<f32>,
-    // The full image's width and height; this tile's x0, y0 in it.
-    image: vec4<u32>,
-    // Bloom (shaders/post/bloom.wgsl): x strength (0 = off), y threshold, z the blur's standard
-    // deviation in bloom pixels.
-    bloom: vec4<f32>,
-    // The bloom buffers' width and height (a quarter of the tile's, rounded up), taps each side
-    // of the blur.
-    bloom_size: vec4<u32>,
-}
-
-const TONE_MAP_CLAMP: u32 = 0u;
-const TONE_MAP_ACES: u32 = 1u;
+// asked for. Each entry point is one output format; all share exposure and tone mapping
+// (shaders/post/display.wgsl, composed before this module).
 
 // A uniform block: lavapipe reads a storage buffer's fields lane by lane, with a bounds check
 // each (docs/design.md, "Parameter blocks and lavapipe"); a uniform block's are one load. Its
@@ -39,14 +20,7 @@ fn linear_at(id: vec3<u32>) -> vec3<f32> {
     if post.bloom.x > 0.0 {
         c = c + post.bloom.x * bloom_at(id.xy);
     }
-    if post.exposure.z > 0.0 {
-        // cos^4-like falloff towards the corners, by distance from the centre in units of
-        // the half-diagonal.
-        let size = vec2<f32>(post.image.xy);
-        let p = (vec2<f32>(post.image.zw + id.xy) + 0.5 - 0.5 * size) / (0.5 * length(size));
-        c = c * max(1.0 - post.exposure.z * dot(p, p) * (0.6 + 0.4 * dot(p, p)), 0.0);
-    }
-    return c;
+    return vignette(c, id.xy);
 }
 
 // The pixel's mean of samples times the exposure.
@@ -70,29 +44,6 @@ fn bloom_at(p: vec2<u32>) -> vec3<f32> {
     let c = bloom_a[i1.y * w + i0.x].rgb;
     let d = bloom_a[i1.y * w + i1.x].rgb;
     return mix(mix(a, b, f.x), mix(c, d, f.x), f.y);
-}
-
-// Narkowicz's fit of the ACES filmic curve (display-referred, [0, 1]).
-fn aces(x: vec3<f32>) -> vec3<f32> {
-    return clamp((x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14), vec3<f32>(0.0), vec3<f32>(1.0));
-}
-
-// Display-referred linear colour in [0, 1].
-fn display_linear(c: vec3<f32>) -> vec3<f32> {
-    var x = max(c, vec3<f32>(0.0));
-    if post.exposure.y != 1.0 {
-        // Contrast about mid grey, in log space (as a colourist's contrast control works).
-        x = 0.18 * pow(x / 0.18, vec3<f32>(post.exposure.y));
-    }
-    if post.size.z == TONE_MAP_ACES {
-        return aces(x);
-    }
-    return clamp(x, vec3<f32>(0.0), vec3<f32>(1.0));
-}
-
-fn linear_to_srgb(c: vec3<f32>) -> vec3<f32> {
-    let x = clamp(c, vec3<f32>(0.0), vec3<f32>(1.0));
-    return select(1.055 * pow(x, vec3<f32>(1.0 / 2.4)) - 0.055, 12.92 * x, x <= vec3<f32>(0.0031308));
 }
 
 fn inside(id: vec3<u32>) -> bool {

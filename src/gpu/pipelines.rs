@@ -34,6 +34,8 @@ struct PipelineKey {
     formula: u64,
     /// Plane kinds: with the stripe average.
     stripes: bool,
+    /// Writes display colour (`frame_display`).
+    display: bool,
 }
 
 pub fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
@@ -74,6 +76,11 @@ pub fn parameter_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
 /// 0: their block's flags, as a uniform, made lavapipe recompile the march at every dispatch.
 pub const PLANE_FRAME_BINDING: u32 = 12;
 
+/// The bindings of the post stage's block (the frame's [`crate::gpu::post::PostUniform`]) and
+/// its 8-bit sRGB target, for pipelines compiled with `frame_display` (shaders/output.wgsl),
+/// which write their pixels' display colour themselves.
+pub const DISPLAY_BINDINGS: [u32; 2] = [13, 14];
+
 /// The fractal's parameter block at a dynamic offset: a uniform buffer, which the DE loops read
 /// fastest (on lavapipe, read-only storage costs about 8% of the march).
 fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
@@ -106,6 +113,81 @@ pub fn texture_entry(
     }
 }
 
+/// The layout entries of [`DISPLAY_BINDINGS`].
+fn display_entries() -> [wgpu::BindGroupLayoutEntry; 2] {
+    [
+        wgpu::BindGroupLayoutEntry {
+            binding: DISPLAY_BINDINGS[0],
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Uniform,
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        },
+        wgpu::BindGroupLayoutEntry {
+            binding: DISPLAY_BINDINGS[1],
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::StorageTexture {
+                access: wgpu::StorageTextureAccess::WriteOnly,
+                format: wgpu::TextureFormat::Rgba8Unorm,
+                view_dimension: wgpu::TextureViewDimension::D2,
+            },
+            count: None,
+        },
+    ]
+}
+
+/// What a render bind group binds at [`DISPLAY_BINDINGS`]: the post block and the 8-bit target,
+/// or stand-ins where no frame writes its display colour (the zoom map's chunks).
+pub struct DisplayTarget<'a> {
+    pub post: &'a wgpu::Buffer,
+    pub view: &'a wgpu::TextureView,
+}
+
+/// A post block and a 1x1 target to bind where nothing writes display colour.
+pub struct DisplayStandIn {
+    post: wgpu::Buffer,
+    view: wgpu::TextureView,
+}
+
+impl DisplayStandIn {
+    pub fn new(device: &wgpu::Device) -> Self {
+        let post = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("display stand-in"),
+            size: std::mem::size_of::<crate::gpu::post::PostUniform>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM,
+            mapped_at_creation: false,
+        });
+        let texture = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("display stand-in"),
+            size: wgpu::Extent3d {
+                width: 1,
+                height: 1,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba8Unorm,
+            usage: wgpu::TextureUsages::STORAGE_BINDING,
+            view_formats: &[],
+        });
+        DisplayStandIn {
+            post,
+            view: texture.create_view(&Default::default()),
+        }
+    }
+
+    pub fn target(&self) -> DisplayTarget<'_> {
+        DisplayTarget {
+            post: &self.post,
+            view: &self.view,
+        }
+    }
+}
+
 /// The dynamic offsets of a render bind group, in binding order (0, 1, 12): the frame block's
 /// offset twice, since binding 12 is the same block read as a uniform.
 pub fn render_offsets(frame: u32, fractal: u32) -> [u32; 3] {
@@ -115,16 +197,16 @@ pub fn render_offsets(frame: u32, fractal: u32) -> [u32; 3] {
 /// A bind group of the render layout: the frame's and the fractal's parameter blocks (the
 /// first `size` bytes of each buffer, bound at dynamic offsets), then bindings 2 to 5 (HDR
 /// frame, aux, cone starts, counters or their stand-ins), the deep zoom's data (6 to 11) and
-/// the frame's block again as a uniform buffer ([`PLANE_FRAME_BINDING`]); bound with
-/// [`render_offsets`].
+/// the frame's block again as a uniform buffer ([`PLANE_FRAME_BINDING`]) and the display
+/// target ([`DISPLAY_BINDINGS`]); bound with [`render_offsets`].
 pub fn render_bind_group(
     device: &wgpu::Device,
     label: &str,
     layout: &wgpu::BindGroupLayout,
-    frame: (&wgpu::Buffer, u64),
-    fractal: (&wgpu::Buffer, u64),
+    [frame, fractal]: [(&wgpu::Buffer, u64); 2],
     rest: [wgpu::BindingResource<'_>; 4],
     deep: &DeepState,
+    display: DisplayTarget<'_>,
 ) -> wgpu::BindGroup {
     fn block((buffer, size): (&wgpu::Buffer, u64)) -> wgpu::BindingResource<'_> {
         wgpu::BindingResource::Buffer(wgpu::BufferBinding {
@@ -153,6 +235,14 @@ pub fn render_bind_group(
         binding: PLANE_FRAME_BINDING,
         resource: block(frame),
     });
+    entries.push(wgpu::BindGroupEntry {
+        binding: DISPLAY_BINDINGS[0],
+        resource: display.post.as_entire_binding(),
+    });
+    entries.push(wgpu::BindGroupEntry {
+        binding: DISPLAY_BINDINGS[1],
+        resource: wgpu::BindingResource::TextureView(display.view),
+    });
     device.create_bind_group(&wgpu::BindGroupDescriptor {
         label: Some(label),
         layout,
@@ -165,14 +255,15 @@ pub struct PipelineCache {
     /// fractal's (a uniform buffer), both at a dynamic offset per sample; 2 HDR frame, 3 aux
     /// channels, 4 the cone pass's starts (ray-marched kinds), 5 evaluation counters, 6 to 11
     /// the deep zoom's reference orbit and BLA table (see [`DeepState::bindings`]), 12 the
-    /// frame's parameters again, as a uniform buffer ([`PLANE_FRAME_BINDING`]).
+    /// frame's parameters again, as a uniform buffer ([`PLANE_FRAME_BINDING`]), 13 and 14 the
+    /// post block and the 8-bit target ([`DISPLAY_BINDINGS`]).
     pub layout: wgpu::BindGroupLayout,
     /// How the deep zoom's textures (bindings 8 to 11) are read.
     deep_access: TextureAccess,
     pipeline_layout: wgpu::PipelineLayout,
     pipelines: HashMap<PipelineKey, wgpu::ComputePipeline>,
     /// The last pipeline that compiled, per kind and entry point.
-    last_good: HashMap<(&'static str, bool), wgpu::ComputePipeline>,
+    last_good: HashMap<(&'static str, bool, bool), wgpu::ComputePipeline>,
     /// Why the newest shader text did not compile (the last good pipeline is in use).
     pub shader_error: Option<String>,
 }
@@ -196,6 +287,7 @@ impl PipelineCache {
             .into_iter()
             .chain(deep_access.layout_entries(8))
             .chain([uniform_entry(PLANE_FRAME_BINDING)])
+            .chain(display_entries())
             .collect::<Vec<_>>(),
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -219,13 +311,15 @@ impl PipelineCache {
     }
 
     /// The pipeline for `fractal`, with the arithmetic of a plane view (None: ray marching)
-    /// and, for plane views, with or without the stripe average; compiled on first use.
+    /// and, for plane views, with or without the stripe average; writing display colour
+    /// (`frame_display` in shaders/output.wgsl) or linear light; compiled on first use.
     pub fn get(
         &mut self,
         gpu: &GpuContext,
         fractal: &dyn Formula,
         arithmetic: Option<PlaneArithmetic>,
         stripes: bool,
+        display: bool,
     ) -> Result<wgpu::ComputePipeline> {
         let stripes = stripes && arithmetic.is_some();
         let compose = || {
@@ -254,6 +348,7 @@ impl PipelineCache {
             arithmetic,
             formula: hasher.finish(),
             stripes,
+            display,
         };
         if let Some(p) = self.pipelines.get(&key) {
             return Ok(p.clone());
@@ -263,12 +358,13 @@ impl PipelineCache {
         } else {
             "render_main"
         };
-        let last_good_key = (fractal.kind(), arithmetic.is_some());
-        match gpu.compute_pipeline(
+        let last_good_key = (fractal.kind(), arithmetic.is_some(), display);
+        match gpu.compute_pipeline_with(
             &format!("render {}", fractal.kind()),
             &compose(),
             entry,
             Some(&self.pipeline_layout),
+            &[("frame_display", if display { 1.0 } else { 0.0 })],
         ) {
             Ok(pipeline) => {
                 self.pipelines.insert(key, pipeline.clone());

@@ -49,7 +49,7 @@ impl PostUniform {
         }
     }
 
-    fn bloom_on(&self) -> bool {
+    pub fn bloom_on(&self) -> bool {
         self.bloom[0] > 0.0
     }
 }
@@ -104,7 +104,12 @@ pub struct ToneMapStage {
 
 /// The post shader: tone mapping, with the bloom passes that share its bindings.
 fn post_source() -> String {
-    crate::shader!("post/tonemap.wgsl") + &crate::shader!("post/bloom.wgsl")
+    [
+        crate::gpu::shaders::display(),
+        crate::shader!("post/tonemap.wgsl"),
+        crate::shader!("post/bloom.wgsl"),
+    ]
+    .join("\n")
 }
 
 impl ToneMapStage {

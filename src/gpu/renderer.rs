@@ -17,7 +17,7 @@ use crate::gpu::GpuContext;
 use crate::gpu::deep::DeepState;
 use crate::gpu::dispatch::spread_workgroups;
 pub use crate::gpu::pipelines::PlaneArithmetic;
-use crate::gpu::pipelines::{PipelineCache, render_bind_group, render_offsets};
+use crate::gpu::pipelines::{DisplayTarget, PipelineCache, render_bind_group, render_offsets};
 use crate::gpu::post::{PostOutput, PostUniform, ToneMapStage, YuvStage};
 use crate::gpu::targets::{AUX_BYTES, Channel, FrameTargets, HDR_BYTES, ReadbackRing, WIDE_BYTES};
 use crate::gpu::temporal::{Projection, TemporalFrame, TemporalStage};
@@ -90,9 +90,8 @@ pub fn plane_arithmetic(scene: &Scene, height: u32, has_f64: bool) -> Result<Pla
 /// (the zoom map's frame assembly, [`crate::zoommap`]): a pipeline with the render layout whose
 /// `plane_main` colours what its own `pixel_escape` returns, each sample's binding-1 block (at
 /// most [`UNIFORM_STRIDE`] bytes; `measured` is the count scale of views whose look has none;
-/// with `aux` false nothing reads the frame's aux channels, which the pipeline may then leave
-/// unwritten), and a bind group of its own data. Colouring, samples, tiles, the post stage and
-/// readback are the renderer's own.
+/// the pipeline writes what `outputs` asks for), and a bind group of its own data. Colouring,
+/// samples, tiles, the post stage and readback are the renderer's own.
 pub trait PlaneSource {
     fn prepare(
         &mut self,
@@ -101,7 +100,7 @@ pub trait PlaneSource {
         samples: &[Sample<'_>],
         size: (u32, u32),
         measured: Option<&CountScale>,
-        aux: bool,
+        outputs: FrameOutputs,
     ) -> Result<(wgpu::ComputePipeline, Vec<Vec<u8>>)>;
     /// Its pipeline's bind group 1 (after the render layout's group 0), if it has one.
     fn bind_group(&self) -> Option<&wgpu::BindGroup> {
@@ -121,6 +120,40 @@ pub trait PlaneSource {
         Ok(None)
     }
 }
+
+/// What a frame's render pass writes besides the evaluation counters: the pipeline constants of
+/// shaders/plane.wgsl and shaders/output.wgsl.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameOutputs {
+    /// The aux channels (`plane_aux`; with false, plane pipelines may leave them unwritten:
+    /// nothing reads them).
+    pub aux: bool,
+    /// Display colour straight into the 8-bit target (`frame_display`) instead of linear light
+    /// into the HDR frame, which the post stage's tone mapping then skips.
+    pub display: bool,
+}
+
+impl FrameOutputs {
+    /// What a frame of [`Renderer::submit`] writes: `samples` per pixel, post stage `post`,
+    /// read out as `readout`. One sample needs no HDR frame to add up in and, without bloom,
+    /// nothing else reads it: an 8-bit readout (or Y'CbCr, converted from the 8-bit target) is
+    /// then written by the render pass itself.
+    pub fn submitted(samples: usize, post: &PostUniform, readout: Readout) -> Self {
+        FrameOutputs {
+            aux: readout.aux,
+            display: samples == 1
+                && !post.bloom_on()
+                && matches!(readout.color, ColorFormat::Srgb8 | ColorFormat::Yuv(_)),
+        }
+    }
+}
+
+/// What the window's frames write: linear light (progressive samples add up, the temporal view
+/// and bloom read it) and the aux channels (its depth pass).
+const WINDOW_OUTPUTS: FrameOutputs = FrameOutputs {
+    aux: true,
+    display: false,
+};
 
 /// A frame submitted to the GPU whose pixels have not been read back yet.
 #[derive(Debug)]
@@ -166,6 +199,8 @@ pub struct Renderer {
     readback: ReadbackRing,
     /// Built on first use (compiling it is the first frame's work, not construction's).
     tone_map: Option<ToneMapStage>,
+    /// The post block of frames that write their display colour (see [`FrameOutputs`]).
+    display_post: wgpu::Buffer,
     yuv: Option<YuvStage>,
     clock: Option<GpuClock>,
     counters: EvaluationCounters,
@@ -231,6 +266,12 @@ impl Renderer {
             targets: None,
             readback: ReadbackRing::new(RING + 1),
             tone_map: None,
+            display_post: device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("display post block"),
+                size: std::mem::size_of::<PostUniform>() as u64,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }),
             yuv: None,
             clock: GpuClock::new(&gpu),
             counters: EvaluationCounters::new(device),
@@ -346,7 +387,7 @@ impl Renderer {
         samples: &[Sample<'_>],
         width: u32,
         height: u32,
-        aux: bool,
+        outputs: FrameOutputs,
     ) -> Result<(wgpu::ComputePipeline, Vec<Vec<u8>>)> {
         let scene = samples[0].scene;
         if scene.fractal.is_plane() && scene.look.count_scale().is_none() {
@@ -362,7 +403,7 @@ impl Renderer {
                 samples,
                 (width, height),
                 measured,
-                aux,
+                outputs,
             );
         }
         let arithmetic = scene
@@ -375,6 +416,7 @@ impl Renderer {
             scene.fractal.as_ref(),
             arithmetic,
             samples.iter().any(|s| s.scene.look.stripes > 0.0),
+            outputs.display,
         );
         self.shader_error = self.pipelines.shader_error.clone();
         let pipeline = pipeline?;
@@ -486,7 +528,11 @@ impl Renderer {
             let pending = self.submit(samples, width, height, readout)?;
             return self.collect(pending);
         }
-        let (pipeline, fractal_bytes) = self.prepare(samples, width, height, readout.aux)?;
+        let outputs = FrameOutputs {
+            aux: readout.aux,
+            display: false,
+        };
+        let (pipeline, fractal_bytes) = self.prepare(samples, width, height, outputs)?;
         self.ensure_uniform_capacity(2 * samples.len() as u32);
         let pixels = width as usize * height as usize;
         let mut frame = Frame {
@@ -528,7 +574,7 @@ impl Renderer {
                 // The post stage goes in a command buffer of its own, after the timed pass.
                 let readout_encoder = self.gpu.device.create_command_encoder(&Default::default());
                 let readout_encoder =
-                    self.encode_readout(readout_encoder, slot, tile, readout, post)?;
+                    self.encode_readout(readout_encoder, slot, tile, readout, post, false)?;
                 let start = Instant::now();
                 let submission = self
                     .gpu
@@ -656,8 +702,10 @@ impl Renderer {
             &gpu.device,
             "render",
             &self.pipelines.layout,
-            (&self.frame_uniforms, frame_uniform_size),
-            (&self.fractal_uniforms, UNIFORM_STRIDE),
+            [
+                (&self.frame_uniforms, frame_uniform_size),
+                (&self.fractal_uniforms, UNIFORM_STRIDE),
+            ],
             [
                 hdr,
                 aux,
@@ -665,6 +713,10 @@ impl Renderer {
                 self.counters.buffer.as_entire_binding(),
             ],
             &self.deep,
+            DisplayTarget {
+                post: &self.display_post,
+                view: &targets.srgb8_view,
+            },
         );
         let mut encoder = gpu
             .device
@@ -716,7 +768,8 @@ impl Renderer {
         Ok(encoder)
     }
 
-    /// The post stage for the readout's colour, and copies of what it asks for into slot `slot`.
+    /// The post stage for the readout's colour (`displayed`: the render pass wrote the 8-bit
+    /// target itself), and copies of what it asks for into slot `slot`.
     fn encode_readout(
         &mut self,
         mut encoder: wgpu::CommandEncoder,
@@ -724,19 +777,22 @@ impl Renderer {
         tile: Tile,
         readout: Readout,
         uniform: PostUniform,
+        displayed: bool,
     ) -> Result<wgpu::CommandEncoder> {
-        self.encode_post(&mut encoder, tile, readout.color, uniform)?;
+        self.encode_post(&mut encoder, tile, readout.color, uniform, displayed)?;
         self.encode_copies(&mut encoder, slot, tile, readout);
         Ok(encoder)
     }
 
-    /// Records the tone mapping (and for Y'CbCr, the conversion) of the tile just rendered.
+    /// Records the tone mapping (unless the render pass wrote the 8-bit target itself:
+    /// `displayed`; and for Y'CbCr, the conversion) of the tile just rendered.
     fn encode_post(
         &mut self,
         encoder: &mut wgpu::CommandEncoder,
         tile: Tile,
         color: ColorFormat,
         uniform: PostUniform,
+        displayed: bool,
     ) -> Result<()> {
         let output = match color {
             ColorFormat::None => return Ok(()),
@@ -744,14 +800,17 @@ impl Renderer {
             ColorFormat::Srgb16 => PostOutput::Srgb16,
             ColorFormat::Linear => PostOutput::Linear,
         };
-        if self.tone_map.is_none() {
-            self.tone_map = Some(ToneMapStage::new(&self.gpu)?);
+        if !(displayed && output == PostOutput::Srgb8) {
+            if self.tone_map.is_none() {
+                self.tone_map = Some(ToneMapStage::new(&self.gpu)?);
+            }
+            let targets = self.targets.as_ref().expect("created before tiles");
+            self.tone_map
+                .as_ref()
+                .expect("just built")
+                .encode(&self.gpu, encoder, targets, output, uniform);
         }
         let targets = self.targets.as_ref().expect("created before tiles");
-        self.tone_map
-            .as_ref()
-            .expect("just built")
-            .encode(&self.gpu, encoder, targets, output, uniform);
         if let ColorFormat::Yuv(layout) = color {
             assert_eq!(
                 (layout.width, layout.height),
@@ -859,13 +918,13 @@ impl Renderer {
     }
 
     /// Checks, prepares and records a frame rendered in one piece (no tiles): the window's
-    /// frames and pipelined video frames. `aux`: something reads the aux channels.
+    /// frames and pipelined video frames, writing `outputs`.
     fn encode_whole_frame(
         &mut self,
         samples: &[Sample<'_>],
         width: u32,
         height: u32,
-        aux: bool,
+        outputs: FrameOutputs,
     ) -> Result<(wgpu::CommandEncoder, Tile)> {
         Self::check(samples, width, height)?;
         let side = self.max_tile;
@@ -874,7 +933,7 @@ impl Renderer {
                 "{width}x{height} is larger than this GPU renders in one piece ({side}x{side})"
             )));
         }
-        let (pipeline, fractal_bytes) = self.prepare(samples, width, height, aux)?;
+        let (pipeline, fractal_bytes) = self.prepare(samples, width, height, outputs)?;
         self.ensure_uniform_capacity(2 * samples.len() as u32);
         self.ensure_targets(width, height);
         let (y, rows) = self.band.unwrap_or((0, height));
@@ -906,7 +965,7 @@ impl Renderer {
         progressive: Option<u32>,
     ) -> Result<&wgpu::TextureView> {
         self.progressive = progressive;
-        let encoded = self.encode_whole_frame(samples, width, height, true);
+        let encoded = self.encode_whole_frame(samples, width, height, WINDOW_OUTPUTS);
         self.progressive = None;
         let (mut encoder, tile) = encoded?;
         self.encode_post(
@@ -914,6 +973,7 @@ impl Renderer {
             tile,
             ColorFormat::Srgb8,
             post_uniform(samples, (width, height), tile),
+            false,
         )?;
         self.gpu.queue.submit([encoder.finish()]);
         Ok(self.render_on_gpu_view())
@@ -941,7 +1001,7 @@ impl Renderer {
         let samples = [sample];
         self.progressive = Some(sample_index);
         self.band = Some((first, rows));
-        let encoded = self.encode_whole_frame(&samples, width, height, true);
+        let encoded = self.encode_whole_frame(&samples, width, height, WINDOW_OUTPUTS);
         self.progressive = None;
         self.band = None;
         let (mut encoder, _) = encoded?;
@@ -957,6 +1017,7 @@ impl Renderer {
                 tile,
                 ColorFormat::Srgb8,
                 post_uniform(&samples, (width, height), tile),
+                false,
             )?;
         }
         self.gpu.queue.submit([encoder.finish()]);
@@ -995,7 +1056,7 @@ impl Renderer {
         };
         self.lens_index = Some(lens);
         self.detail_height = Some(frame.history.1);
-        let encoded = self.encode_whole_frame(&[sample], width, height, true);
+        let encoded = self.encode_whole_frame(&[sample], width, height, WINDOW_OUTPUTS);
         self.lens_index = None;
         self.detail_height = None;
         let (mut encoder, _) = encoded?;
@@ -1043,15 +1104,16 @@ impl Renderer {
         height: u32,
         readout: Readout,
     ) -> Result<PendingFrame> {
-        let (encoder, tile) = self.encode_whole_frame(samples, width, height, readout.aux)?;
+        let post = post_uniform(samples, (width, height), Tile::whole(width, height));
+        let outputs = FrameOutputs::submitted(samples.len(), &post, readout);
+        if outputs.display {
+            self.gpu
+                .queue
+                .write_buffer(&self.display_post, 0, bytemuck::bytes_of(&post));
+        }
+        let (encoder, tile) = self.encode_whole_frame(samples, width, height, outputs)?;
         let slot = self.readback.next_slot();
-        let encoder = self.encode_readout(
-            encoder,
-            slot,
-            tile,
-            readout,
-            post_uniform(samples, (width, height), tile),
-        )?;
+        let encoder = self.encode_readout(encoder, slot, tile, readout, post, outputs.display)?;
         let submission = self.gpu.queue.submit([encoder.finish()]);
         Ok(PendingFrame {
             slot,
@@ -1065,12 +1127,7 @@ impl Renderer {
     /// Waits for a submitted frame and returns what it read back.
     pub fn collect(&mut self, pending: PendingFrame) -> Result<Frame> {
         let (width, height) = (pending.width, pending.height);
-        let tile = Tile {
-            x: 0,
-            y: 0,
-            width,
-            height,
-        };
+        let tile = Tile::whole(width, height);
         let (color, aux) =
             self.read_slot(pending.slot, pending.submission, tile, pending.readout)?;
         let mut frame = Frame {

@@ -44,9 +44,16 @@ pub fn plane() -> String {
     shader!("plane.wgsl")
 }
 
-/// The targets and the sample mean both kinds of frame write (shaders/output.wgsl).
+/// The targets and the sample mean both kinds of frame write (shaders/output.wgsl), with the
+/// display encoding that frames writing their display colour use (shaders/post/display.wgsl).
 pub fn output() -> String {
-    shader!("output.wgsl")
+    [display(), shader!("output.wgsl")].join("\n")
+}
+
+/// Vignette, tone mapping and sRGB encoding (shaders/post/display.wgsl), for the post stage and
+/// frames that write their display colour.
+pub fn display() -> String {
+    shader!("post/display.wgsl")
 }
 
 pub fn plane_probe() -> String {

@@ -71,6 +71,18 @@ pub struct Tile {
     pub height: u32,
 }
 
+impl Tile {
+    /// The whole of a `width` x `height` image.
+    pub fn whole(width: u32, height: u32) -> Self {
+        Tile {
+            x: 0,
+            y: 0,
+            width,
+            height,
+        }
+    }
+}
+
 /// Ray-march step factor: slightly under 1 so that the estimate's occasional overshoot does not
 /// jump through thin features at grazing angles.
 pub const STEP_FACTOR: f32 = 0.9;

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::frame::Sample;
 use crate::gpu::GpuContext;
 use crate::gpu::pipelines::PipelineCache;
-use crate::gpu::renderer::{PlaneSource, UNIFORM_STRIDE};
+use crate::gpu::renderer::{FrameOutputs, PlaneSource, UNIFORM_STRIDE};
 use crate::gpu::shaders;
 use crate::path::CameraPath;
 
@@ -39,15 +39,16 @@ const _: () = assert!(std::mem::size_of::<MapFrameUniform>() as u64 <= UNIFORM_S
 
 pub struct MapAssembler {
     store: MapStore,
-    /// The frame pipeline without and with the aux channels (see [`PlaneSource::prepare`]).
-    pipelines: [Option<wgpu::ComputePipeline>; 2],
+    /// The frame pipeline by what it writes: without and with the aux channels, linear light
+    /// or display colour (see [`FrameOutputs`]).
+    pipelines: [[Option<wgpu::ComputePipeline>; 2]; 2],
 }
 
 impl MapAssembler {
     pub fn new(gpu: &GpuContext, plan: MapPlan, path: &CameraPath) -> Result<Self> {
         Ok(MapAssembler {
             store: MapStore::new(gpu, plan, path)?,
-            pipelines: [None, None],
+            pipelines: Default::default(),
         })
     }
 
@@ -99,7 +100,7 @@ impl PlaneSource for MapAssembler {
         samples: &[Sample<'_>],
         (width, height): (u32, u32),
         measured: Option<&CountScale>,
-        aux: bool,
+        outputs: FrameOutputs,
     ) -> Result<(wgpu::ComputePipeline, Vec<Vec<u8>>)> {
         let plan = &self.store.plan;
         if (width, height) != (plan.width, plan.height) {
@@ -167,7 +168,8 @@ impl PlaneSource for MapAssembler {
                 bytemuck::bytes_of(&u).to_vec()
             })
             .collect();
-        let pipeline = match &self.pipelines[aux as usize] {
+        let slot = &mut self.pipelines[outputs.aux as usize][outputs.display as usize];
+        let pipeline = match slot {
             Some(p) => p.clone(),
             None => {
                 let texels = self.store.texture_width() / 2;
@@ -196,14 +198,18 @@ impl PlaneSource for MapAssembler {
                     });
                 // Frames for an image or video sink skip the aux stores: lavapipe stores to a
                 // storage buffer lane by lane, about an eighth of an assembled frame.
+                let flag = |on: bool| if on { 1.0 } else { 0.0 };
                 let p = gpu.compute_pipeline_with(
                     "zoom map frame",
                     &text,
                     "plane_main",
                     Some(&layout),
-                    &[("plane_aux", if aux { 1.0 } else { 0.0 })],
+                    &[
+                        ("plane_aux", flag(outputs.aux)),
+                        ("frame_display", flag(outputs.display)),
+                    ],
                 )?;
-                self.pipelines[aux as usize] = Some(p.clone());
+                *slot = Some(p.clone());
                 p
             }
         };

@@ -24,7 +24,8 @@ use crate::gpu::GpuContext;
 use crate::gpu::deep::DeepState;
 use crate::gpu::dispatch::spread_workgroups;
 use crate::gpu::pipelines::{
-    parameter_entry, render_bind_group, render_offsets, storage_entry, texture_entry,
+    DisplayStandIn, parameter_entry, render_bind_group, render_offsets, storage_entry,
+    texture_entry,
 };
 use crate::gpu::renderer::{PlaneArithmetic, plane_arithmetic};
 use crate::gpu::shaders;
@@ -100,6 +101,8 @@ pub struct MapStore {
     /// Bound where the render layout wants the aux channels, the evaluation counters and the
     /// ray marcher's cone starts, which the map's plane shaders do not use.
     scratch: [wgpu::Buffer; 3],
+    /// Bound where the render layout wants the display target, which they do not use either.
+    display: DisplayStandIn,
     pub stats: MapStats,
     /// `--map-in`: chunks come from this file instead of being computed.
     input: Option<MapReader>,
@@ -217,6 +220,7 @@ impl MapStore {
             computed: buffer(device, "zoom map chunk", computed_bytes, U::STORAGE),
             slots: vec![None; plan.window as usize],
             deep: DeepState::new(gpu),
+            display: DisplayStandIn::new(&gpu.device),
             deepest: None,
             pipelines: HashMap::new(),
             mip_pipeline,
@@ -540,11 +544,13 @@ impl MapStore {
             &gpu.device,
             "zoom map chunk",
             &pipeline.get_bind_group_layout(0),
-            (
-                &self.plane_uniform,
-                std::mem::size_of::<PlaneUniform>() as u64,
-            ),
-            (&self.fractal_uniform, FRACTAL_UNIFORM),
+            [
+                (
+                    &self.plane_uniform,
+                    std::mem::size_of::<PlaneUniform>() as u64,
+                ),
+                (&self.fractal_uniform, FRACTAL_UNIFORM),
+            ],
             [
                 self.computed.as_entire_binding(),
                 self.scratch[0].as_entire_binding(),
@@ -552,6 +558,7 @@ impl MapStore {
                 self.scratch[1].as_entire_binding(),
             ],
             &self.deep,
+            self.display.target(),
         );
 
         let mut encoder = gpu
