@@ -24,9 +24,9 @@
 // Whether the frame writes its pixels' display colour (exposure, vignette, tone mapping, sRGB:
 // what the post stage's `post_srgb8` would) straight to the 8-bit target instead of adding
 // linear light to the HDR frame: for a frame of one sample, no bloom and an 8-bit readout. It
-// saves the HDR frame's store and the post stage's read of it, which lavapipe makes lane by
-// lane (a sixth of an assembled zoom map frame). A pipeline constant, so the other stores
-// are compiled out (lavapipe runs both sides of a branch on a block's value).
+// saves the HDR frame's store and the post stage's pass reading it, which lavapipe makes lane
+// by lane (together about a third of an assembled zoom-map frame). A pipeline constant, so the
+// other stores are compiled out (lavapipe runs both sides of a branch on a block's value).
 override frame_display: bool = false;
 
 // Adds this sample of pixel `index` (`pixel` in the tile; linear light) to the frame. `samples`:

@@ -262,7 +262,7 @@ pub struct PipelineCache {
     deep_access: TextureAccess,
     pipeline_layout: wgpu::PipelineLayout,
     pipelines: HashMap<PipelineKey, wgpu::ComputePipeline>,
-    /// The last pipeline that compiled, per kind and entry point.
+    /// The last pipeline that compiled, per kind, entry point and output.
     last_good: HashMap<(&'static str, bool, bool), wgpu::ComputePipeline>,
     /// Why the newest shader text did not compile (the last good pipeline is in use).
     pub shader_error: Option<String>,
