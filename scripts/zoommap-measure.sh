@@ -3,18 +3,18 @@
 # flight (default paths/zoom-1e100.toml: 3 minutes of 1280x720 at 60 fps, 10,800 frames, from
 # the whole set to 1e-100) is too long to render both ways here, so both are measured on
 # samples of it and extrapolated to the whole flight:
-# - per frame: at SAMPLES frames spread evenly over the flight, the marginal cost of one
-#   frame (wall time of frames k..k+3 minus that of k..k+1, halved: start-up and the first
-#   frame's reference orbit cancel); their mean times the frame count.
-# - map: at BLOCKS places spread over the flight, BLOCK and 2 x BLOCK consecutive frames, each
-#   run a fresh process that computes the chunks its frames show (their count and time are
-#   reported by --verbose) and assembles the frames. Chunk time per chunk (mean over all runs)
-#   times the map's chunks, plus the marginal assembly time per frame (the longer run's wall
-#   time less its chunk time, less the same for the shorter run, over BLOCK: start-up
-#   cancels) times the frame count.
+# - per frame: at SAMPLES places spread evenly over the flight, FRAMES consecutive frames; the
+#   median time between them (`--verbose` reports it: start-up, the first frame's reference
+#   orbit and stray slow frames stay out of a median) is what one more frame costs. Their mean
+#   times the frame count.
+# - map: at BLOCKS places spread over the flight, BLOCK consecutive frames, each place a fresh
+#   process that computes the chunks its frames show (their count and time reported by
+#   --verbose) and assembles the frames. Chunk time per chunk (over all runs) times the map's
+#   chunks, plus the median time between frames (the frames that computed chunks, a few of
+#   the block, stay out of it: that is assembly alone) times the frame count.
 # Both write the same PNG sequence sink. Computed pixels are exact: frames x width x height
 # for per-frame rendering, the map's chunks x angles x rows for the map.
-# Usage: scripts/zoommap-measure.sh [PATH.toml] (env: MANDELFLY, SAMPLES, BLOCKS, BLOCK; RENDER_ARGS:
+# Usage: scripts/zoommap-measure.sh [PATH.toml] (env: MANDELFLY, SAMPLES, FRAMES, BLOCKS, BLOCK; RENDER_ARGS:
 # more arguments for every render, both methods, e.g. RENDER_ARGS="--samples 4").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +22,7 @@ cd "$(dirname "$0")/.."
 BIN=${MANDELFLY:-target/release/mandelfly}
 FLIGHT=${1:-paths/zoom-1e100.toml}
 SAMPLES=${SAMPLES:-6}
+FRAMES=${FRAMES:-8}
 BLOCKS=${BLOCKS:-3}
 BLOCK=${BLOCK:-60}
 read -r -a render_args <<<"${RENDER_ARGS:-}"
@@ -41,46 +42,33 @@ size=$(sed -n 's/.*fps (\([0-9]*x[0-9]*\)).*/\1/p' <<<"$check")
 spp=$(sed -n 's/.*--samples[= ]\([0-9]*\).*/\1/p' <<<"${RENDER_ARGS:-}")
 pixels=$(awk -F x -v n="$frames" -v s="${spp:-1}" '{print n * $1 * $2 * s}' <<<"$size")
 
-wall() { # command... -> seconds; stderr kept in $out/log
-  local s e
-  s=$(date +%s.%N)
-  "$@" >/dev/null 2>"$out/log"
-  e=$(date +%s.%N)
-  awk -v s="$s" -v e="$e" 'BEGIN {print e - s}'
+median() { # render arguments... -> the median seconds between frames; stderr kept in $out/log
+  "$BIN" render "$FLIGHT" "${render_args[@]}" --verbose "$@" >/dev/null 2>"$out/log"
+  sed -n 's/^frame interval: median \([0-9.]*\) s.*/\1/p' "$out/log"
 }
 
 per_frame=()
 for i in $(seq 0 $((SAMPLES - 1))); do
-  k=$(awk -v i="$i" -v n="$SAMPLES" -v f="$frames" 'BEGIN {print int((i + 0.5) / n * f) - 1}')
-  one=$(wall "$BIN" render "$FLIGHT" "${render_args[@]}" --method frames --frames "$k..$((k + 1))" -o "$out/f/")
-  three=$(wall "$BIN" render "$FLIGHT" "${render_args[@]}" --method frames --frames "$k..$((k + 3))" -o "$out/f/")
-  marginal=$(awk -v a="$one" -v b="$three" 'BEGIN {print (b - a) / 2}')
-  echo "per frame: frame $k: $marginal s"
-  per_frame+=("$marginal")
+  k=$(awk -v i="$i" -v n="$SAMPLES" -v f="$frames" -v b="$FRAMES" 'BEGIN {k = int((i + 0.5) / n * f - b / 2); print (k < 0 ? 0 : k)}')
+  t=$(median --method frames --frames "$k..$((k + FRAMES))" -o "$out/f/")
+  echo "per frame: frames $k..$((k + FRAMES)): median $t s"
+  per_frame+=("$t")
 done
 
 chunk_time=0
 chunk_count=0
 assembly=0
-map_block() { # first frame, frames -> "wall chunks chunk_seconds"
-  local t line c ct
-  t=$(wall "$BIN" render "$FLIGHT" "${render_args[@]}" --method map --verbose \
-    --frames "$1..$(($1 + $2))" -o "$out/m/")
+for i in $(seq 0 $((BLOCKS - 1))); do
+  k=$(awk -v i="$i" -v n="$BLOCKS" -v f="$frames" -v b="$BLOCK" \
+    'BEGIN {k = int((i + 0.5) / n * f - b / 2); print (k < 0 ? 0 : k)}')
+  t=$(median --method map --frames "$k..$((k + BLOCK))" -o "$out/m/")
   line=$(grep '^zoom map: ' "$out/log")
   c=$(sed -n 's/^zoom map: \([0-9]*\) chunk.*/\1/p' <<<"$line")
   ct=$(sed -n 's/.* computed in \([0-9.]*\) s/\1/p' <<<"$line")
-  echo "$t $c $ct"
-}
-for i in $(seq 0 $((BLOCKS - 1))); do
-  k=$(awk -v i="$i" -v n="$BLOCKS" -v f="$frames" -v b="$BLOCK" \
-    'BEGIN {print int((i + 0.5) / n * f - b)}')
-  read -r t1 c1 ct1 < <(map_block "$k" "$BLOCK")
-  read -r t2 c2 ct2 < <(map_block "$k" $((2 * BLOCK)))
-  echo "map: frames $k..$((k + BLOCK)): $t1 s ($c1 chunks in $ct1 s); $k..$((k + 2 * BLOCK)): $t2 s ($c2 chunks in $ct2 s)"
-  chunk_time=$(awk -v a="$chunk_time" -v b="$ct1" -v c="$ct2" 'BEGIN {print a + b + c}')
-  chunk_count=$((chunk_count + c1 + c2))
-  assembly=$(awk -v a="$assembly" -v t1="$t1" -v c1="$ct1" -v t2="$t2" -v c2="$ct2" -v b="$BLOCK" \
-    'BEGIN {print a + ((t2 - c2) - (t1 - c1)) / b}')
+  echo "map: frames $k..$((k + BLOCK)): median $t s between frames; $c chunks in $ct s"
+  chunk_time=$(awk -v a="$chunk_time" -v b="$ct" 'BEGIN {print a + b}')
+  chunk_count=$((chunk_count + c))
+  assembly=$(awk -v a="$assembly" -v b="$t" 'BEGIN {print a + b}')
 done
 
 printf '%s\n' "${per_frame[@]}" | awk -v n="$frames" -v px="$pixels" \

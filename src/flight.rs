@@ -132,7 +132,7 @@ pub fn as_samples(scenes: &[(Scene, [f32; 2])]) -> Vec<Sample<'_>> {
 }
 
 /// How a flight ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FlightReport {
     /// Frames handed to the sink.
     pub frames: u64,
@@ -146,7 +146,7 @@ pub struct FlightReport {
 
 /// Where a flight's wall time went (for `--verbose`): the phases run one after another on
 /// the calling thread, while the GPU works on the frame in flight.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FlightTimes {
     /// Measuring the path's count scales before the first frame.
     pub measure: Duration,
@@ -156,6 +156,53 @@ pub struct FlightTimes {
     pub collect: Duration,
     /// Handing frames to the sink (encoding, writing).
     pub sink: Duration,
+    /// The time from one frame's turn of the loop to the next's.
+    pub intervals: FrameIntervals,
+}
+
+/// The times between successive frames of a flight, for their median: frames that also did
+/// work once (a zoom map's chunks, the first frame's reference orbit) stand out above it, so
+/// the median is what each further frame costs. Bounded: once [`FrameIntervals::KEPT`] are
+/// kept, every other one is dropped and from then on only every other interval is kept.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FrameIntervals {
+    kept: Vec<f32>,
+    /// Intervals seen (kept or not), and every how many one is kept (0: 1).
+    seen: u64,
+    stride: u64,
+}
+
+impl FrameIntervals {
+    pub const KEPT: usize = 1 << 16;
+
+    pub fn push(&mut self, interval: Duration) {
+        let stride = self.stride.max(1);
+        if self.seen.is_multiple_of(stride) {
+            self.kept.push(interval.as_secs_f32());
+            if self.kept.len() >= Self::KEPT {
+                let mut i = 0;
+                self.kept.retain(|_| {
+                    i += 1;
+                    i % 2 == 1
+                });
+                self.stride = 2 * stride;
+            }
+        }
+        self.seen += 1;
+    }
+
+    /// The intervals seen.
+    pub fn count(&self) -> u64 {
+        self.seen
+    }
+
+    /// The `q` quantile (0 to 1) of the kept intervals, in seconds.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        let mut sorted = self.kept.clone();
+        sorted.sort_by(f32::total_cmp);
+        let last = sorted.len().checked_sub(1)?;
+        Some(sorted[(q.clamp(0.0, 1.0) * last as f64).round() as usize] as f64)
+    }
 }
 
 impl std::fmt::Display for FlightTimes {
@@ -168,7 +215,20 @@ impl std::fmt::Display for FlightTimes {
             self.submit.as_secs_f64(),
             self.collect.as_secs_f64(),
             self.sink.as_secs_f64()
-        )
+        )?;
+        if let (Some(median), Some(low), Some(high)) = (
+            self.intervals.quantile(0.5),
+            self.intervals.quantile(0.25),
+            self.intervals.quantile(0.75),
+        ) {
+            write!(
+                f,
+                "\nframe interval: median {median:.4} s (quartiles {low:.4} to {high:.4} s, {} \
+                 intervals)",
+                self.intervals.count()
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -241,6 +301,7 @@ fn render_frames(
         on_frame(*done);
         Ok(())
     };
+    let mut turn_ended: Option<Instant> = None;
     for k in frames {
         if stop.load(Ordering::SeqCst) {
             break;
@@ -273,6 +334,11 @@ fn render_frames(
             times.submit += started.elapsed();
             deliver(k, frame, &mut done)?;
         }
+        let now = Instant::now();
+        if let Some(then) = turn_ended {
+            times.intervals.push(now - then);
+        }
+        turn_ended = Some(now);
     }
     // Frames already on the GPU are finished even when stopping: they are nearly done.
     while let Some((k, pending)) = in_flight.pop_front() {
@@ -288,6 +354,23 @@ fn render_frames(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frame_intervals_give_the_median_in_bounded_memory() {
+        let mut intervals = FrameIntervals::default();
+        assert_eq!(intervals.quantile(0.5), None);
+        // Every tenth frame also computes something slow: the median stays with the others.
+        for k in 0..200_000u64 {
+            let ms = if k % 10 == 0 { 900 } else { 100 + k % 7 };
+            intervals.push(Duration::from_millis(ms));
+        }
+        assert_eq!(intervals.count(), 200_000);
+        assert!(intervals.kept.len() < FrameIntervals::KEPT);
+        let median = intervals.quantile(0.5).unwrap();
+        assert!((0.1..=0.106).contains(&median), "{median}");
+        assert!((intervals.quantile(1.0).unwrap() - 0.9).abs() < 1e-6);
+        assert!((intervals.quantile(0.0).unwrap() - 0.1).abs() < 1e-6);
+    }
 
     #[test]
     fn samples_spread_over_the_shutter_and_clamp_to_an_open_path() {
