@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::colouring::CountScale;
 use crate::error::Result;
+use crate::explore::stats::Percentiles;
 use crate::frame::{ColorFormat, Frame, Readout, Sample, sample_jitter};
 use crate::gpu::renderer::Renderer;
 use crate::path::CameraPath;
@@ -196,12 +197,10 @@ impl FrameIntervals {
         self.seen
     }
 
-    /// The `q` quantile (0 to 1) of the kept intervals, in seconds.
-    pub fn quantile(&self, q: f64) -> Option<f64> {
-        let mut sorted = self.kept.clone();
-        sorted.sort_by(f32::total_cmp);
-        let last = sorted.len().checked_sub(1)?;
-        Some(sorted[(q.clamp(0.0, 1.0) * last as f64).round() as usize] as f64)
+    /// The median, 95th and 99th percentile of the kept intervals, in seconds (None before
+    /// the second frame).
+    pub fn percentiles(&self) -> Option<Percentiles> {
+        (!self.kept.is_empty()).then(|| Percentiles::of(self.kept.iter().map(|&t| t as f64)))
     }
 }
 
@@ -216,15 +215,13 @@ impl std::fmt::Display for FlightTimes {
             self.collect.as_secs_f64(),
             self.sink.as_secs_f64()
         )?;
-        if let (Some(median), Some(low), Some(high)) = (
-            self.intervals.quantile(0.5),
-            self.intervals.quantile(0.25),
-            self.intervals.quantile(0.75),
-        ) {
+        if let Some(p) = self.intervals.percentiles() {
             write!(
                 f,
-                "\nframe interval: median {median:.4} s (quartiles {low:.4} to {high:.4} s, {} \
-                 intervals)",
+                "\nframe interval: median {:.4} s (p95 {:.4} s, p99 {:.4} s, {} intervals)",
+                p.p50,
+                p.p95,
+                p.p99,
                 self.intervals.count()
             )?;
         }
@@ -358,7 +355,7 @@ mod tests {
     #[test]
     fn frame_intervals_give_the_median_in_bounded_memory() {
         let mut intervals = FrameIntervals::default();
-        assert_eq!(intervals.quantile(0.5), None);
+        assert_eq!(intervals.percentiles(), None);
         // Every tenth frame also computes something slow: the median stays with the others.
         for k in 0..200_000u64 {
             let ms = if k % 10 == 0 { 900 } else { 100 + k % 7 };
@@ -366,10 +363,10 @@ mod tests {
         }
         assert_eq!(intervals.count(), 200_000);
         assert!(intervals.kept.len() < FrameIntervals::KEPT);
-        let median = intervals.quantile(0.5).unwrap();
-        assert!((0.1..=0.106).contains(&median), "{median}");
-        assert!((intervals.quantile(1.0).unwrap() - 0.9).abs() < 1e-6);
-        assert!((intervals.quantile(0.0).unwrap() - 0.1).abs() < 1e-6);
+        let p = intervals.percentiles().unwrap();
+        assert!((0.1..=0.106).contains(&p.p50), "{p:?}");
+        assert!((p.p95 - 0.9).abs() < 1e-6, "{p:?}");
+        assert!((p.p99 - 0.9).abs() < 1e-6, "{p:?}");
     }
 
     #[test]

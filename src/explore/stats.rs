@@ -1,5 +1,6 @@
 //! What the window measures of itself: frame times, input latency and the resolution shown,
 //! as recent figures for the panel and whole-run figures for `--verbose`. No winit here.
+//! [`Percentiles`] also summarises a rendered flight's frame intervals (`crate::flight`).
 
 use std::collections::VecDeque;
 
