@@ -43,6 +43,23 @@ const COLOUR_BAND_LIMIT: u32 = 4u;
 const COLOUR_STRIPES: u32 = 8u;
 const QUANTILES: u32 = 17u;
 
+// The look's transfer and COLOUR_* flags as pipeline constants (`colouring::ColourVariant`),
+// for pipelines made for one look (a render's frames), or COLOUR_FROM_BLOCK: read from the
+// block (the window, whose look changes as it is edited). lavapipe runs every branch whose
+// condition varies at run time, masked, so only constants keep the transfers and effects a
+// look does not use out of each pixel's work.
+const COLOUR_FROM_BLOCK: u32 = 0xffffffffu;
+override colour_transfer: u32 = COLOUR_FROM_BLOCK;
+override colour_flags: u32 = COLOUR_FROM_BLOCK;
+
+fn mapping_transfer() -> u32 {
+    return select(colour_transfer, plane.mapping.control.z, colour_transfer == COLOUR_FROM_BLOCK);
+}
+
+fn mapping_flags() -> u32 {
+    return select(colour_flags, plane.mapping.control.y, colour_flags == COLOUR_FROM_BLOCK);
+}
+
 fn mapping_quantile(i: u32) -> f32 {
     return plane.mapping.counts[i / 4u][i % 4u];
 }
@@ -66,7 +83,7 @@ fn mapping_position(n: f32) -> vec2<f32> {
     let hi = mapping_quantile(QUANTILES - 1u);
     let span = max(hi - lo, 1e-3);
     let u = (n - lo) / span;
-    switch plane.mapping.control.z {
+    switch mapping_transfer() {
         case 0u: {
             return vec2<f32>(u, 1.0 / span);
         }
@@ -105,7 +122,7 @@ fn colour_of(e: ColourInput) -> vec3<f32> {
     if e.count < 0.0 {
         return plane.mapping.interior.rgb;
     }
-    let flags = plane.mapping.control.y;
+    let flags = mapping_flags();
     let p = mapping_position(e.count);
     var t = plane.mapping.colouring.x * p.x + plane.mapping.colouring.y;
     if (flags & COLOUR_STRIPES) != 0u {

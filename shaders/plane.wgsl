@@ -33,7 +33,7 @@ override plane_aux: bool = true;
 
 // Stripe density for the escape modules (0: no stripe average wanted).
 fn stripe_density() -> f32 {
-    return select(0.0, plane.mapping.mean.w, (plane.mapping.control.y & COLOUR_STRIPES) != 0u);
+    return select(0.0, plane.mapping.mean.w, (mapping_flags() & COLOUR_STRIPES) != 0u);
 }
 
 @compute @workgroup_size(8, 8)

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::scene::{Look, MAX_STOPS};
 
 /// How a count maps into [0, 1] across the view's range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Transfer {
     /// In proportion to the count (Kalles Fraktaler's linear iteration division).
@@ -104,6 +104,44 @@ pub const FLAG_RELIEF: u32 = 2;
 pub const FLAG_BAND_LIMIT: u32 = 4;
 pub const FLAG_STRIPES: u32 = 8;
 
+/// The choices of a look that shape the colouring's code: its transfer and which effects
+/// (FLAG_* bits) are on. Pipelines made for one look take them as the pipeline constants
+/// `colour_transfer` and `colour_flags` of shaders/colouring.wgsl, so that the GPU compiles
+/// only the code they choose; the block carries them too, for pipelines that read them there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ColourVariant {
+    pub transfer: Transfer,
+    pub flags: u32,
+}
+
+impl ColourVariant {
+    pub fn of(look: &Look) -> Self {
+        let mut flags = 0;
+        for (on, flag) in [
+            (look.edges > 0.0, FLAG_EDGES),
+            (look.relief > 0.0, FLAG_RELIEF),
+            (look.band_limit, FLAG_BAND_LIMIT),
+            (look.stripes > 0.0, FLAG_STRIPES),
+        ] {
+            if on {
+                flags |= flag;
+            }
+        }
+        ColourVariant {
+            transfer: look.transfer,
+            flags,
+        }
+    }
+
+    /// The pipeline constants that compile this variant in.
+    pub fn constants(&self) -> [(&'static str, f64); 2] {
+        [
+            ("colour_transfer", self.transfer as u32 as f64),
+            ("colour_flags", self.flags as f64),
+        ]
+    }
+}
+
 /// The colouring's parameters: twin of `ColourMapping` in shaders/colouring.wgsl (colours in
 /// linear light).
 #[repr(C)]
@@ -147,17 +185,7 @@ impl ColourMapping {
                 stop[0] as f32,
             ];
         }
-        let mut flags = 0;
-        for (on, flag) in [
-            (look.edges > 0.0, FLAG_EDGES),
-            (look.relief > 0.0, FLAG_RELIEF),
-            (look.band_limit, FLAG_BAND_LIMIT),
-            (look.stripes > 0.0, FLAG_STRIPES),
-        ] {
-            if on {
-                flags |= flag;
-            }
-        }
+        let flags = ColourVariant::of(look).flags;
         let scale = scale.copied().unwrap_or(CountScale::fixed(0.0, 1.0));
         let mut counts = [[0.0f32; 4]; 5];
         for (i, q) in scale.quantiles.iter().enumerate() {

@@ -261,3 +261,66 @@ fn plane_samples_rendered_in_bands_are_whole_samples() {
             .is_err()
     );
 }
+
+/// A render's plane pipelines have the look's transfer and effects compiled in
+/// (`colouring::ColourVariant`); the window's read them from the block. Both colour alike, for
+/// every transfer and with each effect on and off.
+#[test]
+fn compiled_in_colouring_matches_the_block_read_one() {
+    use mandelfly::colouring::Transfer;
+    let Some(gpu) = common::gpu() else {
+        return;
+    };
+    let base = Scene::parse(
+        "seahorse.toml",
+        include_str!("../examples/scenes/seahorse.toml"),
+    )
+    .unwrap();
+    let (width, height) = (64, 48);
+    let mut looks = Vec::new();
+    for transfer in [
+        Transfer::Linear,
+        Transfer::Sqrt,
+        Transfer::Log,
+        Transfer::Histogram,
+    ] {
+        let mut scene = base.clone();
+        scene.look.transfer = transfer;
+        looks.push(scene);
+    }
+    let mut plain = base.clone();
+    (plain.look.edges, plain.look.relief, plain.look.band_limit) = (0.0, 0.0, false);
+    looks.push(plain);
+    let mut striped = base.clone();
+    striped.look.stripes = 0.6;
+    looks.push(striped);
+    let mut renderer = Renderer::new(gpu.clone());
+    let mut distinct = std::collections::HashSet::new();
+    for (i, scene) in looks.iter().enumerate() {
+        let rendered = renderer
+            .render(scene, width, height, Readout::color(ColorFormat::Srgb8))
+            .unwrap();
+        renderer
+            .render_on_gpu(
+                &[mandelfly::frame::Sample {
+                    scene,
+                    jitter: [0.0, 0.0],
+                }],
+                width,
+                height,
+                Some(0),
+            )
+            .unwrap();
+        let window = read_srgb8(&gpu, &renderer, width, height);
+        let differing = rendered
+            .color
+            .iter()
+            .zip(&window)
+            .filter(|(a, b)| a.abs_diff(**b) > 1)
+            .count();
+        assert_eq!(differing, 0, "look {i}: {differing} bytes differ");
+        distinct.insert(rendered.color);
+    }
+    // Each look colours differently: the constants chose different code.
+    assert_eq!(distinct.len(), looks.len());
+}

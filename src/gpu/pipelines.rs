@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
+use crate::colouring::ColourVariant;
 use crate::error::Result;
 use crate::fractal::Formula;
 use crate::gpu::GpuContext;
@@ -36,6 +37,8 @@ struct PipelineKey {
     stripes: bool,
     /// Writes display colour (`frame_display`).
     display: bool,
+    /// Plane kinds: the look's colouring compiled in, or None (read from the block).
+    colour: Option<ColourVariant>,
 }
 
 pub fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
@@ -311,8 +314,9 @@ impl PipelineCache {
     }
 
     /// The pipeline for `fractal`, with the arithmetic of a plane view (None: ray marching)
-    /// and, for plane views, with or without the stripe average; writing display colour
-    /// (`frame_display` in shaders/output.wgsl) or linear light; compiled on first use.
+    /// and, for plane views, with or without the stripe average and with the colouring of one
+    /// look compiled in or not; writing display colour (`frame_display` in
+    /// shaders/output.wgsl) or linear light; compiled on first use.
     pub fn get(
         &mut self,
         gpu: &GpuContext,
@@ -320,8 +324,11 @@ impl PipelineCache {
         arithmetic: Option<PlaneArithmetic>,
         stripes: bool,
         display: bool,
+        colour: Option<ColourVariant>,
     ) -> Result<wgpu::ComputePipeline> {
         let stripes = stripes && arithmetic.is_some();
+        // Only plane pipelines compose the colouring.
+        let colour = colour.filter(|_| arithmetic.is_some());
         let compose = || {
             let source = match arithmetic {
                 Some(PlaneArithmetic::Perturbation { f64 }) => {
@@ -349,6 +356,7 @@ impl PipelineCache {
             formula: hasher.finish(),
             stripes,
             display,
+            colour,
         };
         if let Some(p) = self.pipelines.get(&key) {
             return Ok(p.clone());
@@ -359,12 +367,14 @@ impl PipelineCache {
             "render_main"
         };
         let last_good_key = (fractal.kind(), arithmetic.is_some(), display);
+        let mut constants = vec![("frame_display", if display { 1.0 } else { 0.0 })];
+        constants.extend(colour.iter().flat_map(ColourVariant::constants));
         match gpu.compute_pipeline_with(
             &format!("render {}", fractal.kind()),
             &compose(),
             entry,
             Some(&self.pipeline_layout),
-            &[("frame_display", if display { 1.0 } else { 0.0 })],
+            &constants,
         ) {
             Ok(pipeline) => {
                 self.pipelines.insert(key, pipeline.clone());

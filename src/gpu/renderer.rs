@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::colouring::CountScale;
+use crate::colouring::{ColourVariant, CountScale};
 use crate::error::{Error, Result};
 use crate::frame::{ColorFormat, Frame, MAX_SAMPLES, MAX_SIDE, Readout, Sample, lens_sample};
 use crate::gpu::GpuContext;
@@ -121,9 +121,10 @@ pub trait PlaneSource {
     }
 }
 
-/// What a frame's render pass writes besides the evaluation counters: the pipeline constants of
-/// shaders/plane.wgsl and shaders/output.wgsl.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a frame's render pass writes besides the evaluation counters, and for which look it is
+/// compiled: the pipeline constants of shaders/plane.wgsl, shaders/output.wgsl and
+/// shaders/colouring.wgsl.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FrameOutputs {
     /// The aux channels (`plane_aux`; with false, plane pipelines may leave them unwritten:
     /// nothing reads them).
@@ -131,6 +132,10 @@ pub struct FrameOutputs {
     /// Display colour straight into the 8-bit target (`frame_display`) instead of linear light
     /// into the HDR frame, which the post stage's tone mapping then skips.
     pub display: bool,
+    /// Plane kinds: the look's transfer and effects compiled in ([`ColourVariant`]) for a
+    /// render's frames; the window, whose look changes as it is edited, reads them from the
+    /// block instead of compiling a pipeline for each change.
+    pub fixed_look: bool,
 }
 
 impl FrameOutputs {
@@ -144,7 +149,13 @@ impl FrameOutputs {
             display: samples == 1
                 && !post.bloom_on()
                 && matches!(readout.color, ColorFormat::Srgb8 | ColorFormat::Yuv(_)),
+            fixed_look: true,
         }
+    }
+
+    /// The colouring variant a plane pipeline for `look` is compiled with, if any.
+    pub fn colour_variant(&self, look: &crate::scene::Look) -> Option<ColourVariant> {
+        self.fixed_look.then(|| ColourVariant::of(look))
     }
 }
 
@@ -153,6 +164,7 @@ impl FrameOutputs {
 const WINDOW_OUTPUTS: FrameOutputs = FrameOutputs {
     aux: true,
     display: false,
+    fixed_look: false,
 };
 
 /// A frame submitted to the GPU whose pixels have not been read back yet.
@@ -417,6 +429,7 @@ impl Renderer {
             arithmetic,
             samples.iter().any(|s| s.scene.look.stripes > 0.0),
             outputs.display,
+            outputs.colour_variant(&scene.look),
         );
         self.shader_error = self.pipelines.shader_error.clone();
         let pipeline = pipeline?;
@@ -531,6 +544,7 @@ impl Renderer {
         let outputs = FrameOutputs {
             aux: readout.aux,
             display: false,
+            fixed_look: true,
         };
         let (pipeline, fractal_bytes) = self.prepare(samples, width, height, outputs)?;
         self.ensure_uniform_capacity(2 * samples.len() as u32);

@@ -6,11 +6,13 @@
 //! from the map (bilinear within a mip level, blended between the two levels nearest the
 //! sample's footprint) and shaders/plane.wgsl colours them as a rendered pixel.
 
+use std::collections::HashMap;
+
 use bytemuck::{Pod, Zeroable};
 
 use super::compute::{MapStats, MapStore};
 use super::plan::{INNER_RADIUS, MapPlan};
-use crate::colouring::{ColourMapping, CountScale};
+use crate::colouring::{ColourMapping, ColourVariant, CountScale};
 use crate::deep::floatexp::{FloatExp, ldexp};
 use crate::deep::precise;
 use crate::error::{Error, Result};
@@ -39,16 +41,16 @@ const _: () = assert!(std::mem::size_of::<MapFrameUniform>() as u64 <= UNIFORM_S
 
 pub struct MapAssembler {
     store: MapStore,
-    /// The frame pipeline by what it writes: without and with the aux channels, linear light
-    /// or display colour (see [`FrameOutputs`]).
-    pipelines: [[Option<wgpu::ComputePipeline>; 2]; 2],
+    /// The frame pipelines by what they write (without or with the aux channels, linear light
+    /// or display colour) and the colouring compiled in (see [`FrameOutputs`]).
+    pipelines: HashMap<(FrameOutputs, Option<ColourVariant>), wgpu::ComputePipeline>,
 }
 
 impl MapAssembler {
     pub fn new(gpu: &GpuContext, plan: MapPlan, path: &CameraPath) -> Result<Self> {
         Ok(MapAssembler {
             store: MapStore::new(gpu, plan, path)?,
-            pipelines: Default::default(),
+            pipelines: HashMap::new(),
         })
     }
 
@@ -168,8 +170,8 @@ impl PlaneSource for MapAssembler {
                 bytemuck::bytes_of(&u).to_vec()
             })
             .collect();
-        let slot = &mut self.pipelines[outputs.aux as usize][outputs.display as usize];
-        let pipeline = match slot {
+        let colour = outputs.colour_variant(&samples[0].scene.look);
+        let pipeline = match self.pipelines.get(&(outputs, colour)) {
             Some(p) => p.clone(),
             None => {
                 let texels = self.store.texture_width() / 2;
@@ -199,17 +201,19 @@ impl PlaneSource for MapAssembler {
                 // Frames for an image or video sink skip the aux stores: lavapipe stores to a
                 // storage buffer lane by lane, about an eighth of an assembled frame.
                 let flag = |on: bool| if on { 1.0 } else { 0.0 };
+                let mut constants = vec![
+                    ("plane_aux", flag(outputs.aux)),
+                    ("frame_display", flag(outputs.display)),
+                ];
+                constants.extend(colour.iter().flat_map(ColourVariant::constants));
                 let p = gpu.compute_pipeline_with(
                     "zoom map frame",
                     &text,
                     "plane_main",
                     Some(&layout),
-                    &[
-                        ("plane_aux", flag(outputs.aux)),
-                        ("frame_display", flag(outputs.display)),
-                    ],
+                    &constants,
                 )?;
-                *slot = Some(p.clone());
+                self.pipelines.insert((outputs, colour), p.clone());
                 p
             }
         };
