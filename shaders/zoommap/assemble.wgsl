@@ -15,13 +15,12 @@ struct MapFrame {
     grid: vec4<u32>,
     // x: chunks in the window; y: mip levels; zw: unused.
     window: vec4<u32>,
-    // Per level: angles, rows per chunk (a power of two), first word within a chunk, log2 of
-    // the rows per chunk.
+    // Per level (`zoommap::plan::MapPlan::window_layout`): angles, the word its first chunk's
+    // rows start at in the window, words from one chunk's rows to the next chunk's, and log2
+    // of its rows per chunk (a power of two) in the low byte with the chunks bound above it.
+    // Each level's chunks lie one after another, so a row is found from its level's entry
+    // alone: on a CPU "GPU" each entry looked up by a per-pixel index is a gather, lane by lane.
     levels: array<vec4<u32>, 16>,
-    // Per chunk of the window (four to a vector): where its level 0 would start in the
-    // window, in words (wrapping: only its finest bound level on is there), and that level.
-    bases: array<vec4<u32>, 8>,
-    mins: array<vec4<u32>, 8>,
     // The colouring's parameters (shaders/colouring.wgsl reads them from here, composed by
     // `shaders::colouring_from`): a uniform block's reads are one load for all lanes where the
     // plane block's storage reads go lane by lane on lavapipe.
@@ -29,8 +28,8 @@ struct MapFrame {
 }
 
 @group(0) @binding(1) var<uniform> map_frame: MapFrame;
-// The window's chunks, from the finest level a frame reads on, as samples (texels of two
-// words) in rows of MAP_TEXTURE_WIDTH (2^MAP_TEXTURE_SHIFT, constants the assembler puts
+// The levels of the window's chunks that frames read (laid out as `levels` says), as samples
+// (texels of two words) in rows of MAP_TEXTURE_WIDTH (2^MAP_TEXTURE_SHIFT, constants the assembler puts
 // before this module). A texture, not a storage buffer: lavapipe reads a storage buffer at
 // per-lane addresses lane by lane, a texture with one gather per texel.
 @group(1) @binding(0) var map_window: texture_2d<u32>;
@@ -43,33 +42,17 @@ fn map_sample(at: u32) -> vec2<u32> {
 
 const MAP_TAU: f32 = 6.283185307179586;
 
-// Where row `row` (of level `level`, whose `levels` entry is `l`, counted from the window's
-// top) starts in the window: x its first word, y unused, z the level it is
-// read at (a level finer than its chunk's finest bound one, only at a chunk's edge for a tap of
-// the level above, reads the same place in that one), w that level's angles. Rows per chunk
-// are powers of two, so no division. On a CPU "GPU" each uniform entry looked up by a
-// per-sample index costs a gather, which is much of a frame's cost: the level's entry is
-// looked up once per level and the row's once per row, not per tap.
-fn map_row(level: u32, l: vec4<u32>, row: i32) -> vec4<u32> {
-    let r = u32(clamp(row, 0, i32(l.y * map_frame.window.x) - 1));
-    let j = r >> l.w;
-    let origin = map_frame.bases[j >> 2u][j & 3u];
-    let m = map_frame.mins[j >> 2u][j & 3u];
-    let lv = max(level, m);
-    let b = map_frame.levels[lv];
-    let y = (r & (l.y - 1u)) >> (lv - level);
-    return vec4<u32>(origin + b.z + 2u * y * b.x, 0u, lv, b.x);
+// The first word of row `row` (of a level whose `levels` entry is `l`, counted from the
+// window's top; clamped to the rows bound).
+fn map_row(l: vec4<u32>, row: i32) -> u32 {
+    let shift = l.w & 0xffu;
+    let r = u32(clamp(row, 0, i32((l.w >> 8u) << shift) - 1));
+    return l.y + (r >> shift) * l.z + 2u * (r & ((1u << shift) - 1u)) * l.x;
 }
 
-// The sample in column `col` (of level `level`, `l` its entry, within the row) of a row from
-// map_row.
-fn map_load(row: vec4<u32>, level: u32, l: vec4<u32>, col: u32) -> vec4<f32> {
-    var x = col;
-    if row.z != level {
-        x = min(u32(f32(col) * f32(row.w) / f32(l.x)), row.w - 1u);
-    }
-    let at = row.x + 2u * x;
-    let words = map_sample(at);
+// The sample in column `col` of the row starting at word `row`.
+fn map_load(row: u32, col: u32) -> vec4<f32> {
+    let words = map_sample(row + 2u * col);
     let de = unpack2x16float(words.y & 0xffffu).x;
     return vec4<f32>(bitcast<f32>(words.x), de, unpack4x8snorm(words.y >> 16u).xy);
 }
@@ -95,7 +78,7 @@ fn map_add(s: MapSum, v: vec4<f32>, w: f32) -> MapSum {
 // Bilinear within one level; `u` in level-0 rows, `turn` the angle in turns.
 fn map_level(s: MapSum, level: u32, u: f32, turn: f32, weight: f32) -> MapSum {
     let l = map_frame.levels[level];
-    let y = u * f32(l.y) / f32(map_frame.grid.y) - 0.5;
+    let y = u * f32(1u << (l.w & 0xffu)) / f32(map_frame.grid.y) - 0.5;
     let x = turn * f32(l.x) - 0.5;
     let y0 = floor(y);
     let x0 = floor(x);
@@ -104,13 +87,13 @@ fn map_level(s: MapSum, level: u32, u: f32, turn: f32, weight: f32) -> MapSum {
     // Angles wrap round.
     let c0 = u32(select(i32(x0), i32(x0) + w, x0 < 0.0));
     let c1 = select(c0 + 1u, 0u, c0 + 1u >= l.x);
-    let top = map_row(level, l, i32(y0));
-    let bottom = map_row(level, l, i32(y0) + 1);
+    let top = map_row(l, i32(y0));
+    let bottom = map_row(l, i32(y0) + 1);
     var out = s;
-    out = map_add(out, map_load(top, level, l, c0), weight * (1.0 - f.x) * (1.0 - f.y));
-    out = map_add(out, map_load(top, level, l, c1), weight * f.x * (1.0 - f.y));
-    out = map_add(out, map_load(bottom, level, l, c0), weight * (1.0 - f.x) * f.y);
-    out = map_add(out, map_load(bottom, level, l, c1), weight * f.x * f.y);
+    out = map_add(out, map_load(top, c0), weight * (1.0 - f.x) * (1.0 - f.y));
+    out = map_add(out, map_load(top, c1), weight * f.x * (1.0 - f.y));
+    out = map_add(out, map_load(bottom, c0), weight * (1.0 - f.x) * f.y);
+    out = map_add(out, map_load(bottom, c1), weight * f.x * f.y);
     return out;
 }
 

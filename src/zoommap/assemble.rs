@@ -32,8 +32,6 @@ struct MapFrameUniform {
     grid: [u32; 4],
     window: [u32; 4],
     levels: [[u32; 4]; 16],
-    bases: [[u32; 4]; 8],
-    mins: [[u32; 4]; 8],
     mapping: ColourMapping,
 }
 
@@ -129,22 +127,8 @@ impl PlaneSource for MapAssembler {
             .ensure(gpu, pipelines.pipeline_layout(), start..end)?;
         self.store.bind_window(gpu, start..end);
         let plan = &self.store.plan;
-        let (mut bases, mut mins) = ([[0u32; 4]; 8], [[0u32; 4]; 8]);
-        let offsets = plan.level_offsets();
-        for (j, (base, min)) in self.store.bases.iter().zip(&self.store.mins).enumerate() {
-            // Where level 0 would start (wrapping), so a row of any level is found from its
-            // own level's entry alone; the buffer in bit 31 beside the finest level.
-            bases[j / 4][j % 4] = base.wrapping_sub(offsets[*min as usize] as u32);
-            mins[j / 4][j % 4] = *min;
-        }
         let mut levels = [[0u32; 4]; 16];
-        for ((slot, (w, h)), offset) in levels
-            .iter_mut()
-            .zip(plan.level_sizes())
-            .zip(plan.level_offsets())
-        {
-            *slot = [w, h, offset as u32, h.trailing_zeros()];
-        }
+        levels[..self.store.levels.len()].copy_from_slice(&self.store.levels);
         let footprint = 1.0 / (samples.len() as f32).sqrt();
         let base_row = start as f64 * plan.chunk_rows as f64;
         let bytes = placed
@@ -163,8 +147,6 @@ impl PlaneSource for MapAssembler {
                     grid: [plan.angles, plan.chunk_rows, 0, 0],
                     window: [(end - start) as u32, plan.levels, 0, 0],
                     levels,
-                    bases,
-                    mins,
                     mapping: ColourMapping::new(look, look.count_scale().as_ref().or(measured)),
                 };
                 bytemuck::bytes_of(&u).to_vec()

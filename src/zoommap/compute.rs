@@ -71,20 +71,19 @@ pub struct MapStore {
     path: CameraPath,
     /// `window` chunks, each with all its levels, in ring slots.
     store: wgpu::Buffer,
-    /// What frames read: each chunk of the current window from the finest level a frame can
-    /// read from it on, as the words of a texture [`MapStore::texture_width`] words wide, each
-    /// chunk from the start of a row. A texture, not a storage buffer: lavapipe reads a storage
+    /// What frames read: the levels of the current window's chunks that a frame can read
+    /// ([`MapPlan::window_layout`]), as the words of a texture [`MapStore::texture_width`] words
+    /// wide. A texture, not a storage buffer: lavapipe reads a storage
     /// buffer at per-lane addresses lane by lane, a texture with one gather. Its texels are
     /// `Rg32Uint`, a sample's two words: one gather per sample, not two.
     window: wgpu::Texture,
     /// Group 1 of the frames' pipeline: the window's texture.
     pub window_layout: wgpu::BindGroupLayout,
     pub window_group: wgpu::BindGroup,
-    /// The window the texture holds (first chunk, chunks), and per chunk of it the word where
-    /// it starts and its finest level.
+    /// The window the texture holds (first chunk, chunks), and per level where it lies there
+    /// (`levels` of shaders/zoommap/assemble.wgsl's block).
     bound_window: Option<(u64, u64)>,
-    pub bases: Vec<u32>,
-    pub mins: Vec<u32>,
+    pub levels: Vec<[u32; 4]>,
     /// One chunk's level 0 as computed, vec4 per sample.
     computed: wgpu::Buffer,
     /// Which chunk each ring slot holds.
@@ -215,8 +214,7 @@ impl MapStore {
             window_layout,
             window_group,
             bound_window: None,
-            bases: Vec::new(),
-            mins: Vec::new(),
+            levels: Vec::new(),
             computed: buffer(device, "zoom map chunk", computed_bytes, U::STORAGE),
             slots: vec![None; plan.window as usize],
             deep: DeepState::new(gpu),
@@ -389,8 +387,7 @@ impl MapStore {
         let plan = &self.plan;
         let width = self.texture_width() as u64;
         let mut row = 0u64;
-        self.bases.clear();
-        self.mins.clear();
+        self.levels.clear();
         let mut encoder = gpu
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -432,17 +429,32 @@ impl MapStore {
                 },
             );
         };
-        for (j, c) in chunks.enumerate() {
-            let min = plan.min_level(j as u32);
-            let (first, size) = plan.bound_part(j as u32);
-            let from = self.slot(c) * plan.chunk_stride() + first * 4;
-            // Whole rows, then what is left in a row of its own.
-            let full = size / width;
-            copy(from, row, width, full);
-            copy(from + full * width * 4, row + full, size % width, 1);
-            self.bases.push((row * width) as u32);
-            self.mins.push(min);
-            row += size.div_ceil(width);
+        let n = chunks.end - chunks.start;
+        let offsets = plan.level_offsets();
+        for ((binding, (angles, rows)), offset) in plan
+            .window_layout(width as u32)
+            .into_iter()
+            .zip(plan.level_sizes())
+            .zip(offsets)
+        {
+            let bound = (binding.chunks as u64).min(n);
+            let size = angles as u64 * rows as u64 * 2;
+            for (j, c) in chunks.clone().take(bound as usize).enumerate() {
+                let from = self.slot(c) * plan.chunk_stride() + offset * 4;
+                let top = binding.row + j as u64 * binding.rows_per_chunk;
+                // Whole rows, then what is left in a row of its own.
+                let full = size / width;
+                copy(from, top, width, full);
+                copy(from + full * width * 4, top + full, size % width, 1);
+            }
+            // The level's entry in the frames' block (`levels` in shaders/zoommap/assemble.wgsl).
+            self.levels.push([
+                angles,
+                (binding.row * width) as u32,
+                (binding.rows_per_chunk * width) as u32,
+                rows.trailing_zeros() | (bound as u32) << 8,
+            ]);
+            row = row.max(binding.row + bound * binding.rows_per_chunk);
         }
         assert!(row <= self.window.height() as u64, "sized by bound_rows");
         gpu.queue.submit([encoder.finish()]);

@@ -23,7 +23,7 @@ use crate::flight::FramePlan;
 
 /// Rows per chunk of depth (at least): the unit the map is computed, kept and dropped in.
 pub const CHUNK_ROWS: u32 = 512;
-/// Most chunks a frame may show (the frame assembly's uniform block has room for this many).
+/// Most chunks a frame may show (resident at once).
 pub const MAX_WINDOW: u32 = 32;
 /// The innermost radius of a frame the map reaches, in frame pixels.
 pub const INNER_RADIUS: f64 = 0.25;
@@ -90,6 +90,17 @@ pub struct MapPlan {
     frames_ln_pixel: Vec<(f64, f64)>,
 }
 
+/// Where one mip level of a frame's window lies in the window's texture ([`MapPlan::window_layout`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LevelBinding {
+    /// The texture row its first chunk starts at.
+    pub row: u64,
+    /// Texture rows from one chunk's part to the next's.
+    pub rows_per_chunk: u64,
+    /// Chunks it holds: the window's first ones.
+    pub chunks: u32,
+}
+
 /// The method `render` uses, and why.
 #[derive(Debug, Clone)]
 pub enum Decision {
@@ -149,23 +160,53 @@ impl MapPlan {
         (octaves.floor().max(0.0) as u32).min(self.levels - 1)
     }
 
-    /// What a frame's window holds of its `j`-th chunk: the chunk from its finest readable
-    /// level on, as (first word within the chunk, words).
-    pub fn bound_part(&self, j: u32) -> (u64, u64) {
-        let from = self.level_offsets()[self.min_level(j) as usize];
-        (from, self.chunk_words() - from)
+    /// Chunks of a frame's window whose level `level` is bound for frames: the first ones, from
+    /// which a frame can read that level (`min_level`), and the one after them, which the
+    /// taps of a pixel at the last one's inner edge reach into.
+    pub fn bound_chunks(&self, level: u32) -> u32 {
+        let readable = (0..self.window)
+            .take_while(|&j| self.min_level(j) <= level)
+            .count() as u32;
+        (readable + 1).min(self.window)
     }
 
-    /// u32 words bound for a frame's window: each chunk from its finest readable level on.
+    /// Where the bound levels lie in a texture `width` words wide: each level's chunks one after
+    /// another, each from the start of a row (so a row of any chunk is found from its level's
+    /// entry alone), level after level. Per level: its first row, rows from one chunk to the
+    /// next, chunks.
+    pub fn window_layout(&self, width: u32) -> Vec<LevelBinding> {
+        let mut row = 0;
+        self.level_sizes()
+            .iter()
+            .enumerate()
+            .map(|(level, &(w, h))| {
+                let binding = LevelBinding {
+                    row,
+                    rows_per_chunk: (w as u64 * h as u64 * 2).div_ceil(width as u64),
+                    chunks: self.bound_chunks(level as u32),
+                };
+                row += binding.rows_per_chunk * binding.chunks as u64;
+                binding
+            })
+            .collect()
+    }
+
+    /// u32 words bound for a frame's window (each level of the chunks `bound_chunks` gives).
     pub fn bound_words(&self) -> u64 {
-        (0..self.window).map(|j| self.bound_part(j).1).sum()
+        self.level_sizes()
+            .iter()
+            .enumerate()
+            .map(|(level, &(w, h))| {
+                w as u64 * h as u64 * 2 * self.bound_chunks(level as u32) as u64
+            })
+            .sum()
     }
 
-    /// Rows of a texture `width` words wide that the bound levels take, each chunk from the
-    /// start of a row.
+    /// Rows of a texture `width` words wide that the bound levels take.
     pub fn bound_rows(&self, width: u32) -> u64 {
-        (0..self.window)
-            .map(|j| self.bound_part(j).1.div_ceil(width as u64))
+        self.window_layout(width)
+            .iter()
+            .map(|l| l.rows_per_chunk * l.chunks as u64)
             .sum()
     }
 
@@ -691,10 +732,33 @@ mod tests {
                         "{depth}: rho {rho} reads level {level} of chunk {j} (bound from {})",
                         map.min_level(j)
                     );
+                    // Its bilinear taps reach a row of that level further in, maybe in the
+                    // next chunk: bound there too.
+                    let level_rows = (map.chunk_rows >> level).max(1) as f64;
+                    let reach = row + map.chunk_rows as f64 / level_rows;
+                    let next = ((reach / map.chunk_rows as f64).floor() as u64).min(window.end - 1);
+                    assert!(
+                        ((next - window.start) as u32) < map.bound_chunks(level),
+                        "{depth}: rho {rho} reads level {level} of chunk {} (bound in {})",
+                        next - window.start,
+                        map.bound_chunks(level)
+                    );
                 }
             }
             // And what is bound is far less than every chunk with every level.
             assert!(map.bound_words() * 2 < map.window as u64 * map.chunk_words());
+            // Laid out level after level, each chunk's part of a level in whole rows.
+            let width = 16384u64;
+            let layout = map.window_layout(width as u32);
+            let mut row = 0;
+            for (binding, (w, h)) in layout.iter().zip(map.level_sizes()) {
+                let words = w as u64 * h as u64 * 2;
+                assert_eq!(binding.row, row);
+                assert!(binding.rows_per_chunk * width >= words);
+                assert!(binding.rows_per_chunk * width < words + width);
+                row += binding.rows_per_chunk * binding.chunks as u64;
+            }
+            assert_eq!(row, map.bound_rows(width as u32));
         }
     }
 
