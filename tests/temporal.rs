@@ -323,4 +323,31 @@ fn compiled_in_colouring_matches_the_block_read_one() {
     }
     // Each look colours differently: the constants chose different code.
     assert_eq!(distinct.len(), looks.len());
+    // A frame's samples share the compiled-in colouring only where they share one look's
+    // choices; across a shutter where an effect turns on, they read it from the block.
+    use mandelfly::colouring::ColourVariant;
+    use mandelfly::gpu::renderer::FrameOutputs;
+    let sample = |scene| mandelfly::frame::Sample {
+        scene,
+        jitter: [0.0, 0.0],
+    };
+    let outputs = FrameOutputs {
+        aux: false,
+        display: true,
+        fixed_look: true,
+    };
+    let same = [sample(&looks[3]), sample(&base)];
+    assert_eq!(
+        outputs.colour_variant(&same),
+        Some(ColourVariant::of(&base.look))
+    );
+    assert_eq!(
+        outputs.colour_variant(&[sample(&base), sample(&looks[4])]),
+        None
+    );
+    let window = FrameOutputs {
+        fixed_look: false,
+        ..outputs
+    };
+    assert_eq!(window.colour_variant(&same), None);
 }

@@ -153,9 +153,16 @@ impl FrameOutputs {
         }
     }
 
-    /// The colouring variant a plane pipeline for `look` is compiled with, if any.
-    pub fn colour_variant(&self, look: &crate::scene::Look) -> Option<ColourVariant> {
-        self.fixed_look.then(|| ColourVariant::of(look))
+    /// The colouring variant a plane pipeline for `samples` is compiled with, if any: theirs
+    /// where they all share one (samples across a shutter whose look changes its effects read
+    /// them from the block).
+    pub fn colour_variant(&self, samples: &[Sample<'_>]) -> Option<ColourVariant> {
+        let first = ColourVariant::of(&samples.first()?.scene.look);
+        (self.fixed_look
+            && samples
+                .iter()
+                .all(|s| ColourVariant::of(&s.scene.look) == first))
+        .then_some(first)
     }
 }
 
@@ -429,7 +436,7 @@ impl Renderer {
             arithmetic,
             samples.iter().any(|s| s.scene.look.stripes > 0.0),
             outputs.display,
-            outputs.colour_variant(&scene.look),
+            outputs.colour_variant(samples),
         );
         self.shader_error = self.pipelines.shader_error.clone();
         let pipeline = pipeline?;

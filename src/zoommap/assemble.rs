@@ -152,7 +152,7 @@ impl PlaneSource for MapAssembler {
                 bytemuck::bytes_of(&u).to_vec()
             })
             .collect();
-        let colour = outputs.colour_variant(&samples[0].scene.look);
+        let colour = outputs.colour_variant(samples);
         let pipeline = match self.pipelines.get(&(outputs, colour)) {
             Some(p) => p.clone(),
             None => {
