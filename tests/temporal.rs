@@ -192,6 +192,15 @@ fn read_srgb8(gpu: &GpuContext, renderer: &Renderer, width: u32, height: u32) ->
         .collect()
 }
 
+/// The seahorse-valley scene the plane tests render.
+fn seahorse() -> Scene {
+    Scene::parse(
+        "seahorse.toml",
+        include_str!("../examples/scenes/seahorse.toml"),
+    )
+    .unwrap()
+}
+
 /// The window renders a plane kind's full-resolution samples a band of rows a frame: two
 /// samples so rendered, in bands of several heights, are the same pixels as two whole ones.
 #[test]
@@ -201,11 +210,7 @@ fn plane_samples_rendered_in_bands_are_whole_samples() {
     let Some(gpu) = common::gpu() else {
         return;
     };
-    let scene = Scene::parse(
-        "seahorse.toml",
-        include_str!("../examples/scenes/seahorse.toml"),
-    )
-    .unwrap();
+    let scene = seahorse();
     let (width, height) = (72, 100);
     let sample = |k: u32| Sample {
         scene: &scene,
@@ -271,11 +276,7 @@ fn compiled_in_colouring_matches_the_block_read_one() {
     let Some(gpu) = common::gpu() else {
         return;
     };
-    let base = Scene::parse(
-        "seahorse.toml",
-        include_str!("../examples/scenes/seahorse.toml"),
-    )
-    .unwrap();
+    let base = seahorse();
     let (width, height) = (64, 48);
     let mut looks = Vec::new();
     for transfer in [

@@ -13,7 +13,7 @@ struct MapFrame {
     rows: vec4<f32>,
     // x: angles at level 0; y: rows per chunk at level 0; zw: unused.
     grid: vec4<u32>,
-    // x: chunks in the window; y: mip levels; zw: unused.
+    // y: mip levels; xzw: unused.
     window: vec4<u32>,
     // Per level (`zoommap::plan::MapPlan::window_layout`): angles, the word its first chunk's
     // rows start at in the window, words from one chunk's rows to the next chunk's, and log2

@@ -145,7 +145,7 @@ impl PlaneSource for MapAssembler {
                         0.0,
                     ],
                     grid: [plan.angles, plan.chunk_rows, 0, 0],
-                    window: [(end - start) as u32, plan.levels, 0, 0],
+                    window: [0, plan.levels, 0, 0],
                     levels,
                     mapping: ColourMapping::new(look, look.count_scale().as_ref().or(measured)),
                 };
