@@ -1,6 +1,7 @@
 //! Zoom videos through the exponential map: frames assembled from the map against per-frame
 //! renders of the same path with the same anti-aliasing (mean FLIP within the golden images'
-//! tolerance), no seam where the map's chunks meet, and `render` choosing the method.
+//! tolerance), no seam where the map's chunks meet or its mip levels change, and `render`
+//! choosing the method.
 
 mod common;
 
@@ -66,6 +67,30 @@ fn flip(a: &[u8], b: &[u8]) -> Vec<f32> {
     .to_vec()
 }
 
+/// The mean FLIP of the pixels within a pixel of the given radii from the image centre, their
+/// count, and the mean FLIP of those one to four pixels from them (None if either is empty).
+fn ring_flip(error: &[f32], radii: &[f64]) -> Option<(f32, usize, f32)> {
+    let (mut near, mut near_n, mut beside, mut beside_n) = (0.0f32, 0usize, 0.0f32, 0usize);
+    for y in 0..HEIGHT {
+        for x in 0..WIDTH {
+            let rho =
+                (x as f64 + 0.5 - WIDTH as f64 * 0.5).hypot(HEIGHT as f64 * 0.5 - y as f64 - 0.5);
+            let e = error[(y * WIDTH + x) as usize];
+            for r in radii {
+                let d = (rho - r).abs();
+                if d <= 1.0 {
+                    near += e;
+                    near_n += 1;
+                } else if d <= 4.0 {
+                    beside += e;
+                    beside_n += 1;
+                }
+            }
+        }
+    }
+    (near_n > 0 && beside_n > 0).then(|| (near / near_n as f32, near_n, beside / beside_n as f32))
+}
+
 #[test]
 fn map_frames_match_per_frame_renders_without_seams() {
     let (Some(gpu_map), Some(gpu_frames)) = (common::gpu(), common::gpu()) else {
@@ -124,28 +149,9 @@ fn map_frames_match_per_frame_renders_without_seams() {
             .map(|c| (map.chunk_ln_top(c) - ln_pixel).exp())
             .filter(|&rho| (5.0..(WIDTH as f64) * 0.5).contains(&rho))
             .collect();
-        let (mut near, mut near_n, mut beside, mut beside_n) = (0.0f32, 0usize, 0.0f32, 0usize);
-        for y in 0..HEIGHT {
-            for x in 0..WIDTH {
-                let rho = (x as f64 + 0.5 - WIDTH as f64 * 0.5)
-                    .hypot(HEIGHT as f64 * 0.5 - y as f64 - 0.5);
-                let e = error[(y * WIDTH + x) as usize];
-                for b in &boundaries {
-                    let d = (rho - b).abs();
-                    if d <= 1.0 {
-                        near += e;
-                        near_n += 1;
-                    } else if d <= 4.0 {
-                        beside += e;
-                        beside_n += 1;
-                    }
-                }
-            }
-        }
-        if near_n > 0 && beside_n > 0 {
-            let (near, beside) = (near / near_n as f32, beside / beside_n as f32);
+        if let Some((near, n, beside)) = ring_flip(&error, &boundaries) {
             eprintln!(
-                "frame {k}: {near_n} pixels at chunk boundaries, mean FLIP {near:.4} \
+                "frame {k}: {n} pixels at chunk boundaries, mean FLIP {near:.4} \
                  ({beside:.4} beside them)"
             );
             assert!(
@@ -153,6 +159,24 @@ fn map_frames_match_per_frame_renders_without_seams() {
                 "frame {k}: a seam where chunks meet (FLIP {near} there, {beside} beside)"
             );
         }
+        // Nor a ring where samples go from one mip level to the next: the radii half-way
+        // between two levels, where the assembly blends them (a sample spans
+        // 1 / (rho delta sqrt(samples)) samples of level 0).
+        let footprint = 1.0 / (map.delta * (SAMPLES as f64).sqrt());
+        let level_changes: Vec<f64> = (0..map.levels)
+            .map(|level| footprint / 2f64.powf(level as f64 + 0.5))
+            .filter(|&rho| (5.0..(WIDTH as f64) * 0.5).contains(&rho))
+            .collect();
+        assert!(!level_changes.is_empty(), "no level change in view");
+        let (near, n, beside) = ring_flip(&error, &level_changes).unwrap();
+        eprintln!(
+            "frame {k}: {n} pixels where mip levels change, mean FLIP {near:.4} \
+             ({beside:.4} beside them)"
+        );
+        assert!(
+            near <= 1.5 * beside + 0.02,
+            "frame {k}: a ring where mip levels change (FLIP {near} there, {beside} beside)"
+        );
     }
     assert!(
         means.iter().any(|&m| m > 0.0),
