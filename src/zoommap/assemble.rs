@@ -3,8 +3,9 @@
 //! chunks the frame shows resident (computing those not yet computed), and gives each sample
 //! the map's geometry as seen by that sample's view (pixel size, rotation, where the map's
 //! centre is on screen). shaders/zoommap/assemble.wgsl then reads each sample's escape values
-//! from the map (bilinear within a mip level, blended between the two levels nearest the
-//! sample's footprint) and shaders/plane.wgsl colours them as a rendered pixel.
+//! from the map (bilinear within the mip level nearest the sample's footprint, blended with
+//! the next one in a narrow band half-way between them) and shaders/plane.wgsl colours them as
+//! a rendered pixel.
 
 use std::collections::HashMap;
 
