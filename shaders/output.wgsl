@@ -65,3 +65,14 @@ fn spread_pixel(group: vec3<u32>, groups: vec3<u32>, local: vec3<u32>, width: u3
     let tile = group.x * groups.y + position;
     return vec3<u32>(vec2<u32>(tile % tiles_x, tile / tiles_x) * 8u + local.xy, 0u);
 }
+
+// The pixel an invocation shades in the same dispatch when its pixels all cost alike (the zoom
+// map's frames): the tiles in raster order, in the order lavapipe runs the workgroups, so a
+// thread's consecutive tiles are neighbours and read the same texels while they are still in
+// its cache (spread tiles cost an assembled frame about a tenth more). CPU twin:
+// `gpu::dispatch::raster_tile`.
+fn raster_pixel(group: vec3<u32>, groups: vec3<u32>, local: vec3<u32>, width: u32) -> vec3<u32> {
+    let tiles_x = (width + 7u) / 8u;
+    let tile = group.y * groups.x + group.x;
+    return vec3<u32>(vec2<u32>(tile % tiles_x, tile / tiles_x) * 8u + local.xy, 0u);
+}

@@ -31,6 +31,12 @@ const FLAG_COUNT: u32 = 16u;
 // runs both sides of a branch on a block's value, masked, so only a constant saves the stores.
 override plane_aux: bool = true;
 
+// Whether the tiles are spread over the image (`spread_pixel`: each of lavapipe's threads gets
+// its share of the costly parts) or taken in raster order (`raster_pixel`: for pixels that all
+// cost alike, such as the zoom map's frames, whose texel reads raster order keeps in cache). A
+// pipeline constant, so only one of them is compiled in.
+override plane_spread: bool = true;
+
 // Stripe density for the escape modules (0: no stripe average wanted).
 fn stripe_density() -> f32 {
     return select(0.0, plane.mapping.mean.w, (mapping_flags() & COLOUR_STRIPES) != 0u);
@@ -43,7 +49,10 @@ fn plane_main(
     @builtin(local_invocation_id) local: vec3<u32>,
 ) {
     // Dispatched by gpu::dispatch::spread_workgroups.
-    let id = spread_pixel(group, groups, local, plane.control.z);
+    var id = spread_pixel(group, groups, local, plane.control.z);
+    if !plane_spread {
+        id = raster_pixel(group, groups, local, plane.control.z);
+    }
     if id.x >= plane.control.z || id.y >= plane.control.w {
         return;
     }

@@ -12,6 +12,10 @@
 //! range of p over every band, and with the bits reversed those are positions spread through
 //! each band: with two threads, one shades the even positions, the other the odd ones. GPUs
 //! schedule workgroups one at a time as they free up, so the order costs them nothing.
+//!
+//! Passes whose pixels all cost alike (the zoom map's frames) take the same dispatch's tiles in
+//! raster order instead (`raster_pixel`, CPU twin [`raster_tile`]): there is nothing to balance,
+//! and neighbouring tiles one after another read the same data while it is still in cache.
 
 /// The side of a workgroup's tile in pixels (`@workgroup_size(8, 8)`).
 pub const TILE: u32 = 8;
@@ -44,6 +48,13 @@ pub fn spread_tile(group: [u32; 2], groups: [u32; 2], tiles_x: u32) -> (u32, u32
         group[1].reverse_bits() >> (32 - bits)
     };
     let tile = group[0] * groups[1] + position;
+    (tile % tiles_x, tile / tiles_x)
+}
+
+/// CPU twin of `raster_pixel`'s tile: the same dispatch's workgroups taking the tiles in
+/// raster order, in the order lavapipe runs them (for pixels that all cost alike).
+pub fn raster_tile(group: [u32; 2], groups: [u32; 2], tiles_x: u32) -> (u32, u32) {
+    let tile = group[1] * groups[0] + group[0];
     (tile % tiles_x, tile / tiles_x)
 }
 
@@ -89,16 +100,18 @@ mod tests {
             let [gx, gy, gz] = spread_workgroups(w, h);
             assert!(gx <= MAX_GROUPS && gy <= MAX_GROUPS && gz == 1, "{w}x{h}");
             let (tx, ty) = (w.div_ceil(TILE), h.div_ceil(TILE));
-            let mut seen = vec![0u8; (tx * ty) as usize];
-            for y in 0..gy {
-                for x in 0..gx {
-                    let (a, b) = spread_tile([x, y], [gx, gy], tx);
-                    if b < ty {
-                        seen[(b * tx + a) as usize] += 1;
+            for order in [spread_tile, raster_tile] {
+                let mut seen = vec![0u8; (tx * ty) as usize];
+                for y in 0..gy {
+                    for x in 0..gx {
+                        let (a, b) = order([x, y], [gx, gy], tx);
+                        if b < ty {
+                            seen[(b * tx + a) as usize] += 1;
+                        }
                     }
                 }
+                assert!(seen.iter().all(|&n| n == 1), "{w}x{h}");
             }
-            assert!(seen.iter().all(|&n| n == 1), "{w}x{h}");
             // Workgroups with nothing to do: fewer than a band.
             assert!(gx * gy - tx * ty < gy, "{w}x{h}");
         }

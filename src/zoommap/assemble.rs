@@ -184,9 +184,12 @@ impl PlaneSource for MapAssembler {
                 // Frames for an image or video sink skip the aux stores: lavapipe stores to a
                 // storage buffer lane by lane, about an eighth of an assembled frame.
                 let flag = |on: bool| if on { 1.0 } else { 0.0 };
+                // Every pixel costs about the same (no iterations): the tiles in raster
+                // order, whose neighbours share texels of the map while they are in cache.
                 let mut constants = vec![
                     ("plane_aux", flag(outputs.aux)),
                     ("frame_display", flag(outputs.display)),
+                    ("plane_spread", 0.0),
                 ];
                 constants.extend(colour.iter().flat_map(ColourVariant::constants));
                 let p = gpu.compute_pipeline_with(
