@@ -2,6 +2,8 @@
 //! system GMP/MPFR to build or ship), binary floating point with an explicit precision, and
 //! fast enough here: a 1152-bit reference iteration takes under a microsecond.
 
+use std::cell::RefCell;
+
 use astro_float_num::{BigFloat, Consts, Radix, RoundingMode, Sign};
 
 use super::floatexp::FloatExp;
@@ -15,8 +17,16 @@ pub fn precision_for(pixel: FloatExp) -> usize {
     needed.div_ceil(64).max(2) * 64
 }
 
-fn consts() -> Option<Consts> {
-    Consts::new().ok()
+thread_local! {
+    // astro-float's caches of constants (e, pi, ln 2, ln 10, powers of ten) that decimal
+    // conversion uses: a fresh set for each conversion computed them all again each time, which
+    // was nearly all the time `path check` took for a deep zoom (thousands of centres sampled).
+    static CONSTS: RefCell<Option<Consts>> = RefCell::new(Consts::new().ok());
+}
+
+/// Runs `f` with this thread's constant caches (None where they could not be allocated).
+fn with_consts<T>(f: impl FnOnce(&mut Consts) -> Option<T>) -> Option<T> {
+    CONSTS.with(|c| c.borrow_mut().as_mut().and_then(f))
 }
 
 /// Parses decimal text ("-1.25", "3E-211") to `bits` of precision.
@@ -31,7 +41,7 @@ pub fn parse(text: &str, bits: usize) -> Option<BigFloat> {
     if !shape_ok {
         return None;
     }
-    let v = BigFloat::parse(text, Radix::Dec, bits, ROUNDING, &mut consts()?);
+    let v = with_consts(|cc| Some(BigFloat::parse(text, Radix::Dec, bits, ROUNDING, cc)))?;
     (!v.is_nan() && !v.is_inf()).then_some(v)
 }
 
@@ -99,8 +109,7 @@ pub fn to_decimal(v: &BigFloat) -> String {
     if v.is_zero() {
         return "0".into();
     }
-    consts()
-        .and_then(|mut cc| v.format(Radix::Dec, ROUNDING, &mut cc).ok())
+    with_consts(|cc| v.format(Radix::Dec, ROUNDING, cc).ok())
         .unwrap_or_else(|| format!("{:e}", to_f64(v)))
 }
 
