@@ -63,9 +63,9 @@ const COUNT_INTERVAL: f64 = 0.5;
 /// Most measurements of one path.
 const MAX_COUNT_KEYS: usize = 129;
 
-/// A plane path's count scales keyed along it: measured at evenly spaced times of the whole
-/// path (whatever frames one shard renders) and interpolated between, so the palette follows
-/// a zoom smoothly and never re-normalises frame by frame (see [`crate::colouring`]).
+/// A plane path's count scales keyed along it: at evenly spaced times of the whole path (the
+/// same times whatever frames one render or shard makes), interpolated between, so the palette
+/// follows a zoom smoothly and never re-normalises frame by frame (see [`crate::colouring`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CountTrack {
     /// (time, scale), ascending in time.
@@ -73,20 +73,49 @@ pub struct CountTrack {
 }
 
 impl CountTrack {
-    /// The track of a plane path whose look gives no `count_range`; None for other paths.
-    pub fn measure(plan: &FramePlan<'_>, renderer: &mut Renderer) -> Result<Option<CountTrack>> {
+    /// The track of a plane path whose look gives no `count_range`, for rendering `frames`; None
+    /// for other paths. Only the keys those frames read are measured: the keys of the whole
+    /// track's times that lie among theirs, and beyond them on each side the nearest key whose
+    /// view escapes somewhere (views that escape nowhere have no key). So each frame gets the
+    /// scale the whole track gives it, a shard costs what its frames need, and a short excerpt
+    /// of a deep zoom does not measure the whole dive first.
+    pub fn measure(
+        plan: &FramePlan<'_>,
+        renderer: &mut Renderer,
+        frames: Range<u64>,
+    ) -> Result<Option<CountTrack>> {
         let first = plan.path.sample(0.0);
         if !first.fractal.is_plane() || first.look.count_range.is_some() {
             return Ok(None);
         }
         let duration = plan.path.duration();
         let n = ((duration / COUNT_INTERVAL).ceil() as usize + 1).clamp(2, MAX_COUNT_KEYS);
-        let mut keys = Vec::with_capacity(n);
-        for i in 0..n {
-            let t = duration * i as f64 / (n - 1) as f64;
-            let scene = plan.path.sample(t);
-            if let Some(scale) = renderer.measure_counts(&scene, plan.width, plan.height)? {
-                keys.push((t, scale));
+        let time = |i: usize| duration * i as f64 / (n - 1) as f64;
+        let mut measure = |i: usize| -> Result<Option<(f64, CountScale)>> {
+            let scene = plan.path.sample(time(i));
+            Ok(renderer
+                .measure_counts(&scene, plan.width, plan.height)?
+                .map(|scale| (time(i), scale)))
+        };
+        let (low, high) = key_span(plan, &frames, n);
+        let mut keys = Vec::new();
+        for i in low..=high {
+            keys.extend(measure(i)?);
+        }
+        if keys.first().is_none_or(|(t, _)| *t > time(low)) {
+            for i in (0..low).rev() {
+                if let Some(key) = measure(i)? {
+                    keys.insert(0, key);
+                    break;
+                }
+            }
+        }
+        if keys.last().is_none_or(|(t, _)| *t < time(high)) {
+            for i in high + 1..n {
+                if let Some(key) = measure(i)? {
+                    keys.push(key);
+                    break;
+                }
             }
         }
         // A path that escapes nowhere shows only the set: any scale will do.
@@ -94,6 +123,11 @@ impl CountTrack {
             keys.push((0.0, CountScale::fixed(0.0, 1.0)));
         }
         Ok(Some(CountTrack { keys }))
+    }
+
+    /// How many keys were measured (views that escape nowhere have none).
+    pub fn key_count(&self) -> usize {
+        self.keys.len()
     }
 
     /// The scale at time `t` (held beyond the ends).
@@ -119,6 +153,32 @@ impl CountTrack {
             }
         }
     }
+}
+
+/// The first and last of a track's `n` key indices whose times bracket the times at which
+/// `frames` read the track (as `fly` computes them: looped paths wrap round).
+fn key_span(plan: &FramePlan<'_>, frames: &Range<u64>, n: usize) -> (usize, usize) {
+    let duration = plan.path.duration();
+    let whole = (0, n - 1);
+    if frames.is_empty() || duration <= 0.0 || !duration.is_finite() {
+        return whole;
+    }
+    let time = |k: u64| k as f64 / plan.fps;
+    let (mut from, mut to) = (time(frames.start), time(frames.end - 1));
+    if plan.path.is_loop() {
+        if to - from >= duration {
+            return whole;
+        }
+        (from, to) = (from.rem_euclid(duration), to.rem_euclid(duration));
+        if from > to {
+            return whole;
+        }
+    }
+    // One key more on each side than the times need, against rounding in the key times.
+    let at = |t: f64| t.clamp(0.0, duration) / duration * (n - 1) as f64;
+    let low = (at(from).floor() as usize).saturating_sub(1);
+    let high = (at(to).ceil() as usize + 1).min(n - 1);
+    (low.min(high), high)
 }
 
 /// The samples of a frame, borrowing its scenes.
@@ -285,7 +345,7 @@ fn render_frames(
         };
     }
     let started = Instant::now();
-    let track = CountTrack::measure(plan, renderer)?;
+    let track = CountTrack::measure(plan, renderer, frames.clone())?;
     times.measure = started.elapsed();
     let mut in_flight = VecDeque::new();
     let mut done = 0;

@@ -100,7 +100,7 @@ zoom = "1e-7"
         samples: 1,
         shutter: 0.0,
     };
-    let track = CountTrack::measure(&plan, &mut renderer)
+    let track = CountTrack::measure(&plan, &mut renderer, 0..plan.frame_count())
         .unwrap()
         .expect("a plane path has a track");
     let start = track.at(0.0);
@@ -113,8 +113,84 @@ zoom = "1e-7"
     let (a, b) = (track.at(0.5), track.at(1.0));
     assert_eq!(track.at(0.75), a.mix(&b, 0.5));
     // Measuring again gives the same keys.
-    let again = CountTrack::measure(&plan, &mut renderer).unwrap().unwrap();
+    let again = CountTrack::measure(&plan, &mut renderer, 0..plan.frame_count())
+        .unwrap()
+        .unwrap();
     assert_eq!(again, track);
+    // A render of a few frames measures only the keys around them, and its frames get the
+    // scales the whole track gives them.
+    let excerpt = CountTrack::measure(&plan, &mut renderer, 6..9)
+        .unwrap()
+        .unwrap();
+    assert!(excerpt.key_count() < track.key_count(), "{excerpt:?}");
+    for k in 6..9 {
+        let t = k as f64 / plan.fps;
+        assert_eq!(excerpt.at(t), track.at(t), "frame {k}");
+    }
+}
+
+/// Where the keys next to a render's frames escape nowhere (a view inside the set has no count
+/// range), an excerpt's track reaches on to the nearest key that does, as the whole track does.
+#[test]
+fn an_excerpt_of_a_flight_reaches_past_keys_inside_the_set() {
+    let Some(gpu) = common::gpu() else { return };
+    let mut renderer = Renderer::new(gpu);
+    let file = PathFile::parse(
+        "inside.toml",
+        r#"
+[fractal]
+kind = "mandelbrot"
+iterations = 200
+
+[[key]]
+time = 0.0
+center = ["-0.1", "0.0"]
+zoom = 0.05
+
+[[key]]
+time = 1.0
+center = ["-0.1", "0.0"]
+zoom = 0.05
+
+[[key]]
+time = 2.0
+center = ["-0.1", "0.0"]
+zoom = 0.05
+
+[[key]]
+time = 3.0
+center = ["-0.75", "0.1"]
+zoom = 0.05
+"#,
+    )
+    .unwrap();
+    let path = CameraPath::new(file);
+    let plan = FramePlan {
+        path: &path,
+        fps: 10.0,
+        width: 96,
+        height: 54,
+        samples: 1,
+        shutter: 0.0,
+    };
+    let whole = CountTrack::measure(&plan, &mut renderer, 0..plan.frame_count())
+        .unwrap()
+        .unwrap();
+    let excerpt = CountTrack::measure(&plan, &mut renderer, 2..6)
+        .unwrap()
+        .unwrap();
+    // The views of the first two seconds lie inside the main cardioid: no keys there.
+    assert!(whole.key_count() <= 2, "{whole:?}");
+    assert!(excerpt.key_count() >= 1, "{excerpt:?}");
+    for k in 2..6 {
+        let t = k as f64 / plan.fps;
+        assert_eq!(excerpt.at(t), whole.at(t), "frame {k}");
+    }
+    // Measured, not the stand-in of a path that escapes nowhere.
+    assert_ne!(
+        whole.at(0.3),
+        mandelfly::colouring::CountScale::fixed(0.0, 1.0)
+    );
 }
 
 /// The stripe average changes the picture, in direct iteration and in deep zooms alike (the
