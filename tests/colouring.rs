@@ -65,6 +65,23 @@ fn a_still_spans_its_own_counts() {
     );
 }
 
+/// A path from its text.
+fn flight(name: &str, text: &str) -> CameraPath {
+    CameraPath::new(PathFile::parse(name, text).unwrap())
+}
+
+/// Frames of `path` small enough that measuring a track is quick: 96x54 at 10 fps.
+fn small_plan(path: &CameraPath) -> FramePlan<'_> {
+    FramePlan {
+        path,
+        fps: 10.0,
+        width: 96,
+        height: 54,
+        samples: 1,
+        shutter: 0.0,
+    }
+}
+
 /// A zoom path's range is measured along the path: it climbs with the zoom, frames between
 /// measurements get the interpolation (not a measure of their own), and the same track comes
 /// of the same path whatever frames are rendered.
@@ -72,7 +89,7 @@ fn a_still_spans_its_own_counts() {
 fn a_flight_keys_its_counts_along_the_path() {
     let Some(gpu) = common::gpu() else { return };
     let mut renderer = Renderer::new(gpu);
-    let file = PathFile::parse(
+    let path = flight(
         "zoom.toml",
         r#"
 [fractal]
@@ -89,17 +106,8 @@ time = 2.0
 center = ["-0.743643887037151", "0.131825904205330"]
 zoom = "1e-7"
 "#,
-    )
-    .unwrap();
-    let path = CameraPath::new(file);
-    let plan = FramePlan {
-        path: &path,
-        fps: 10.0,
-        width: 96,
-        height: 54,
-        samples: 1,
-        shutter: 0.0,
-    };
+    );
+    let plan = small_plan(&path);
     let track = CountTrack::measure(&plan, &mut renderer, 0..plan.frame_count())
         .unwrap()
         .expect("a plane path has a track");
@@ -135,7 +143,7 @@ zoom = "1e-7"
 fn an_excerpt_of_a_flight_reaches_past_keys_inside_the_set() {
     let Some(gpu) = common::gpu() else { return };
     let mut renderer = Renderer::new(gpu);
-    let file = PathFile::parse(
+    let path = flight(
         "inside.toml",
         r#"
 [fractal]
@@ -144,11 +152,6 @@ iterations = 200
 
 [[key]]
 time = 0.0
-center = ["-0.1", "0.0"]
-zoom = 0.05
-
-[[key]]
-time = 1.0
 center = ["-0.1", "0.0"]
 zoom = 0.05
 
@@ -162,17 +165,8 @@ time = 3.0
 center = ["-0.75", "0.1"]
 zoom = 0.05
 "#,
-    )
-    .unwrap();
-    let path = CameraPath::new(file);
-    let plan = FramePlan {
-        path: &path,
-        fps: 10.0,
-        width: 96,
-        height: 54,
-        samples: 1,
-        shutter: 0.0,
-    };
+    );
+    let plan = small_plan(&path);
     let whole = CountTrack::measure(&plan, &mut renderer, 0..plan.frame_count())
         .unwrap()
         .unwrap();
