@@ -52,6 +52,17 @@ impl FramePlan<'_> {
             .collect()
     }
 
+    /// The time at which frame k reads the count track: its own time, wrapped round a loop.
+    pub fn track_time(&self, k: u64) -> f64 {
+        let t = k as f64 / self.fps;
+        let duration = self.path.duration();
+        if self.path.is_loop() && duration > 0.0 {
+            t.rem_euclid(duration)
+        } else {
+            t
+        }
+    }
+
     /// Frames in the whole flight.
     pub fn frame_count(&self) -> u64 {
         self.path.frame_count(self.fps)
@@ -156,23 +167,21 @@ impl CountTrack {
 }
 
 /// The first and last of a track's `n` key indices whose times bracket the times at which
-/// `frames` read the track (as `fly` computes them: looped paths wrap round).
+/// `frames` read the track ([`FramePlan::track_time`]).
 fn key_span(plan: &FramePlan<'_>, frames: &Range<u64>, n: usize) -> (usize, usize) {
     let duration = plan.path.duration();
     let whole = (0, n - 1);
     if frames.is_empty() || duration <= 0.0 || !duration.is_finite() {
         return whole;
     }
-    let time = |k: u64| k as f64 / plan.fps;
-    let (mut from, mut to) = (time(frames.start), time(frames.end - 1));
-    if plan.path.is_loop() {
-        if to - from >= duration {
-            return whole;
-        }
-        (from, to) = (from.rem_euclid(duration), to.rem_euclid(duration));
-        if from > to {
-            return whole;
-        }
+    let (from, to) = (
+        plan.track_time(frames.start),
+        plan.track_time(frames.end - 1),
+    );
+    // Frames that wrap round a loop read its end and its start.
+    let span = (frames.end - 1 - frames.start) as f64 / plan.fps;
+    if from > to || span >= duration {
+        return whole;
     }
     // One key more on each side than the times need, against rounding in the key times.
     let at = |t: f64| t.clamp(0.0, duration) / duration * (n - 1) as f64;
@@ -365,11 +374,7 @@ fn render_frames(
         }
         let mut scenes = plan.scenes(k);
         if let Some(track) = &track {
-            let mut t = k as f64 / plan.fps;
-            if plan.path.is_loop() && plan.path.duration() > 0.0 {
-                t = t.rem_euclid(plan.path.duration());
-            }
-            track.apply(t, &mut scenes);
+            track.apply(plan.track_time(k), &mut scenes);
         }
         let samples = as_samples(&scenes);
         let started = Instant::now();

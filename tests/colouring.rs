@@ -132,7 +132,7 @@ zoom = "1e-7"
         .unwrap();
     assert!(excerpt.key_count() < track.key_count(), "{excerpt:?}");
     for k in 6..9 {
-        let t = k as f64 / plan.fps;
+        let t = plan.track_time(k);
         assert_eq!(excerpt.at(t), track.at(t), "frame {k}");
     }
 }
@@ -177,7 +177,7 @@ zoom = 0.05
     assert!(whole.key_count() <= 2, "{whole:?}");
     assert!(excerpt.key_count() >= 1, "{excerpt:?}");
     for k in 2..6 {
-        let t = k as f64 / plan.fps;
+        let t = plan.track_time(k);
         assert_eq!(excerpt.at(t), whole.at(t), "frame {k}");
     }
     // Measured, not the stand-in of a path that escapes nowhere.
