@@ -42,6 +42,17 @@ fn stripe_density() -> f32 {
     return select(0.0, plane.mapping.mean.w, (mapping_flags() & COLOUR_STRIPES) != 0u);
 }
 
+// The offset from the image centre, in pixels with y up, of the point `jitter` (pixels, y
+// down) from the centre of the tile's pixel `id`.
+fn pixel_offset(id: vec2<u32>, jitter: vec2<f32>) -> vec2<f32> {
+    let pixel = plane.image.zw + id;
+    let size = vec2<f32>(plane.image.xy);
+    return vec2<f32>(
+        f32(pixel.x) + 0.5 + jitter.x - 0.5 * size.x,
+        0.5 * size.y - f32(pixel.y) - 0.5 - jitter.y,
+    );
+}
+
 @compute @workgroup_size(8, 8)
 fn plane_main(
     @builtin(workgroup_id) group: vec3<u32>,
@@ -56,14 +67,7 @@ fn plane_main(
     if id.x >= plane.control.z || id.y >= plane.control.w {
         return;
     }
-    let pixel = plane.image.zw + id.xy;
-    let size = vec2<f32>(plane.image.xy);
-    // Offset from the image centre in pixels, y up.
-    let offset = vec2<f32>(
-        f32(pixel.x) + 0.5 + plane.jitter.x - 0.5 * size.x,
-        0.5 * size.y - f32(pixel.y) - 0.5 - plane.jitter.y,
-    );
-    let e = pixel_escape(offset);
+    let e = pixel_escape(pixel_offset(id.xy, plane.jitter.xy));
     if (plane.control.y & FLAG_COUNT) != 0u {
         atomicAdd(&evaluations[(id.x + id.y * 7u) % 64u], 1u);
     }

@@ -7,7 +7,7 @@ mod common;
 
 use mandelfly::flight::{FramePlan, as_samples};
 use mandelfly::frame::{Frame, Readout};
-use mandelfly::gpu::renderer::Renderer;
+use mandelfly::gpu::renderer::{PlaneSource, Renderer};
 use mandelfly::path::{CameraPath, PathFile};
 use mandelfly::zoommap::MapAssembler;
 use mandelfly::zoommap::plan::analyse;
@@ -182,6 +182,80 @@ fn map_frames_match_per_frame_renders_without_seams() {
         means.iter().any(|&m| m > 0.0),
         "the two methods made identical frames?"
     );
+}
+
+/// A frame's samples assembled in one dispatch (`map_frame_main`, where they share their look)
+/// make the pixels a dispatch per sample (`plane_main`, adding each to the HDR frame) makes:
+/// each sample at its own jitter and view, the same aux channels (the last sample's). Samples
+/// whose looks differ take a dispatch each; here they differ in `shininess`, which plane
+/// kinds' colouring ignores, so both ways must agree. Also through `submit`, where one pass
+/// writes the display colour itself (no HDR frame, no tone-map pass).
+#[test]
+fn samples_in_one_pass_match_a_pass_per_sample() {
+    let Some(gpu) = common::gpu() else {
+        return;
+    };
+    // The look keyed to stay as it is, so that samples across the shutter share it.
+    let text = ZOOM.replace("palette_offset = 0.3\n", "");
+    let path = CameraPath::new(PathFile::parse("zoom.toml", &text).unwrap());
+    let plan = FramePlan {
+        path: &path,
+        fps: 10.0,
+        width: WIDTH,
+        height: HEIGHT,
+        samples: SAMPLES,
+        shutter: 0.5,
+    };
+    let map = analyse(&plan).expect("a zoom about one point");
+    let mut renderer = Renderer::new(gpu);
+    let assembler = MapAssembler::new(renderer.gpu(), map, &path).unwrap();
+    assert!(assembler.one_pass(&as_samples(&plan.scenes(6))));
+    renderer.set_plane_source(Some(Box::new(assembler)));
+    for k in [6, 20] {
+        let shared = plan.scenes(k);
+        let mut apart = shared.clone();
+        for (i, (scene, _)) in apart.iter_mut().enumerate() {
+            scene.look.shininess += i as f64;
+        }
+        let one = renderer
+            .render_samples(&as_samples(&shared), WIDTH, HEIGHT, Readout::ALL)
+            .unwrap();
+        let each = renderer
+            .render_samples(&as_samples(&apart), WIDTH, HEIGHT, Readout::ALL)
+            .unwrap();
+        let worst = one
+            .color
+            .iter()
+            .zip(&each.color)
+            .map(|(a, b)| a.abs_diff(*b))
+            .max()
+            .unwrap();
+        assert!(worst <= 1, "frame {k}: one pass differs by {worst} levels");
+        assert_eq!(one.depth, each.depth, "frame {k}: aux channels");
+        assert_eq!(one.distance, each.distance, "frame {k}: aux channels");
+        // The shutter spreads the samples over the flight: the one pass did not repeat one
+        // sample's view for all of them.
+        let first = renderer
+            .render_samples(&as_samples(&shared[..1]), WIDTH, HEIGHT, Readout::COLOR)
+            .unwrap();
+        assert_ne!(first.color, one.color, "frame {k}");
+
+        let submitted = renderer
+            .submit(&as_samples(&shared), WIDTH, HEIGHT, Readout::COLOR)
+            .unwrap();
+        let submitted = renderer.collect(submitted).unwrap();
+        let worst = submitted
+            .color
+            .iter()
+            .zip(&each.color)
+            .map(|(a, b)| a.abs_diff(*b))
+            .max()
+            .unwrap();
+        assert!(
+            worst <= 1,
+            "frame {k}: submitted, one pass differs by {worst} levels"
+        );
+    }
 }
 
 #[test]

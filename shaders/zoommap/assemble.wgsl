@@ -3,17 +3,17 @@
 // shaders/plane.wgsl colours it exactly as a rendered pixel (composed before plane.wgsl and
 // shaders/output.wgsl; the map's storage is described in shaders/zoommap/mip.wgsl).
 
+// The most samples of a pixel one dispatch assembles (`map_frame_main`); twin of
+// `zoommap::assemble::PASS_SAMPLES`.
+const MAP_PASS_SAMPLES: u32 = 64u;
+
 struct MapFrame {
-    // xy: the map's centre on screen, pixels from the image centre, y up; z: the view's
-    // rotation (radians); w: unused.
-    anchor: vec4<f32>,
-    // x: the row (level-0 rows from the top of the window's first chunk) at one pixel from
-    // the centre; y: rows per unit of ln radius; z: the footprint of a sample in pixels (the
-    // samples of a pixel share it); w: unused.
+    // y: rows per unit of ln radius; z: the footprint of a sample in pixels (the samples of a
+    // pixel share it); xw: unused.
     rows: vec4<f32>,
     // x: angles at level 0; y: rows per chunk at level 0; zw: unused.
     grid: vec4<u32>,
-    // y: mip levels; xzw: unused.
+    // x: the samples `map_frame_main` assembles (`views`); y: mip levels; zw: unused.
     window: vec4<u32>,
     // Per level (`zoommap::plan::MapPlan::window_layout`): angles, the word its first chunk's
     // rows start at in the window, words from one chunk's rows to the next chunk's, and log2
@@ -25,6 +25,11 @@ struct MapFrame {
     // `shaders::colouring_from`): a uniform block's reads are one load for all lanes where the
     // plane block's storage reads go lane by lane on lavapipe.
     mapping: ColourMapping,
+    // Each sample's view of the map: xy, where the map's centre is on screen, in pixels (y up)
+    // from the image centre moved by the sample's jitter (`plane_main` adds the jitter to the
+    // pixel itself, so its view has none); z, the view's rotation (radians); w, the row
+    // (level-0 rows from the top of the window's first chunk) at one pixel from the centre.
+    views: array<vec4<f32>, MAP_PASS_SAMPLES>,
 }
 
 @group(0) @binding(1) var<uniform> map_frame: MapFrame;
@@ -105,11 +110,13 @@ fn map_level(s: MapSum, level: u32, u: f32, turn: f32, weight: f32) -> MapSum {
     return out;
 }
 
-fn pixel_escape(offset: vec2<f32>) -> Escape {
-    let d = offset - map_frame.anchor.xy;
+// The escape values at `offset` (pixels from the image centre, y up) in the sample's `view`
+// (an entry of `views`).
+fn map_escape(offset: vec2<f32>, view: vec4<f32>) -> Escape {
+    let d = offset - view.xy;
     let rho = max(length(d), 1e-4);
-    let turn = fract((atan2(d.y, d.x) + map_frame.anchor.z) / MAP_TAU);
-    let u = map_frame.rows.x - log(rho) * map_frame.rows.y;
+    let turn = fract((atan2(d.y, d.x) + view.z) / MAP_TAU);
+    let u = view.w - log(rho) * map_frame.rows.y;
     // A sample stands for `rows.z` pixels, which span rows.y / rho samples of a row here.
     let top = f32(map_frame.window.y - 1u);
     let lod = clamp(log2(map_frame.rows.y * map_frame.rows.z / rho), 0.0, top);
@@ -139,4 +146,46 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
     let l = length(v.zw);
     let slope = select(vec2<f32>(0.0), v.zw / l, l > 0.0);
     return Escape(v.x, v.y * rho, slope, 0.5);
+}
+
+// One sample of a pixel (`plane_main`, a dispatch per sample).
+fn pixel_escape(offset: vec2<f32>) -> Escape {
+    return map_escape(offset, map_frame.views[0]);
+}
+
+// All of a pixel's samples in one invocation, coloured and averaged (as many as `window.x`,
+// each at its own view): a frame of several samples then stores its pixels once, as a frame of
+// one sample does (with `frame_display`, its display colour, so no HDR frame and no tone-map
+// pass), instead of adding each sample to the HDR frame in a dispatch of its own, which
+// lavapipe's storage reads and writes make about a third of a 4-sample frame's time.
+@compute @workgroup_size(8, 8)
+fn map_frame_main(
+    @builtin(workgroup_id) group: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_id) local: vec3<u32>,
+) {
+    // Every pixel costs about the same: the tiles in raster order (see `raster_pixel`).
+    let id = raster_pixel(group, groups, local, plane.control.z);
+    if id.x >= plane.control.z || id.y >= plane.control.w {
+        return;
+    }
+    let offset = pixel_offset(id.xy, vec2<f32>(0.0));
+    let n = map_frame.window.x;
+    var sum = vec3<f32>(0.0);
+    var e: Escape;
+    for (var i = 0u; i < n; i = i + 1u) {
+        e = map_escape(offset, map_frame.views[i]);
+        sum = sum + colour_of(ColourInput(e.smooth_count, e.distance, e.slope, e.stripe));
+    }
+    if (plane.control.y & FLAG_COUNT) != 0u {
+        atomicAdd(&evaluations[(id.x + id.y * 7u) % 64u], n);
+    }
+    let color = sum / f32(n);
+    let index = id.y * plane.control.z + id.x;
+    // The aux channels from the last sample, as a frame of a dispatch per sample leaves them.
+    if plane_aux {
+        store_sample(index, id.xy, color, vec2<f32>(e.smooth_count, e.distance), vec4<u32>(0u, 1u, 0u, 0u));
+    } else {
+        store_colour(index, id.xy, color, vec4<u32>(0u, 1u, 0u, 0u));
+    }
 }

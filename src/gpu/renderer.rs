@@ -106,6 +106,12 @@ pub trait PlaneSource {
     fn bind_group(&self) -> Option<&wgpu::BindGroup> {
         None
     }
+    /// Whether its pipeline for `samples` takes them all in one dispatch (adding them up
+    /// itself, from the one block [`PlaneSource::prepare`] then returns): the frame is then
+    /// written as a frame of one sample is.
+    fn one_pass(&self, _samples: &[Sample<'_>]) -> bool {
+        false
+    }
     /// What it has cost so far, for `--verbose`.
     fn report(&self) -> String {
         String::new()
@@ -399,6 +405,15 @@ impl Renderer {
         self.deep.stats
     }
 
+    /// The dispatches a frame of `samples` takes: one per sample, or one for all where the
+    /// plane source takes them at once.
+    fn passes(&self, samples: &[Sample<'_>]) -> usize {
+        match &self.source {
+            Some(source) if samples[0].scene.fractal.is_plane() && source.one_pass(samples) => 1,
+            _ => samples.len(),
+        }
+    }
+
     /// What a frame needs before its tiles are encoded: the pipeline, and each sample's
     /// fractal uniform block (for deep views, after making the reference orbit valid).
     fn prepare(
@@ -634,12 +649,13 @@ impl Renderer {
         let gpu = &self.gpu;
         let count = samples.len() as u32;
         let plane = samples[0].scene.fractal.is_plane();
+        let passes = self.passes(samples);
         let count_flag = if self.counting && timed {
             FLAG_COUNT
         } else {
             0
         };
-        for (i, sample) in samples.iter().enumerate() {
+        for (i, sample) in samples.iter().take(passes).enumerate() {
             let offset = i as u64 * UNIFORM_STRIDE;
             let jitter = [sample.jitter[0], sample.jitter[1], 0.0, 0.0];
             let sample_info = match self.progressive {
@@ -761,7 +777,7 @@ impl Renderer {
             if let Some(group) = source_group {
                 pass.set_bind_group(1, group, &[]);
             }
-            for i in 0..count {
+            for i in 0..passes as u32 {
                 let offset = (i as u64 * UNIFORM_STRIDE) as u32;
                 if !plane {
                     // The cone pass first: where this sample's pixels start marching.
@@ -1126,7 +1142,7 @@ impl Renderer {
         readout: Readout,
     ) -> Result<PendingFrame> {
         let post = post_uniform(samples, (width, height), Tile::whole(width, height));
-        let outputs = FrameOutputs::submitted(samples.len(), &post, readout);
+        let outputs = FrameOutputs::submitted(self.passes(samples), &post, readout);
         if outputs.display {
             self.gpu
                 .queue

@@ -2,10 +2,11 @@
 //! [`PlaneSource`] for a flight that renders through the map: for each frame it makes the
 //! chunks the frame shows resident (computing those not yet computed), and gives each sample
 //! the map's geometry as seen by that sample's view (pixel size, rotation, where the map's
-//! centre is on screen). shaders/zoommap/assemble.wgsl then reads each sample's escape values
-//! from the map (bilinear within the mip level nearest the sample's footprint, blended with
-//! the next one in a narrow band half-way between them) and shaders/plane.wgsl colours them as
-//! a rendered pixel.
+//! centre is on screen; one block for all of a frame's samples where they share their look,
+//! so that one dispatch assembles them). shaders/zoommap/assemble.wgsl then reads each
+//! sample's escape values from the map (bilinear within the mip level nearest the sample's
+//! footprint, blended with the next one in a narrow band half-way between them) and colours
+//! them as shaders/plane.wgsl colours a rendered pixel.
 
 use std::collections::HashMap;
 
@@ -24,16 +25,20 @@ use crate::gpu::renderer::{FrameOutputs, PlaneSource, UNIFORM_STRIDE};
 use crate::gpu::shaders;
 use crate::path::CameraPath;
 
+/// The most samples of a pixel one dispatch assembles (`MAP_PASS_SAMPLES` in
+/// shaders/zoommap/assemble.wgsl); frames of more take a dispatch per sample.
+pub const PASS_SAMPLES: usize = 64;
+
 /// Twin of `MapFrame` in shaders/zoommap/assemble.wgsl.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 struct MapFrameUniform {
-    anchor: [f32; 4],
     rows: [f32; 4],
     grid: [u32; 4],
     window: [u32; 4],
     levels: [[u32; 4]; 16],
     mapping: ColourMapping,
+    views: [[f32; 4]; PASS_SAMPLES],
 }
 
 const _: () = assert!(std::mem::size_of::<MapFrameUniform>() as u64 <= UNIFORM_STRIDE);
@@ -41,8 +46,9 @@ const _: () = assert!(std::mem::size_of::<MapFrameUniform>() as u64 <= UNIFORM_S
 pub struct MapAssembler {
     store: MapStore,
     /// The frame pipelines by what they write (without or with the aux channels, linear light
-    /// or display colour) and the colouring compiled in (see [`FrameOutputs`]).
-    pipelines: HashMap<(FrameOutputs, Option<ColourVariant>), wgpu::ComputePipeline>,
+    /// or display colour), the colouring compiled in (see [`FrameOutputs`]) and whether they
+    /// take all of a pixel's samples in one dispatch.
+    pipelines: HashMap<(FrameOutputs, Option<ColourVariant>, bool), wgpu::ComputePipeline>,
 }
 
 impl MapAssembler {
@@ -132,29 +138,47 @@ impl PlaneSource for MapAssembler {
         levels[..self.store.levels.len()].copy_from_slice(&self.store.levels);
         let footprint = 1.0 / (samples.len() as f32).sqrt();
         let base_row = start as f64 * plan.chunk_rows as f64;
-        let bytes = placed
+        // Each sample's view of the map (`views` in the shader): where the map's centre is on
+        // screen, from the image centre moved by the sample's jitter in one pass (a dispatch
+        // per sample adds its jitter to the pixel itself).
+        let one_pass = self.one_pass(samples);
+        let views: Vec<[f32; 4]> = placed
             .iter()
             .zip(samples)
             .map(|(&(anchor, ln_pixel, rotation), sample)| {
-                let look = &sample.scene.look;
-                let u = MapFrameUniform {
-                    anchor: [anchor[0] as f32, anchor[1] as f32, rotation as f32, 0.0],
-                    rows: [
-                        (plan.row(ln_pixel) - base_row) as f32,
-                        (1.0 / plan.delta) as f32,
-                        footprint,
-                        0.0,
-                    ],
-                    grid: [plan.angles, plan.chunk_rows, 0, 0],
-                    window: [0, plan.levels, 0, 0],
-                    levels,
-                    mapping: ColourMapping::new(look, look.count_scale().as_ref().or(measured)),
-                };
-                bytemuck::bytes_of(&u).to_vec()
+                let [jx, jy] = if one_pass { sample.jitter } else { [0.0; 2] };
+                [
+                    anchor[0] as f32 - jx,
+                    anchor[1] as f32 + jy,
+                    rotation as f32,
+                    (plan.row(ln_pixel) - base_row) as f32,
+                ]
             })
             .collect();
+        let block = |sample: &Sample<'_>, views: &[[f32; 4]]| {
+            let look = &sample.scene.look;
+            let mut u = MapFrameUniform {
+                rows: [0.0, (1.0 / plan.delta) as f32, footprint, 0.0],
+                grid: [plan.angles, plan.chunk_rows, 0, 0],
+                window: [views.len() as u32, plan.levels, 0, 0],
+                levels,
+                mapping: ColourMapping::new(look, look.count_scale().as_ref().or(measured)),
+                views: [[0.0; 4]; PASS_SAMPLES],
+            };
+            u.views[..views.len()].copy_from_slice(views);
+            bytemuck::bytes_of(&u).to_vec()
+        };
+        let bytes = if one_pass {
+            vec![block(&samples[0], &views)]
+        } else {
+            samples
+                .iter()
+                .zip(&views)
+                .map(|(sample, view)| block(sample, std::slice::from_ref(view)))
+                .collect()
+        };
         let colour = outputs.colour_variant(samples);
-        let pipeline = match self.pipelines.get(&(outputs, colour)) {
+        let pipeline = match self.pipelines.get(&(outputs, colour, one_pass)) {
             Some(p) => p.clone(),
             None => {
                 let texels = self.store.texture_width() / 2;
@@ -195,11 +219,16 @@ impl PlaneSource for MapAssembler {
                 let p = gpu.compute_pipeline_with(
                     "zoom map frame",
                     &text,
-                    "plane_main",
+                    if one_pass {
+                        "map_frame_main"
+                    } else {
+                        "plane_main"
+                    },
                     Some(&layout),
                     &constants,
                 )?;
-                self.pipelines.insert((outputs, colour), p.clone());
+                self.pipelines
+                    .insert((outputs, colour, one_pass), p.clone());
                 p
             }
         };
@@ -208,6 +237,16 @@ impl PlaneSource for MapAssembler {
 
     fn bind_group(&self) -> Option<&wgpu::BindGroup> {
         Some(&self.store.window_group)
+    }
+
+    /// Samples that share their look (so their colour mapping: no look keyed to change within
+    /// the shutter) and fit one block go in one dispatch.
+    fn one_pass(&self, samples: &[Sample<'_>]) -> bool {
+        samples.len() > 1
+            && samples.len() <= PASS_SAMPLES
+            && samples
+                .iter()
+                .all(|s| s.scene.look == samples[0].scene.look)
     }
 
     fn report(&self) -> String {
