@@ -50,6 +50,28 @@ rotation = 40
 palette_offset = 0.3
 "#;
 
+/// The test zoom's frames at the test size, `SAMPLES` a pixel over `shutter`.
+fn zoom_plan(path: &CameraPath, shutter: f64) -> FramePlan<'_> {
+    FramePlan {
+        path,
+        fps: 10.0,
+        width: WIDTH,
+        height: HEIGHT,
+        samples: SAMPLES,
+        shutter,
+    }
+}
+
+/// The largest difference between two frames' colour channels, in levels of 255.
+fn worst_difference(a: &Frame, b: &Frame) -> u8 {
+    a.color
+        .iter()
+        .zip(&b.color)
+        .map(|(x, y)| x.abs_diff(*y))
+        .max()
+        .unwrap()
+}
+
 fn rgb(frame: &Frame) -> Vec<u8> {
     frame
         .color
@@ -97,14 +119,7 @@ fn map_frames_match_per_frame_renders_without_seams() {
         return;
     };
     let path = CameraPath::new(PathFile::parse("zoom.toml", ZOOM).unwrap());
-    let plan = FramePlan {
-        path: &path,
-        fps: 10.0,
-        width: WIDTH,
-        height: HEIGHT,
-        samples: SAMPLES,
-        shutter: 0.0,
-    };
+    let plan = zoom_plan(&path, 0.0);
     let map = analyse(&plan).expect("a zoom about one point");
     let mut through_map = Renderer::new(gpu_map);
     through_map.set_plane_source(Some(Box::new(
@@ -198,14 +213,7 @@ fn samples_in_one_pass_match_a_pass_per_sample() {
     // The look keyed to stay as it is, so that samples across the shutter share it.
     let text = ZOOM.replace("palette_offset = 0.3\n", "");
     let path = CameraPath::new(PathFile::parse("zoom.toml", &text).unwrap());
-    let plan = FramePlan {
-        path: &path,
-        fps: 10.0,
-        width: WIDTH,
-        height: HEIGHT,
-        samples: SAMPLES,
-        shutter: 0.5,
-    };
+    let plan = zoom_plan(&path, 0.5);
     let map = analyse(&plan).expect("a zoom about one point");
     let mut renderer = Renderer::new(gpu);
     let assembler = MapAssembler::new(renderer.gpu(), map, &path).unwrap();
@@ -223,13 +231,7 @@ fn samples_in_one_pass_match_a_pass_per_sample() {
         let each = renderer
             .render_samples(&as_samples(&apart), WIDTH, HEIGHT, Readout::ALL)
             .unwrap();
-        let worst = one
-            .color
-            .iter()
-            .zip(&each.color)
-            .map(|(a, b)| a.abs_diff(*b))
-            .max()
-            .unwrap();
+        let worst = worst_difference(&one, &each);
         assert!(worst <= 1, "frame {k}: one pass differs by {worst} levels");
         assert_eq!(one.depth, each.depth, "frame {k}: aux channels");
         assert_eq!(one.distance, each.distance, "frame {k}: aux channels");
@@ -244,13 +246,7 @@ fn samples_in_one_pass_match_a_pass_per_sample() {
             .submit(&as_samples(&shared), WIDTH, HEIGHT, Readout::COLOR)
             .unwrap();
         let submitted = renderer.collect(submitted).unwrap();
-        let worst = submitted
-            .color
-            .iter()
-            .zip(&each.color)
-            .map(|(a, b)| a.abs_diff(*b))
-            .max()
-            .unwrap();
+        let worst = worst_difference(&submitted, &each);
         assert!(
             worst <= 1,
             "frame {k}: submitted, one pass differs by {worst} levels"
