@@ -52,6 +52,12 @@ const COLOUR_FROM_BLOCK: u32 = 0xffffffffu;
 override colour_transfer: u32 = COLOUR_FROM_BLOCK;
 override colour_flags: u32 = COLOUR_FROM_BLOCK;
 
+// How far the palette offset of the sample being coloured lies from the block's: the samples
+// of a frame assembled in one dispatch (shaders/zoommap/assemble.wgsl) share one block but
+// each keeps its own keyed offset. 0 in every other shader (a private variable never written
+// there, so the compiler folds it away).
+var<private> colour_offset_shift: f32 = 0.0;
+
 fn mapping_transfer() -> u32 {
     return select(colour_transfer, plane.mapping.control.z, colour_transfer == COLOUR_FROM_BLOCK);
 }
@@ -124,7 +130,7 @@ fn colour_of(e: ColourInput) -> vec3<f32> {
     }
     let flags = mapping_flags();
     let p = mapping_position(e.count);
-    var t = plane.mapping.colouring.x * p.x + plane.mapping.colouring.y;
+    var t = plane.mapping.colouring.x * p.x + plane.mapping.colouring.y + colour_offset_shift;
     if (flags & COLOUR_STRIPES) != 0u {
         t = t + plane.mapping.relief.w * (e.stripe - 0.5);
     }

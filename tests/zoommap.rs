@@ -199,25 +199,31 @@ fn map_frames_match_per_frame_renders_without_seams() {
     );
 }
 
-/// A frame's samples assembled in one dispatch (`map_frame_main`, where they share their look)
-/// make the pixels a dispatch per sample (`plane_main`, adding each to the HDR frame) makes:
-/// each sample at its own jitter and view, the same aux channels (the last sample's). Samples
-/// whose looks differ take a dispatch each; here they differ in `shininess`, which plane
-/// kinds' colouring ignores, so both ways must agree. Also through `submit`, where one pass
+/// A frame's samples assembled in one dispatch (`map_frame_main`, where they share their look
+/// but for the palette offset) make the pixels a dispatch per sample (`plane_main`, adding
+/// each to the HDR frame) makes: each sample at its own jitter, view and palette offset, the
+/// same aux channels (the last sample's). Samples whose looks differ otherwise take a dispatch
+/// each; here they differ in `shininess`, which plane kinds' colouring ignores, so both ways
+/// must agree. Also through `submit`, where one pass
 /// writes the display colour itself (no HDR frame, no tone-map pass).
 #[test]
 fn samples_in_one_pass_match_a_pass_per_sample() {
     let Some(gpu) = common::gpu() else {
         return;
     };
-    // The look keyed to stay as it is, so that samples across the shutter share it.
-    let text = ZOOM.replace("palette_offset = 0.3\n", "");
+    // The palette offset keyed at both ends: samples across the shutter differ in it alone.
+    let text = ZOOM.replace("zoom = 2.6\n", "zoom = 2.6\npalette_offset = 0.0\n");
     let path = CameraPath::new(PathFile::parse("zoom.toml", &text).unwrap());
     let plan = zoom_plan(&path, 0.5);
     let map = analyse(&plan).expect("a zoom about one point");
     let mut renderer = Renderer::new(gpu);
     let assembler = MapAssembler::new(renderer.gpu(), map, &path).unwrap();
-    assert!(assembler.one_pass(&as_samples(&plan.scenes(6))));
+    let scenes = plan.scenes(6);
+    assert_ne!(scenes[0].0.look, scenes[1].0.look);
+    assert!(assembler.one_pass(&as_samples(&scenes)));
+    let mut apart = scenes.clone();
+    apart[1].0.look.shininess += 1.0;
+    assert!(!assembler.one_pass(&as_samples(&apart)));
     renderer.set_plane_source(Some(Box::new(assembler)));
     for k in [6, 20] {
         let shared = plan.scenes(k);

@@ -5,7 +5,7 @@
 
 // The most samples of a pixel one dispatch assembles (`map_frame_main`); twin of
 // `zoommap::assemble::PASS_SAMPLES`.
-const MAP_PASS_SAMPLES: u32 = 64u;
+const MAP_PASS_SAMPLES: u32 = 48u;
 
 struct MapFrame {
     // y: rows per unit of ln radius; z: the footprint of a sample in pixels (the samples of a
@@ -30,6 +30,9 @@ struct MapFrame {
     // pixel itself, so its view has none); z, the view's rotation (radians); w, the row
     // (level-0 rows from the top of the window's first chunk) at one pixel from the centre.
     views: array<vec4<f32>, MAP_PASS_SAMPLES>,
+    // Each sample's palette offset less that of `mapping` (samples across a shutter may differ
+    // in it; in nothing else of their look), four to an entry.
+    offsets: array<vec4<f32>, MAP_PASS_SAMPLES / 4u>,
 }
 
 @group(0) @binding(1) var<uniform> map_frame: MapFrame;
@@ -175,6 +178,7 @@ fn map_frame_main(
     var e: Escape;
     for (var i = 0u; i < n; i = i + 1u) {
         e = map_escape(offset, map_frame.views[i]);
+        colour_offset_shift = map_frame.offsets[i / 4u][i % 4u];
         sum = sum + colour_of(ColourInput(e.smooth_count, e.distance, e.slope, e.stripe));
     }
     if (plane.control.y & FLAG_COUNT) != 0u {

@@ -27,7 +27,7 @@ use crate::path::CameraPath;
 
 /// The most samples of a pixel one dispatch assembles (`MAP_PASS_SAMPLES` in
 /// shaders/zoommap/assemble.wgsl); frames of more take a dispatch per sample.
-pub const PASS_SAMPLES: usize = 64;
+pub const PASS_SAMPLES: usize = 48;
 
 /// Twin of `MapFrame` in shaders/zoommap/assemble.wgsl.
 #[repr(C)]
@@ -39,6 +39,7 @@ struct MapFrameUniform {
     levels: [[u32; 4]; 16],
     mapping: ColourMapping,
     views: [[f32; 4]; PASS_SAMPLES],
+    offsets: [[f32; 4]; PASS_SAMPLES / 4],
 }
 
 const _: () = assert!(std::mem::size_of::<MapFrameUniform>() as u64 <= UNIFORM_STRIDE);
@@ -164,8 +165,15 @@ impl PlaneSource for MapAssembler {
                 levels,
                 mapping: ColourMapping::new(look, look.count_scale().as_ref().or(measured)),
                 views: [[0.0; 4]; PASS_SAMPLES],
+                offsets: [[0.0; 4]; PASS_SAMPLES / 4],
             };
             u.views[..views.len()].copy_from_slice(views);
+            if one_pass {
+                for (i, other) in samples.iter().enumerate() {
+                    u.offsets[i / 4][i % 4] =
+                        (other.scene.look.palette_offset - look.palette_offset) as f32;
+                }
+            }
             bytemuck::bytes_of(&u).to_vec()
         };
         let bytes = if one_pass {
@@ -239,14 +247,23 @@ impl PlaneSource for MapAssembler {
         Some(&self.store.window_group)
     }
 
-    /// Samples that share their look (so their colour mapping: no look keyed to change within
-    /// the shutter) and fit one block go in one dispatch.
+    /// Samples that share their look but for the palette offset (so their colour mapping: a
+    /// keyed offset may change within the shutter, nothing else) and fit one block go in one
+    /// dispatch.
     fn one_pass(&self, samples: &[Sample<'_>]) -> bool {
+        let first = &samples[0].scene.look;
         samples.len() > 1
             && samples.len() <= PASS_SAMPLES
-            && samples
-                .iter()
-                .all(|s| s.scene.look == samples[0].scene.look)
+            && samples.iter().all(|s| {
+                let look = &s.scene.look;
+                if look.palette_offset == first.palette_offset {
+                    look == first
+                } else {
+                    let mut same_offset = look.clone();
+                    same_offset.palette_offset = first.palette_offset;
+                    same_offset == *first
+                }
+            })
     }
 
     fn report(&self) -> String {
