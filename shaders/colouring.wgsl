@@ -43,14 +43,16 @@ const COLOUR_BAND_LIMIT: u32 = 4u;
 const COLOUR_STRIPES: u32 = 8u;
 const QUANTILES: u32 = 17u;
 
-// The look's transfer and COLOUR_* flags as pipeline constants (`colouring::ColourVariant`),
-// for pipelines made for one look (a render's frames), or COLOUR_FROM_BLOCK: read from the
-// block (the window, whose look changes as it is edited). lavapipe runs every branch whose
-// condition varies at run time, masked, so only constants keep the transfers and effects a
-// look does not use out of each pixel's work.
+// The look's transfer, COLOUR_* flags and gradient stop count as pipeline constants
+// (`colouring::ColourVariant`), for pipelines made for one look (a render's frames), or
+// COLOUR_FROM_BLOCK: read from the block (the window, whose look changes as it is edited).
+// lavapipe runs every branch whose condition varies at run time, masked, so only constants
+// keep the transfers and effects a look does not use out of each pixel's work; a constant stop
+// count unrolls the gradient's search (about a twelfth of an assembled zoom-map frame).
 const COLOUR_FROM_BLOCK: u32 = 0xffffffffu;
 override colour_transfer: u32 = COLOUR_FROM_BLOCK;
 override colour_flags: u32 = COLOUR_FROM_BLOCK;
+override colour_stops: u32 = COLOUR_FROM_BLOCK;
 
 // How far the palette offset of the sample being coloured lies from the block's: the samples
 // of a frame assembled in one dispatch (shaders/zoommap/assemble.wgsl) share one block but
@@ -66,12 +68,16 @@ fn mapping_flags() -> u32 {
     return select(colour_flags, plane.mapping.control.y, colour_flags == COLOUR_FROM_BLOCK);
 }
 
+fn mapping_stops() -> u32 {
+    return select(colour_stops, plane.mapping.control.x, colour_stops == COLOUR_FROM_BLOCK);
+}
+
 fn mapping_quantile(i: u32) -> f32 {
     return plane.mapping.counts[i / 4u][i % 4u];
 }
 
 fn mapping_gradient(t: f32) -> vec3<f32> {
-    let n = plane.mapping.control.x;
+    let n = mapping_stops();
     let x = t - floor(t);
     // The stop at or before x, and the next one (wrapping round).
     var i = n - 1u;
@@ -110,9 +116,13 @@ fn mapping_position(n: f32) -> vec2<f32> {
             if n >= hi {
                 return vec2<f32>(1.0 + (n - hi) * tail, tail);
             }
+            // The interval [a, b) between quantiles that holds n: how many of the inner
+            // quantiles n has reached (they ascend). A count over all of them, not a search
+            // that stops at the interval: lavapipe runs a loop until its last lane leaves, at
+            // many times a uniform loop's cost per trip (a tenth of an assembled frame).
             var k = 0u;
-            while k + 2u < QUANTILES && n >= mapping_quantile(k + 1u) {
-                k = k + 1u;
+            for (var i = 1u; i + 1u < QUANTILES; i = i + 1u) {
+                k = k + select(0u, 1u, n >= mapping_quantile(i));
             }
             let a = mapping_quantile(k);
             let b = mapping_quantile(k + 1u);

@@ -104,14 +104,16 @@ pub const FLAG_RELIEF: u32 = 2;
 pub const FLAG_BAND_LIMIT: u32 = 4;
 pub const FLAG_STRIPES: u32 = 8;
 
-/// The choices of a look that shape the colouring's code: its transfer and which effects
-/// (FLAG_* bits) are on. Pipelines made for one look take them as the pipeline constants
-/// `colour_transfer` and `colour_flags` of shaders/colouring.wgsl, so that the GPU compiles
-/// only the code they choose; the block carries them too, for pipelines that read them there.
+/// The choices of a look that shape the colouring's code: its transfer, which effects
+/// (FLAG_* bits) are on and how many stops its gradient has. Pipelines made for one look take
+/// them as the pipeline constants `colour_transfer`, `colour_flags` and `colour_stops` of
+/// shaders/colouring.wgsl, so that the GPU compiles only the code they choose; the block
+/// carries them too, for pipelines that read them there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ColourVariant {
     pub transfer: Transfer,
     pub flags: u32,
+    pub stops: u32,
 }
 
 impl ColourVariant {
@@ -130,14 +132,16 @@ impl ColourVariant {
         ColourVariant {
             transfer: look.transfer,
             flags,
+            stops: look.stops().len() as u32,
         }
     }
 
     /// The pipeline constants that compile this variant in.
-    pub fn constants(&self) -> [(&'static str, f64); 2] {
+    pub fn constants(&self) -> [(&'static str, f64); 3] {
         [
             ("colour_transfer", self.transfer as u32 as f64),
             ("colour_flags", self.flags as f64),
+            ("colour_stops", self.stops as f64),
         ]
     }
 }

@@ -11,7 +11,7 @@ use common::mandelfly;
 use mandelfly::error::Result;
 use mandelfly::flight::{FramePlan, fly};
 use mandelfly::frame::{ColorFormat, Frame, Readout, Sample};
-use mandelfly::gpu::post::{PostUniform, display_color};
+use mandelfly::gpu::post::{DisplayVariant, PostUniform, display_color};
 use mandelfly::gpu::renderer::{FrameOutputs, Renderer};
 use mandelfly::gpu::uniforms::Tile;
 use mandelfly::path::CameraPath;
@@ -201,8 +201,17 @@ fn the_post_stage_formats_agree() {
             };
             let post = PostUniform::new(&scene.look, (64, 40), Tile::whole(64, 40));
             let outputs = FrameOutputs::submitted(1, &post, readout);
-            assert_eq!(outputs.display, bloom == 0.0, "{name} {outputs:?}");
-            assert!(!FrameOutputs::submitted(2, &post, readout).display);
+            // Compiled for the look's tone map, and for a contrast only where it has one.
+            let variant = DisplayVariant {
+                tone_map: scene.look.tone_map as u32,
+                contrast: contrast != 1.0,
+            };
+            assert_eq!(
+                outputs.display,
+                (bloom == 0.0).then_some(variant),
+                "{name} {outputs:?}"
+            );
+            assert!(FrameOutputs::submitted(2, &post, readout).display.is_none());
             let toned = renderer.render(&scene, 64, 40, readout).unwrap();
             let sample = Sample {
                 scene: &scene,

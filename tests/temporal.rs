@@ -334,7 +334,7 @@ fn compiled_in_colouring_matches_the_block_read_one() {
     };
     let outputs = FrameOutputs {
         aux: false,
-        display: true,
+        display: None,
         fixed_look: true,
     };
     let same = [sample(&looks[3]), sample(&base)];

@@ -39,13 +39,24 @@ fn aces(x: vec3<f32>) -> vec3<f32> {
     return clamp((x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14), vec3<f32>(0.0), vec3<f32>(1.0));
 }
 
+// The tone map and whether a contrast applies (1, else 0) as pipeline constants
+// (`gpu::post::DisplayVariant`), for frames that write their display colour and are made for
+// one look, or DISPLAY_FROM_BLOCK: both read from the block and both sides of each choice
+// computed (see above). The contrast's three `pow`s and the curve cost lavapipe about a
+// twentieth of an assembled zoom-map frame where the look uses neither.
+const DISPLAY_FROM_BLOCK: u32 = 0xffffffffu;
+override display_tone_map: u32 = DISPLAY_FROM_BLOCK;
+override display_contrast: u32 = DISPLAY_FROM_BLOCK;
+
 // Display-referred linear colour in [0, 1].
 fn display_linear(c: vec3<f32>) -> vec3<f32> {
     let x = max(c, vec3<f32>(0.0));
+    let tone_map = select(display_tone_map, post.size.z, display_tone_map == DISPLAY_FROM_BLOCK);
+    let contrast = select(display_contrast != 0u, post.exposure.y != 1.0, display_contrast == DISPLAY_FROM_BLOCK);
     // Contrast about mid grey, in log space (as a colourist's contrast control works).
     let contrasted = 0.18 * pow(x / 0.18, vec3<f32>(post.exposure.y));
-    let y = select(x, contrasted, post.exposure.y != 1.0);
-    return select(clamp(y, vec3<f32>(0.0), vec3<f32>(1.0)), aces(y), post.size.z == TONE_MAP_ACES);
+    let y = select(x, contrasted, contrast);
+    return select(clamp(y, vec3<f32>(0.0), vec3<f32>(1.0)), aces(y), tone_map == TONE_MAP_ACES);
 }
 
 // sRGB encoding of a display-referred linear colour.

@@ -49,6 +49,7 @@ fn map_sample(at: u32) -> vec2<u32> {
 }
 
 const MAP_TAU: f32 = 6.283185307179586;
+const MAP_LN2: f32 = 0.6931471805599453;
 
 // Half the width, in mip levels, of the band around each half-way level where a sample blends
 // the two levels around its footprint; elsewhere it reads the nearer one alone (a sharpened
@@ -118,11 +119,12 @@ fn map_level(s: MapSum, level: u32, u: f32, turn: f32, weight: f32) -> MapSum {
 fn map_escape(offset: vec2<f32>, view: vec4<f32>) -> Escape {
     let d = offset - view.xy;
     let rho = max(length(d), 1e-4);
+    let log2_rho = log2(rho);
     let turn = fract((atan2(d.y, d.x) + view.z) / MAP_TAU);
-    let u = view.w - log(rho) * map_frame.rows.y;
+    let u = view.w - log2_rho * (MAP_LN2 * map_frame.rows.y);
     // A sample stands for `rows.z` pixels, which span rows.y / rho samples of a row here.
     let top = f32(map_frame.window.y - 1u);
-    let lod = clamp(log2(map_frame.rows.y * map_frame.rows.z / rho), 0.0, top);
+    let lod = clamp(log2(map_frame.rows.y * map_frame.rows.z) - log2_rho, 0.0, top);
     let l0 = u32(floor(lod));
     let l1 = min(l0 + 1u, map_frame.window.y - 1u);
     let t = lod - f32(l0);

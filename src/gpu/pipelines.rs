@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::fractal::Formula;
 use crate::gpu::GpuContext;
 use crate::gpu::deep::{DeepState, TextureAccess};
+use crate::gpu::post::DisplayVariant;
 use crate::gpu::shaders;
 
 /// How a plane view's pixels are iterated.
@@ -35,8 +36,8 @@ struct PipelineKey {
     formula: u64,
     /// Plane kinds: with the stripe average.
     stripes: bool,
-    /// Writes display colour (`frame_display`).
-    display: bool,
+    /// Writes display colour (`frame_display`), encoded as the variant says.
+    display: Option<DisplayVariant>,
     /// Plane kinds: the look's colouring compiled in, or None (read from the block).
     colour: Option<ColourVariant>,
 }
@@ -323,7 +324,7 @@ impl PipelineCache {
         fractal: &dyn Formula,
         arithmetic: Option<PlaneArithmetic>,
         stripes: bool,
-        display: bool,
+        display: Option<DisplayVariant>,
         colour: Option<ColourVariant>,
     ) -> Result<wgpu::ComputePipeline> {
         let stripes = stripes && arithmetic.is_some();
@@ -366,9 +367,10 @@ impl PipelineCache {
         } else {
             "render_main"
         };
-        let last_good_key = (fractal.kind(), arithmetic.is_some(), display);
-        let mut constants = vec![("frame_display", if display { 1.0 } else { 0.0 })];
+        let last_good_key = (fractal.kind(), arithmetic.is_some(), display.is_some());
+        let mut constants = vec![("frame_display", if display.is_some() { 1.0 } else { 0.0 })];
         constants.extend(colour.iter().flat_map(ColourVariant::constants));
+        constants.extend(display.iter().flat_map(DisplayVariant::constants));
         match gpu.compute_pipeline_with(
             &format!("render {}", fractal.kind()),
             &compose(),

@@ -54,6 +54,34 @@ impl PostUniform {
     }
 }
 
+/// The display encoding's choices that shape its code: the tone map and whether a contrast
+/// applies. Frames that write their display colour (`frame_display` in shaders/output.wgsl)
+/// take them as the pipeline constants `display_tone_map` and `display_contrast` of
+/// shaders/post/display.wgsl, so that lavapipe skips what the look does not use (it runs
+/// both sides of a choice made on the block's values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DisplayVariant {
+    pub tone_map: u32,
+    pub contrast: bool,
+}
+
+impl DisplayVariant {
+    pub fn of(post: &PostUniform) -> Self {
+        DisplayVariant {
+            tone_map: post.size[2],
+            contrast: post.exposure[1] != 1.0,
+        }
+    }
+
+    /// The pipeline constants that compile this variant in.
+    pub fn constants(&self) -> [(&'static str, f64); 2] {
+        [
+            ("display_tone_map", self.tone_map as f64),
+            ("display_contrast", if self.contrast { 1.0 } else { 0.0 }),
+        ]
+    }
+}
+
 /// CPU twin of the tone mapping: the display-referred linear colour in [0, 1] of a linear
 /// colour under `look` (before sRGB encoding; at the image centre, where there is no vignette).
 pub fn display_color(look: &Look, linear: [f32; 3]) -> [f32; 3] {

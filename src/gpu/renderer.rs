@@ -18,7 +18,7 @@ use crate::gpu::deep::DeepState;
 use crate::gpu::dispatch::spread_workgroups;
 pub use crate::gpu::pipelines::PlaneArithmetic;
 use crate::gpu::pipelines::{DisplayTarget, PipelineCache, render_bind_group, render_offsets};
-use crate::gpu::post::{PostOutput, PostUniform, ToneMapStage, YuvStage};
+use crate::gpu::post::{DisplayVariant, PostOutput, PostUniform, ToneMapStage, YuvStage};
 use crate::gpu::targets::{AUX_BYTES, Channel, FrameTargets, HDR_BYTES, ReadbackRing, WIDE_BYTES};
 use crate::gpu::temporal::{Projection, TemporalFrame, TemporalStage};
 use crate::gpu::timing::{EvaluationCounters, GpuClock};
@@ -135,9 +135,10 @@ pub struct FrameOutputs {
     /// The aux channels (`plane_aux`; with false, plane pipelines may leave them unwritten:
     /// nothing reads them).
     pub aux: bool,
-    /// Display colour straight into the 8-bit target (`frame_display`) instead of linear light
-    /// into the HDR frame, which the post stage's tone mapping then skips.
-    pub display: bool,
+    /// Display colour straight into the 8-bit target (`frame_display`), encoded as the variant
+    /// says, instead of linear light into the HDR frame, which the post stage's tone mapping
+    /// then skips.
+    pub display: Option<DisplayVariant>,
     /// Plane kinds: the look's transfer and effects compiled in ([`ColourVariant`]) for a
     /// render's frames; the window, whose look changes as it is edited, reads them from the
     /// block instead of compiling a pipeline for each change.
@@ -152,9 +153,10 @@ impl FrameOutputs {
     pub fn submitted(samples: usize, post: &PostUniform, readout: Readout) -> Self {
         FrameOutputs {
             aux: readout.aux,
-            display: samples == 1
+            display: (samples == 1
                 && !post.bloom_on()
-                && matches!(readout.color, ColorFormat::Srgb8 | ColorFormat::Yuv(_)),
+                && matches!(readout.color, ColorFormat::Srgb8 | ColorFormat::Yuv(_)))
+            .then(|| DisplayVariant::of(post)),
             fixed_look: true,
         }
     }
@@ -176,7 +178,7 @@ impl FrameOutputs {
 /// and bloom read it) and the aux channels (its depth pass).
 const WINDOW_OUTPUTS: FrameOutputs = FrameOutputs {
     aux: true,
-    display: false,
+    display: None,
     fixed_look: false,
 };
 
@@ -565,7 +567,7 @@ impl Renderer {
         }
         let outputs = FrameOutputs {
             aux: readout.aux,
-            display: false,
+            display: None,
             fixed_look: true,
         };
         let (pipeline, fractal_bytes) = self.prepare(samples, width, height, outputs)?;
@@ -1143,14 +1145,21 @@ impl Renderer {
     ) -> Result<PendingFrame> {
         let post = post_uniform(samples, (width, height), Tile::whole(width, height));
         let outputs = FrameOutputs::submitted(self.passes(samples), &post, readout);
-        if outputs.display {
+        if outputs.display.is_some() {
             self.gpu
                 .queue
                 .write_buffer(&self.display_post, 0, bytemuck::bytes_of(&post));
         }
         let (encoder, tile) = self.encode_whole_frame(samples, width, height, outputs)?;
         let slot = self.readback.next_slot();
-        let encoder = self.encode_readout(encoder, slot, tile, readout, post, outputs.display)?;
+        let encoder = self.encode_readout(
+            encoder,
+            slot,
+            tile,
+            readout,
+            post,
+            outputs.display.is_some(),
+        )?;
         let submission = self.gpu.queue.submit([encoder.finish()]);
         Ok(PendingFrame {
             slot,

@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::frame::Sample;
 use crate::gpu::GpuContext;
 use crate::gpu::pipelines::PipelineCache;
+use crate::gpu::post::DisplayVariant;
 use crate::gpu::renderer::{FrameOutputs, PlaneSource, UNIFORM_STRIDE};
 use crate::gpu::shaders;
 use crate::path::CameraPath;
@@ -220,10 +221,11 @@ impl PlaneSource for MapAssembler {
                 // order, whose neighbours share texels of the map while they are in cache.
                 let mut constants = vec![
                     ("plane_aux", flag(outputs.aux)),
-                    ("frame_display", flag(outputs.display)),
+                    ("frame_display", flag(outputs.display.is_some())),
                     ("plane_spread", 0.0),
                 ];
                 constants.extend(colour.iter().flat_map(ColourVariant::constants));
+                constants.extend(outputs.display.iter().flat_map(DisplayVariant::constants));
                 let p = gpu.compute_pipeline_with(
                     "zoom map frame",
                     &text,
