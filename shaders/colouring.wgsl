@@ -76,17 +76,24 @@ fn mapping_quantile(i: u32) -> f32 {
     return plane.mapping.counts[i / 4u][i % 4u];
 }
 
+fn mapping_level(i: u32) -> f32 {
+    return plane.mapping.levels[i / 4u][i % 4u];
+}
+
 fn mapping_gradient(t: f32) -> vec3<f32> {
     let n = mapping_stops();
     let x = t - floor(t);
-    // The stop at or before x, and the next one (wrapping round).
-    var i = n - 1u;
+    // The stop at or before x, and the next one (wrapping round), carried along by `select`:
+    // each stop is then read at a constant index, which lavapipe loads once for all lanes,
+    // where a stop read at a lane's own index is a load per lane.
+    var a = plane.mapping.stops[n - 1u];
+    var b = plane.mapping.stops[0];
     for (var k = 0u; k < n; k = k + 1u) {
-        if plane.mapping.stops[k].w <= x {
-            i = k;
-        }
+        let reached = plane.mapping.stops[k].w <= x;
+        a = select(a, plane.mapping.stops[k], reached);
+        b = select(b, plane.mapping.stops[(k + 1u) % n], reached);
     }
-    return gradient_between(plane.mapping.stops[i], plane.mapping.stops[(i + 1u) % n], x);
+    return gradient_between(a, b, x);
 }
 
 // The count's position in the view's range after the transfer, and its derivative.
@@ -110,34 +117,32 @@ fn mapping_position(n: f32) -> vec2<f32> {
         }
         default: {
             let tail = plane.mapping.tail.x;
-            if n < lo {
-                return vec2<f32>((n - lo) * tail, tail);
-            }
-            if n >= hi {
-                return vec2<f32>(1.0 + (n - hi) * tail, tail);
-            }
-            // The interval [a, b) between quantiles that holds n: how many of the inner
-            // quantiles n has reached (they ascend). A count over all of them, not a search
-            // that stops at the interval: lavapipe runs a loop until its last lane leaves, at
-            // many times a uniform loop's cost per trip (a tenth of an assembled frame).
-            var k = 0u;
+            // The interval [a, b) between quantiles that holds n, with its positions la, lb:
+            // carried along by `select` over all the inner quantiles (they ascend), not a
+            // search that stops at the interval (lavapipe runs a loop until its last lane
+            // leaves, at many times a uniform loop's cost per trip) nor reads at a lane's own
+            // index (a load per lane, where a constant index is one load for all).
+            var a = lo;
+            var b = mapping_quantile(1u);
+            var la = mapping_level(0u);
+            var lb = mapping_level(1u);
             for (var i = 1u; i + 1u < QUANTILES; i = i + 1u) {
-                k = k + select(0u, 1u, n >= mapping_quantile(i));
+                let reached = n >= mapping_quantile(i);
+                a = select(a, mapping_quantile(i), reached);
+                b = select(b, mapping_quantile(i + 1u), reached);
+                la = select(la, mapping_level(i), reached);
+                lb = select(lb, mapping_level(i + 1u), reached);
             }
-            let a = mapping_quantile(k);
-            let b = mapping_quantile(k + 1u);
-            let la = plane.mapping.levels[k / 4u][k % 4u];
-            let lb = plane.mapping.levels[(k + 1u) / 4u][(k + 1u) % 4u];
             let slope = (lb - la) / max(b - a, 1e-6);
-            return vec2<f32>(la + (n - a) * slope, slope);
+            let inner = vec2<f32>(la + (n - a) * slope, slope);
+            let below = vec2<f32>((n - lo) * tail, tail);
+            let above = vec2<f32>(1.0 + (n - hi) * tail, tail);
+            return select(select(inner, above, n >= hi), below, n < lo);
         }
     }
 }
 
 fn colour_of(e: ColourInput) -> vec3<f32> {
-    if e.count < 0.0 {
-        return plane.mapping.interior.rgb;
-    }
     let flags = mapping_flags();
     let p = mapping_position(e.count);
     var t = plane.mapping.colouring.x * p.x + plane.mapping.colouring.y + colour_offset_shift;
@@ -145,10 +150,12 @@ fn colour_of(e: ColourInput) -> vec3<f32> {
         t = t + plane.mapping.relief.w * (e.stripe - 0.5);
     }
     var c = mapping_gradient(t);
-    if (flags & COLOUR_BAND_LIMIT) != 0u && e.distance > 0.0 {
+    if (flags & COLOUR_BAND_LIMIT) != 0u {
         // Palette cycles per pixel: |dn/dpixel| = 1 / (distance ln 2) for the smooth count.
-        let cycles = plane.mapping.colouring.x * p.y / (e.distance * 0.6931472);
-        let keep = 1.0 - smoothstep(0.2, 0.5, cycles);
+        // Where there is no distance, none (a `select`, not a branch on each pixel's value:
+        // lavapipe reads the block lane by lane inside one).
+        let cycles = plane.mapping.colouring.x * p.y / (max(e.distance, 1e-30) * 0.6931472);
+        let keep = select(1.0, 1.0 - smoothstep(0.2, 0.5, cycles), e.distance > 0.0);
         c = plane.mapping.mean.rgb + (c - plane.mapping.mean.rgb) * keep;
     }
     if (flags & COLOUR_RELIEF) != 0u {
@@ -159,5 +166,5 @@ fn colour_of(e: ColourInput) -> vec3<f32> {
         let edge = smoothstep(0.0, plane.mapping.interior.w, e.distance);
         c = c * (1.0 - plane.mapping.colouring.z + plane.mapping.colouring.z * edge);
     }
-    return c;
+    return select(c, plane.mapping.interior.rgb, e.count < 0.0);
 }

@@ -442,5 +442,5 @@ fn shade_pixel(id: vec3<u32>) {
         }
         color = mix(frame.fog.rgb, color, transmittance(dir, t));
     }
-    store_sample(id.y * frame.control.z + id.x, id.xy, color, vec2<f32>(depth, 0.0), frame.samples);
+    store_sample(id.y * frame.control.z + id.x, id.xy, color, vec2<f32>(depth, 0.0), frame.samples, true);
 }

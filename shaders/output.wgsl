@@ -31,24 +31,32 @@ override frame_display: bool = false;
 
 // Adds this sample of pixel `index` (`pixel` in the tile; linear light) to the frame. `samples`:
 // this sample's index (0 starts the pixel afresh), the count per frame, and (z) progressive
-// refinement.
-fn store_sample(index: u32, pixel: vec2<u32>, color: vec3<f32>, aux_value: vec2<f32>, samples: vec4<u32>) {
-    store_colour(index, pixel, color, samples);
-    aux[index] = aux_value;
+// refinement. `inside`: whether the pixel is in the image (lanes past its edge store nothing;
+// they run the shading all the same, so that no branch encloses it: see `plane_main`).
+fn store_sample(index: u32, pixel: vec2<u32>, color: vec3<f32>, aux_value: vec2<f32>, samples: vec4<u32>, inside: bool) {
+    store_colour(index, pixel, color, samples, inside);
+    if inside {
+        aux[index] = aux_value;
+    }
 }
 
 // store_sample without the aux channels, for frames whose aux channels nothing reads.
-fn store_colour(index: u32, pixel: vec2<u32>, color: vec3<f32>, samples: vec4<u32>) {
+fn store_colour(index: u32, pixel: vec2<u32>, color: vec3<f32>, samples: vec4<u32>, inside: bool) {
     if frame_display {
         let c = vignette(color * post.exposure.x, pixel);
-        textureStore(display_out, pixel, vec4<f32>(linear_to_srgb(display_linear(c)), 1.0));
+        let display = vec4<f32>(linear_to_srgb(display_linear(c)), 1.0);
+        if inside {
+            textureStore(display_out, pixel, display);
+        }
         return;
     }
-    var sum = vec4<f32>(color, 1.0);
-    if samples.x > 0u {
-        sum = sum + hdr[index];
+    if inside {
+        var sum = vec4<f32>(color, 1.0);
+        if samples.x > 0u {
+            sum = sum + hdr[index];
+        }
+        hdr[index] = sum;
     }
-    hdr[index] = sum;
 }
 
 // The pixel an invocation shades, for passes dispatched by `gpu::dispatch::spread_workgroups`

@@ -64,11 +64,13 @@ fn plane_main(
     if !plane_spread {
         id = raster_pixel(group, groups, local, plane.control.z);
     }
-    if id.x >= plane.control.z || id.y >= plane.control.w {
-        return;
-    }
+    // No early return for the lanes past the image's edge: they shade a point off the image
+    // and store nothing. lavapipe reads a uniform block with one load for all lanes only
+    // outside branches and loops (inside them, lane by lane: half of an assembled zoom-map
+    // frame's instructions when everything sat behind this test).
+    let inside = id.x < plane.control.z && id.y < plane.control.w;
     let e = pixel_escape(pixel_offset(id.xy, plane.jitter.xy));
-    if (plane.control.y & FLAG_COUNT) != 0u {
+    if (plane.control.y & FLAG_COUNT) != 0u && inside {
         atomicAdd(&evaluations[(id.x + id.y * 7u) % 64u], 1u);
     }
     let color = colour_of(ColourInput(e.smooth_count, e.distance, e.slope, e.stripe));
@@ -77,8 +79,8 @@ fn plane_main(
     // the distance estimate.
     let index = id.y * plane.control.z + id.x;
     if plane_aux {
-        store_sample(index, id.xy, color, vec2<f32>(e.smooth_count, e.distance), plane.samples);
+        store_sample(index, id.xy, color, vec2<f32>(e.smooth_count, e.distance), plane.samples, inside);
     } else {
-        store_colour(index, id.xy, color, plane.samples);
+        store_colour(index, id.xy, color, plane.samples, inside);
     }
 }

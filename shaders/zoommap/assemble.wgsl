@@ -92,10 +92,10 @@ fn map_add(s: MapSum, v: vec4<f32>, w: f32) -> MapSum {
     return out;
 }
 
-// Bilinear within one level; `u` in level-0 rows, `turn` the angle in turns.
+// Bilinear within one level; `u` in level-0 chunks, `turn` the angle in turns.
 fn map_level(s: MapSum, level: u32, u: f32, turn: f32, weight: f32) -> MapSum {
     let l = map_frame.levels[level];
-    let y = u * f32(1u << (l.w & 0xffu)) / f32(map_frame.grid.y) - 0.5;
+    let y = u * f32(1u << (l.w & 0xffu)) - 0.5;
     let x = turn * f32(l.x) - 0.5;
     let y0 = floor(y);
     let x0 = floor(x);
@@ -133,24 +133,27 @@ fn map_escape(offset: vec2<f32>, view: vec4<f32>) -> Escape {
     var level = select(l1, l0, fine > 0.0);
     var weight = select(1.0, fine, fine > 0.0);
     var s = MapSum(vec4<f32>(0.0), 0.0, 0.0);
+    // In chunks: the block's field read before the loop, where lavapipe reads it with one
+    // load for all lanes (in a loop or branch, lane by lane).
+    let chunks = u / f32(map_frame.grid.y);
     // A loop, not an `if`: lavapipe runs both sides of a branch for every lane, but leaves a
     // loop once its last lane has: the second level's taps run only for the groups of lanes
     // that hold a sample in the band.
     loop {
-        s = map_level(s, level, u, turn, weight);
+        s = map_level(s, level, chunks, turn, weight);
         if weight >= 1.0 || level == l1 {
             break;
         }
         level = l1;
         weight = 1.0 - weight;
     }
-    if s.outside < 0.5 * s.total || s.outside <= 0.0 {
-        return Escape(-1.0, 0.0, vec2<f32>(0.0), 0.5);
-    }
-    let v = s.value / s.outside;
+    let v = s.value / max(s.outside, 1e-30);
     let l = length(v.zw);
     let slope = select(vec2<f32>(0.0), v.zw / l, l > 0.0);
-    return Escape(v.x, v.y * rho, slope, 0.5);
+    // Inside the set: chosen by `select`, not returned from a branch, which would put all that
+    // follows (the colouring) in one for lavapipe.
+    let in_set = s.outside < 0.5 * s.total || s.outside <= 0.0;
+    return Escape(select(v.x, -1.0, in_set), select(v.y * rho, 0.0, in_set), select(slope, vec2<f32>(0.0), in_set), 0.5);
 }
 
 // One sample of a pixel (`plane_main`, a dispatch per sample).
@@ -171,9 +174,8 @@ fn map_frame_main(
 ) {
     // Every pixel costs about the same: the tiles in raster order (see `raster_pixel`).
     let id = raster_pixel(group, groups, local, plane.control.z);
-    if id.x >= plane.control.z || id.y >= plane.control.w {
-        return;
-    }
+    // Lanes past the image's edge shade a point off it and store nothing (see `plane_main`).
+    let inside = id.x < plane.control.z && id.y < plane.control.w;
     let offset = pixel_offset(id.xy, vec2<f32>(0.0));
     let n = map_frame.window.x;
     var sum = vec3<f32>(0.0);
@@ -183,15 +185,15 @@ fn map_frame_main(
         colour_offset_shift = map_frame.offsets[i / 4u][i % 4u];
         sum = sum + colour_of(ColourInput(e.smooth_count, e.distance, e.slope, e.stripe));
     }
-    if (plane.control.y & FLAG_COUNT) != 0u {
+    if (plane.control.y & FLAG_COUNT) != 0u && inside {
         atomicAdd(&evaluations[(id.x + id.y * 7u) % 64u], n);
     }
     let color = sum / f32(n);
     let index = id.y * plane.control.z + id.x;
     // The aux channels from the last sample, as a frame of a dispatch per sample leaves them.
     if plane_aux {
-        store_sample(index, id.xy, color, vec2<f32>(e.smooth_count, e.distance), vec4<u32>(0u, 1u, 0u, 0u));
+        store_sample(index, id.xy, color, vec2<f32>(e.smooth_count, e.distance), vec4<u32>(0u, 1u, 0u, 0u), inside);
     } else {
-        store_colour(index, id.xy, color, vec4<u32>(0u, 1u, 0u, 0u));
+        store_colour(index, id.xy, color, vec4<u32>(0u, 1u, 0u, 0u), inside);
     }
 }

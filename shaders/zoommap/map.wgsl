@@ -19,12 +19,14 @@ fn map_main(
     let angles = plane.image.x;
     // Dispatched by gpu::dispatch::spread_workgroups.
     let id = spread_pixel(group, groups, local, angles);
-    if id.x >= angles || id.y >= plane.image.y {
-        return;
-    }
+    // Lanes past the chunk's last angle or row evaluate a point all the same and store
+    // nothing: no branch encloses the evaluation (see `plane_main`).
+    let inside = id.x < angles && id.y < plane.image.y;
     let row = plane.image.z + id.y;
     let radius = exp(plane.jitter.x - (f32(row) + 0.5) * plane.jitter.y);
     let angle = (f32(id.x) + 0.5) * plane.jitter.z;
     let e = pixel_escape(radius * vec2<f32>(cos(angle), sin(angle)));
-    hdr[row * angles + id.x] = vec4<f32>(e.smooth_count, e.distance / radius, e.slope);
+    if inside {
+        hdr[row * angles + id.x] = vec4<f32>(e.smooth_count, e.distance / radius, e.slope);
+    }
 }
