@@ -9,7 +9,8 @@ const MAP_PASS_SAMPLES: u32 = 48u;
 
 struct MapFrame {
     // y: rows per unit of ln radius; z: the footprint of a sample in pixels (the samples of a
-    // pixel share it); xw: unused.
+    // pixel share it); x: log2(y z), the mip level at one pixel from the centre (computed on
+    // the CPU: lavapipe computes a logarithm of block values for every lane); w: unused.
     rows: vec4<f32>,
     // x: angles at level 0; y: rows per chunk at level 0; zw: unused.
     grid: vec4<u32>,
@@ -37,15 +38,17 @@ struct MapFrame {
 
 @group(0) @binding(1) var<uniform> map_frame: MapFrame;
 // The levels of the window's chunks that frames read (laid out as `levels` says), as samples
-// (texels of two words) in rows of MAP_TEXTURE_WIDTH (2^MAP_TEXTURE_SHIFT, constants the assembler puts
-// before this module). A texture, not a storage buffer: lavapipe reads a storage buffer at
-// per-lane addresses lane by lane, a texture with one gather per texel.
-@group(1) @binding(0) var map_window: texture_2d<u32>;
+// (texels of two words) in rows of MAP_TEXTURE_WIDTH (2^MAP_TEXTURE_SHIFT) texels: the texture
+// `map_window_texture` at group 1, binding 0, read by `map_window_texel`, which the assembler
+// puts before this module with those constants (`zoommap::compute::MapStore::window_access`:
+// a read-only storage texture where the adapter allows). A texture, not a storage buffer:
+// lavapipe reads a storage buffer at per-lane addresses lane by lane, a texture with one
+// gather per texel.
 
 // The sample whose first word is word `at` (even) of the window.
 fn map_sample(at: u32) -> vec2<u32> {
     let texel = at >> 1u;
-    return textureLoad(map_window, vec2<u32>(texel & (MAP_TEXTURE_WIDTH - 1u), texel >> MAP_TEXTURE_SHIFT), 0).xy;
+    return map_window_texel(vec2<u32>(texel & (MAP_TEXTURE_WIDTH - 1u), texel >> MAP_TEXTURE_SHIFT)).xy;
 }
 
 const MAP_TAU: f32 = 6.283185307179586;
@@ -124,7 +127,7 @@ fn map_escape(offset: vec2<f32>, view: vec4<f32>) -> Escape {
     let u = view.w - log2_rho * (MAP_LN2 * map_frame.rows.y);
     // A sample stands for `rows.z` pixels, which span rows.y / rho samples of a row here.
     let top = f32(map_frame.window.y - 1u);
-    let lod = clamp(log2(map_frame.rows.y * map_frame.rows.z) - log2_rho, 0.0, top);
+    let lod = clamp(map_frame.rows.x - log2_rho, 0.0, top);
     let l0 = u32(floor(lod));
     let l1 = min(l0 + 1u, map_frame.window.y - 1u);
     let t = lod - f32(l0);
@@ -161,11 +164,22 @@ fn pixel_escape(offset: vec2<f32>) -> Escape {
     return map_escape(offset, map_frame.views[0]);
 }
 
+// Sample `i` of the pixel at `offset` in `map_frame_main`, coloured; its escape values in `e`.
+fn map_sample_colour(offset: vec2<f32>, i: u32, e: ptr<function, Escape>) -> vec3<f32> {
+    *e = map_escape(offset, map_frame.views[i]);
+    colour_offset_shift = map_frame.offsets[i / 4u][i % 4u];
+    return colour_of(ColourInput((*e).smooth_count, (*e).distance, (*e).slope, (*e).stripe));
+}
+
 // All of a pixel's samples in one invocation, coloured and averaged (as many as `window.x`,
 // each at its own view): a frame of several samples then stores its pixels once, as a frame of
 // one sample does (with `frame_display`, its display colour, so no HDR frame and no tone-map
 // pass), instead of adding each sample to the HDR frame in a dispatch of its own, which
-// lavapipe's storage reads and writes make about a third of a 4-sample frame's time.
+// lavapipe's storage reads and writes make about a third of a 4-sample frame's time. The
+// samples' sum comes from `map_samples_sum(offset, e)`, which the assembler puts after this
+// module (`zoommap::assemble::samples_sum`): a call of `map_sample_colour` per sample, each at
+// a constant index, for a pipeline made for a sample count, else a loop over `window.x` of
+// them (lavapipe reads the block lane by lane in a loop, for every sample's colouring).
 @compute @workgroup_size(8, 8)
 fn map_frame_main(
     @builtin(workgroup_id) group: vec3<u32>,
@@ -178,13 +192,8 @@ fn map_frame_main(
     let inside = id.x < plane.control.z && id.y < plane.control.w;
     let offset = pixel_offset(id.xy, vec2<f32>(0.0));
     let n = map_frame.window.x;
-    var sum = vec3<f32>(0.0);
     var e: Escape;
-    for (var i = 0u; i < n; i = i + 1u) {
-        e = map_escape(offset, map_frame.views[i]);
-        colour_offset_shift = map_frame.offsets[i / 4u][i % 4u];
-        sum = sum + colour_of(ColourInput(e.smooth_count, e.distance, e.slope, e.stripe));
-    }
+    let sum = map_samples_sum(offset, &e);
     if (plane.control.y & FLAG_COUNT) != 0u && inside {
         atomicAdd(&evaluations[(id.x + id.y * 7u) % 64u], n);
     }

@@ -157,7 +157,8 @@ fn wgsl_format(format: wgpu::TextureFormat) -> (&'static str, &'static str) {
         wgpu::TextureFormat::Rg32Float => ("rg32float", "f32"),
         wgpu::TextureFormat::Rgba32Float => ("rgba32float", "f32"),
         wgpu::TextureFormat::Rgba32Uint => ("rgba32uint", "u32"),
-        other => unreachable!("no deep texture is {other:?}"),
+        wgpu::TextureFormat::Rg32Uint => ("rg32uint", "u32"),
+        other => unreachable!("no data texture is {other:?}"),
     }
 }
 
@@ -165,20 +166,38 @@ impl TextureAccess {
     /// Storage where the adapter reads every format as a read-only storage texture and binds
     /// all four at once.
     pub fn of(gpu: &GpuContext) -> Self {
-        let readable = TEXTURES.iter().all(|&(_, format)| {
+        Self::for_formats(gpu, TEXTURES.map(|(_, format)| format), 4)
+    }
+
+    /// Storage where the adapter reads every one of `formats` as a read-only storage texture
+    /// and a shader stage may bind `bound` storage textures (all a pipeline binds).
+    pub fn for_formats(
+        gpu: &GpuContext,
+        formats: impl IntoIterator<Item = wgpu::TextureFormat>,
+        bound: u32,
+    ) -> Self {
+        let readable = formats.into_iter().all(|format| {
             gpu.adapter
                 .get_texture_format_features(format)
                 .flags
                 .contains(wgpu::TextureFormatFeatureFlags::STORAGE_READ_ONLY)
         });
-        if readable && gpu.device.limits().max_storage_textures_per_shader_stage >= 4 {
+        if readable && gpu.device.limits().max_storage_textures_per_shader_stage >= bound {
             TextureAccess::Storage
         } else {
             TextureAccess::Sampled
         }
     }
 
-    fn usage(self) -> wgpu::TextureUsages {
+    /// How many storage textures the deep textures bind.
+    pub fn storage_textures(self) -> u32 {
+        match self {
+            TextureAccess::Storage => TEXTURES.len() as u32,
+            TextureAccess::Sampled => 0,
+        }
+    }
+
+    pub fn usage(self) -> wgpu::TextureUsages {
         wgpu::TextureUsages::COPY_DST
             | match self {
                 TextureAccess::Storage => wgpu::TextureUsages::STORAGE_BINDING,
@@ -190,24 +209,33 @@ impl TextureAccess {
     pub fn layout_entries(self, first: u32) -> Vec<wgpu::BindGroupLayoutEntry> {
         (first..)
             .zip(TEXTURES)
-            .map(|(binding, (_, format))| wgpu::BindGroupLayoutEntry {
-                binding,
-                visibility: wgpu::ShaderStages::COMPUTE,
-                ty: match self {
-                    TextureAccess::Storage => wgpu::BindingType::StorageTexture {
-                        access: wgpu::StorageTextureAccess::ReadOnly,
-                        format,
-                        view_dimension: wgpu::TextureViewDimension::D2,
-                    },
-                    TextureAccess::Sampled => {
-                        // Unfilterable: 32-bit floats without FLOAT32_FILTERABLE.
-                        let sample_type = format.sample_type(None, None).expect("colour format");
-                        crate::gpu::pipelines::texture_entry(binding, sample_type).ty
-                    }
-                },
-                count: None,
-            })
+            .map(|(binding, (_, format))| self.layout_entry(binding, format))
             .collect()
+    }
+
+    /// The layout entry of a texture of `format` at `binding`, read this way.
+    pub fn layout_entry(
+        self,
+        binding: u32,
+        format: wgpu::TextureFormat,
+    ) -> wgpu::BindGroupLayoutEntry {
+        wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: match self {
+                TextureAccess::Storage => wgpu::BindingType::StorageTexture {
+                    access: wgpu::StorageTextureAccess::ReadOnly,
+                    format,
+                    view_dimension: wgpu::TextureViewDimension::D2,
+                },
+                TextureAccess::Sampled => {
+                    // Unfilterable: 32-bit floats without FLOAT32_FILTERABLE.
+                    let sample_type = format.sample_type(None, None).expect("colour format");
+                    crate::gpu::pipelines::texture_entry(binding, sample_type).ty
+                }
+            },
+            count: None,
+        }
     }
 
     /// The textures' declarations, bindings `first` on, and for each NAME a function
@@ -216,19 +244,29 @@ impl TextureAccess {
     pub fn wgsl(self, first: u32) -> String {
         (first..)
             .zip(TEXTURES)
-            .map(|(binding, (name, format))| {
-                let (format, scalar) = wgsl_format(format);
-                let (ty, level) = match self {
-                    TextureAccess::Storage => (format!("texture_storage_2d<{format}, read>"), ""),
-                    TextureAccess::Sampled => (format!("texture_2d<{scalar}>"), ", 0"),
-                };
-                format!(
-                    "@group(0) @binding({binding}) var {name}_texture: {ty};\n\
-                     fn {name}_texel(at: vec2<u32>) -> vec4<{scalar}> {{\n    \
-                     return textureLoad({name}_texture, at{level});\n}}\n"
-                )
-            })
+            .map(|(binding, (name, format))| self.texel_reader(0, binding, name, format))
             .collect()
+    }
+
+    /// The declaration of texture `NAME_texture` (of `format`, at `group` and `binding`) and a
+    /// function `NAME_texel(at: vec2<u32>) -> vec4<T>` that reads one of its texels.
+    pub fn texel_reader(
+        self,
+        group: u32,
+        binding: u32,
+        name: &str,
+        format: wgpu::TextureFormat,
+    ) -> String {
+        let (format, scalar) = wgsl_format(format);
+        let (ty, level) = match self {
+            TextureAccess::Storage => (format!("texture_storage_2d<{format}, read>"), ""),
+            TextureAccess::Sampled => (format!("texture_2d<{scalar}>"), ", 0"),
+        };
+        format!(
+            "@group({group}) @binding({binding}) var {name}_texture: {ty};\n\
+             fn {name}_texel(at: vec2<u32>) -> vec4<{scalar}> {{\n    \
+             return textureLoad({name}_texture, at{level});\n}}\n"
+        )
     }
 }
 

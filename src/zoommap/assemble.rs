@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use bytemuck::{Pod, Zeroable};
 
-use super::compute::{MapStats, MapStore};
+use super::compute::{MapStats, MapStore, WINDOW_FORMAT};
 use super::plan::{INNER_RADIUS, MapPlan};
 use crate::colouring::{ColourMapping, ColourVariant, CountScale};
 use crate::deep::floatexp::{FloatExp, ldexp};
@@ -20,6 +20,7 @@ use crate::deep::precise;
 use crate::error::{Error, Result};
 use crate::frame::Sample;
 use crate::gpu::GpuContext;
+use crate::gpu::deep::TextureAccess;
 use crate::gpu::pipelines::PipelineCache;
 use crate::gpu::post::DisplayVariant;
 use crate::gpu::renderer::{FrameOutputs, PlaneSource, UNIFORM_STRIDE};
@@ -48,9 +49,10 @@ const _: () = assert!(std::mem::size_of::<MapFrameUniform>() as u64 <= UNIFORM_S
 pub struct MapAssembler {
     store: MapStore,
     /// The frame pipelines by what they write (without or with the aux channels, linear light
-    /// or display colour), the colouring compiled in (see [`FrameOutputs`]) and whether they
-    /// take all of a pixel's samples in one dispatch.
-    pipelines: HashMap<(FrameOutputs, Option<ColourVariant>, bool), wgpu::ComputePipeline>,
+    /// or display colour), the colouring compiled in (see [`FrameOutputs`]), whether they
+    /// take all of a pixel's samples in one dispatch and the sample count they were compiled
+    /// for (0: any, see [`samples_sum`]).
+    pipelines: HashMap<(FrameOutputs, Option<ColourVariant>, bool, usize), wgpu::ComputePipeline>,
 }
 
 impl MapAssembler {
@@ -99,6 +101,51 @@ fn placement(plan: &MapPlan, view: &crate::plane::PlaneView, height: u32) -> ([f
     let rotation = view.rotation.to_radians();
     let (s, co) = rotation.sin_cos();
     ([co * px + s * py, -s * px + co * py], ln_pixel, rotation)
+}
+
+/// The most samples whose pass is compiled for their count (`samples_sum`); passes of more
+/// loop over them.
+const UNROLLED_SAMPLES: usize = 16;
+
+/// `map_samples_sum` of shaders/zoommap/assemble.wgsl: the sum of `map_frame_main`'s samples'
+/// colours, a call per sample for a pass compiled for `samples` of them (lavapipe reads a
+/// uniform block with one load for all lanes only outside loops), or a loop over the block's
+/// count (`samples` 0).
+fn samples_sum(samples: usize) -> String {
+    let body = if samples == 0 {
+        "    for (var i = 0u; i < map_frame.window.x; i = i + 1u) {\n        \
+         sum = sum + map_sample_colour(offset, i, e);\n    }\n"
+            .to_string()
+    } else {
+        (0..samples)
+            .map(|i| format!("    sum = sum + map_sample_colour(offset, {i}u, e);\n"))
+            .collect()
+    };
+    format!(
+        "fn map_samples_sum(offset: vec2<f32>, e: ptr<function, Escape>) -> vec3<f32> {{\n    \
+         var sum = vec3<f32>(0.0);\n{body}    return sum;\n}}\n"
+    )
+}
+
+/// The frames' shader: shaders/zoommap/assemble.wgsl after the window texture's declaration
+/// and reader (`access`; `texels` texels, a power of two, to a row) and before its samples'
+/// sum (`samples_sum(samples)`), then the plane kinds' colouring, entry point and output.
+fn frame_source(access: TextureAccess, texels: u32, samples: usize) -> String {
+    let texture = format!(
+        "const MAP_TEXTURE_WIDTH: u32 = {texels}u;\nconst MAP_TEXTURE_SHIFT: u32 = {}u;\n{}",
+        texels.trailing_zeros(),
+        access.texel_reader(1, 0, "map_window", WINDOW_FORMAT)
+    );
+    [
+        shaders::escape(),
+        texture,
+        crate::shader!("zoommap/assemble.wgsl"),
+        samples_sum(samples),
+        shaders::colouring_from("map_frame.mapping"),
+        shaders::plane(),
+        shaders::output(),
+    ]
+    .join("\n")
 }
 
 impl PlaneSource for MapAssembler {
@@ -160,7 +207,12 @@ impl PlaneSource for MapAssembler {
         let block = |sample: &Sample<'_>, views: &[[f32; 4]]| {
             let look = &sample.scene.look;
             let mut u = MapFrameUniform {
-                rows: [0.0, (1.0 / plan.delta) as f32, footprint, 0.0],
+                rows: [
+                    (footprint as f64 / plan.delta).log2() as f32,
+                    (1.0 / plan.delta) as f32,
+                    footprint,
+                    0.0,
+                ],
                 grid: [plan.angles, plan.chunk_rows, 0, 0],
                 window: [views.len() as u32, plan.levels, 0, 0],
                 levels,
@@ -187,23 +239,21 @@ impl PlaneSource for MapAssembler {
                 .collect()
         };
         let colour = outputs.colour_variant(samples);
-        let pipeline = match self.pipelines.get(&(outputs, colour, one_pass)) {
+        // One pass compiled for its sample count where that is small, else a loop over them.
+        let unrolled = if one_pass && samples.len() <= UNROLLED_SAMPLES {
+            samples.len()
+        } else {
+            0
+        };
+        let key = (outputs, colour, one_pass, unrolled);
+        let pipeline = match self.pipelines.get(&key) {
             Some(p) => p.clone(),
             None => {
-                let texels = self.store.texture_width() / 2;
-                let texture = format!(
-                    "const MAP_TEXTURE_WIDTH: u32 = {texels}u;\nconst MAP_TEXTURE_SHIFT: u32 = {}u;",
-                    texels.trailing_zeros()
+                let text = frame_source(
+                    self.store.window_access,
+                    self.store.texture_width() / 2,
+                    unrolled,
                 );
-                let text = [
-                    shaders::escape(),
-                    texture,
-                    crate::shader!("zoommap/assemble.wgsl"),
-                    shaders::colouring_from("map_frame.mapping"),
-                    shaders::plane(),
-                    shaders::output(),
-                ]
-                .join("\n");
                 let layout = gpu
                     .device
                     .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -237,8 +287,7 @@ impl PlaneSource for MapAssembler {
                     Some(&layout),
                     &constants,
                 )?;
-                self.pipelines
-                    .insert((outputs, colour, one_pass), p.clone());
+                self.pipelines.insert(key, p.clone());
                 p
             }
         };
@@ -294,5 +343,45 @@ impl PlaneSource for MapAssembler {
             .store
             .finish_output(gpu, layout)?
             .map(|path| format!("wrote the zoom map to {}", path.display())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The frames' shader is valid WGSL whichever way the window texture is read, with its
+    /// samples' sum a loop or a call per sample.
+    #[test]
+    fn both_window_accesses_compose_valid_shaders() {
+        for (access, samples) in [
+            (TextureAccess::Storage, 0),
+            (TextureAccess::Sampled, 4),
+            (TextureAccess::Storage, UNROLLED_SAMPLES),
+        ] {
+            let source = frame_source(access, 4096, samples);
+            let module = naga::front::wgsl::parse_str(&source)
+                .unwrap_or_else(|e| panic!("{access:?}: {}", e.emit_to_string(&source)));
+            naga::valid::Validator::new(
+                naga::valid::ValidationFlags::all(),
+                naga::valid::Capabilities::all(),
+            )
+            .validate(&module)
+            .unwrap_or_else(|e| panic!("{access:?}: {e:?}"));
+            let window = module
+                .global_variables
+                .iter()
+                .find(|(_, v)| v.name.as_deref() == Some("map_window_texture"))
+                .map(|(_, v)| v.binding)
+                .expect("the window texture is declared");
+            assert_eq!(
+                window,
+                Some(naga::ResourceBinding {
+                    group: 1,
+                    binding: 0
+                }),
+                "{access:?}"
+            );
+        }
     }
 }

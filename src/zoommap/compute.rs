@@ -21,11 +21,10 @@ use crate::deep::floatexp::FloatExp;
 use crate::error::{Error, Result};
 use crate::frame::Sample;
 use crate::gpu::GpuContext;
-use crate::gpu::deep::DeepState;
+use crate::gpu::deep::{DeepState, TextureAccess};
 use crate::gpu::dispatch::spread_workgroups;
 use crate::gpu::pipelines::{
     DisplayStandIn, parameter_entry, render_bind_group, render_offsets, storage_entry,
-    texture_entry,
 };
 use crate::gpu::renderer::{PlaneArithmetic, plane_arithmetic};
 use crate::gpu::shaders;
@@ -77,6 +76,10 @@ pub struct MapStore {
     /// buffer at per-lane addresses lane by lane, a texture with one gather. Its texels are
     /// `Rg32Uint`, a sample's two words: one gather per sample, not two.
     window: wgpu::Texture,
+    /// How frames read it: as a read-only storage texture where the adapter allows (lavapipe
+    /// reads a sampled texture's texel with a lookup of its mip level's size and offset lane
+    /// by lane, a storage texture's without), else as a sampled one.
+    pub window_access: TextureAccess,
     /// Group 1 of the frames' pipeline: the window's texture.
     pub window_layout: wgpu::BindGroupLayout,
     pub window_group: wgpu::BindGroup,
@@ -108,6 +111,9 @@ pub struct MapStore {
     /// `--map-out`: each chunk's level 0 goes to this file once, and where it is read back.
     output: Option<(MapWriter, wgpu::Buffer)>,
 }
+
+/// The window texture's format: a sample's two words in one texel.
+pub const WINDOW_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rg32Uint;
 
 fn buffer(
     device: &wgpu::Device,
@@ -161,16 +167,23 @@ impl MapStore {
                 most as f64 / 1e6
             )));
         }
+        // The frames' pipeline binds the deep textures, the display target and this one.
+        let deep = DeepState::new(gpu);
+        let window_access = TextureAccess::for_formats(
+            gpu,
+            [WINDOW_FORMAT],
+            deep.texture_access().storage_textures() + 2,
+        );
         let window = crate::gpu::targets::texture_2d(
             device,
             "zoom map window",
             (texture_width / 2, window_rows.max(1) as u32),
-            wgpu::TextureFormat::Rg32Uint,
-            wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            WINDOW_FORMAT,
+            window_access.usage(),
         );
         let window_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("zoom map window"),
-            entries: &[texture_entry(0, wgpu::TextureSampleType::Uint)],
+            entries: &[window_access.layout_entry(0, WINDOW_FORMAT)],
         });
         let window_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("zoom map window"),
@@ -211,13 +224,14 @@ impl MapStore {
                 U::STORAGE | U::COPY_SRC | U::COPY_DST,
             ),
             window,
+            window_access,
             window_layout,
             window_group,
             bound_window: None,
             levels: Vec::new(),
             computed: buffer(device, "zoom map chunk", computed_bytes, U::STORAGE),
             slots: vec![None; plan.window as usize],
-            deep: DeepState::new(gpu),
+            deep,
             display: DisplayStandIn::new(&gpu.device),
             deepest: None,
             pipelines: HashMap::new(),
