@@ -169,4 +169,40 @@ mod tests {
         assert_eq!(spread_workgroups(160, 90), [15, 16, 1]);
         assert_eq!(spread_workgroups(1, 1), [1, 1, 1]);
     }
+
+    /// shaders/output.wgsl's `tile_xy` as the shader computes it: the quotient estimated in
+    /// f32, then corrected by one either way.
+    fn tile_xy_as_shader(tile: u32, tiles_x: u32) -> (u32, u32) {
+        let mut y = (tile as f32 / tiles_x as f32) as u32;
+        if y * tiles_x > tile {
+            y -= 1;
+        }
+        if (y + 1) * tiles_x <= tile {
+            y += 1;
+        }
+        (tile - y * tiles_x, y)
+    }
+
+    /// The shaders' tile division (a float estimate, corrected) is the integer division the
+    /// CPU twins use, on each side of every row's first tile, for raster widths up to 4096
+    /// tiles and rows up to 2^22.
+    #[test]
+    fn the_shaders_tile_division_is_exact() {
+        for tiles_x in (1..=4096u32)
+            .step_by(7)
+            .chain([2, 3, 1024, 2048, 4095, 4096])
+        {
+            let rows = (1u32 << 22).min(u32::MAX / tiles_x - 1);
+            for row in (0..rows).step_by(997).chain([rows - 1]) {
+                let first = row * tiles_x;
+                for tile in [first, first + tiles_x / 2, first + tiles_x - 1] {
+                    assert_eq!(
+                        tile_xy_as_shader(tile, tiles_x),
+                        (tile % tiles_x, tile / tiles_x),
+                        "tile {tile} of rows {tiles_x} wide"
+                    );
+                }
+            }
+        }
+    }
 }
