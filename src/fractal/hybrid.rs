@@ -327,13 +327,7 @@ mod tests {
             ["mandelbox_step", "mandelbox_step", "mandelbulb_step"]
         );
         let source = crate::gpu::shaders::render_source(&f);
-        let parsed = naga::front::wgsl::parse_str(&source).expect("the written-out module parses");
-        naga::valid::Validator::new(
-            naga::valid::ValidationFlags::all(),
-            naga::valid::Capabilities::all(),
-        )
-        .validate(&parsed)
-        .expect("and validates");
+        crate::gpu::shaders::validated_module(&source, "the written-out module");
     }
 
     /// Where a ray first comes within `eps` of the surface, stepping `factor` times the

@@ -747,15 +747,10 @@ mod tests {
     #[test]
     fn both_texture_accesses_compose_valid_shaders() {
         for access in [TextureAccess::Storage, TextureAccess::Sampled] {
-            let source = crate::gpu::shaders::plane_deep_source(false, access);
-            let module = naga::front::wgsl::parse_str(&source)
-                .unwrap_or_else(|e| panic!("{access:?}: {}", e.emit_to_string(&source)));
-            naga::valid::Validator::new(
-                naga::valid::ValidationFlags::all(),
-                naga::valid::Capabilities::all(),
-            )
-            .validate(&module)
-            .unwrap_or_else(|e| panic!("{access:?}: {e:?}"));
+            let module = crate::gpu::shaders::validated_module(
+                &crate::gpu::shaders::plane_deep_source(false, access),
+                &format!("{access:?}"),
+            );
             let bindings: Vec<u32> = module
                 .global_variables
                 .iter()

@@ -157,3 +157,18 @@ pub fn render_source(fractal: &dyn Formula) -> String {
 pub fn probe_source(fractal: &dyn Formula) -> String {
     [fractal.wgsl(), probe()].join("\n")
 }
+
+/// The module `source` parses to, validated with every capability; panics with the compiler's
+/// message, naming `what` (for tests of composed shaders).
+#[cfg(test)]
+pub fn validated_module(source: &str, what: &str) -> naga::Module {
+    let module = naga::front::wgsl::parse_str(source)
+        .unwrap_or_else(|e| panic!("{what}: {}", e.emit_to_string(source)));
+    naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::all(),
+    )
+    .validate(&module)
+    .unwrap_or_else(|e| panic!("{what}: {e:?}"));
+    module
+}

@@ -359,15 +359,10 @@ mod tests {
             (TextureAccess::Sampled, 4),
             (TextureAccess::Storage, UNROLLED_SAMPLES),
         ] {
-            let source = frame_source(access, 4096, samples);
-            let module = naga::front::wgsl::parse_str(&source)
-                .unwrap_or_else(|e| panic!("{access:?}: {}", e.emit_to_string(&source)));
-            naga::valid::Validator::new(
-                naga::valid::ValidationFlags::all(),
-                naga::valid::Capabilities::all(),
-            )
-            .validate(&module)
-            .unwrap_or_else(|e| panic!("{access:?}: {e:?}"));
+            let module = shaders::validated_module(
+                &frame_source(access, 4096, samples),
+                &format!("{access:?}, {samples} samples"),
+            );
             let window = module
                 .global_variables
                 .iter()
