@@ -197,6 +197,7 @@ impl TextureAccess {
         }
     }
 
+    /// The usages a data texture read this way needs (written by copies).
     pub fn usage(self) -> wgpu::TextureUsages {
         wgpu::TextureUsages::COPY_DST
             | match self {
