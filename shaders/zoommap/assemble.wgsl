@@ -1,7 +1,7 @@
 // Frames assembled from the zoom map: this module's `pixel_escape` reads a frame point's
 // smooth count, distance estimate and slope from the map instead of iterating it, and
 // shaders/plane.wgsl colours it exactly as a rendered pixel (composed before plane.wgsl and
-// shaders/output.wgsl; the map's storage is described in shaders/zoommap/mip.wgsl).
+// shaders/output.wgsl, after zoommap/sample.wgsl, the samples as the map stores them).
 
 // The most samples of a pixel one dispatch assembles (`map_frame_main`); twin of
 // `zoommap::assemble::PASS_SAMPLES`.
@@ -72,9 +72,7 @@ fn map_row(l: vec4<u32>, row: i32) -> u32 {
 
 // The sample in column `col` of the row starting at word `row`.
 fn map_load(row: u32, col: u32) -> vec4<f32> {
-    let words = map_sample(row + 2u * col);
-    let de = unpack2x16float(words.y & 0xffffu).x;
-    return vec4<f32>(bitcast<f32>(words.x), de, unpack4x8snorm(words.y >> 16u).xy);
+    return map_unpack(map_sample(row + 2u * col));
 }
 
 // Weighted samples: inside the set where most of the weight is, else the weighted mean of

@@ -139,6 +139,7 @@ fn frame_source(access: TextureAccess, texels: u32, samples: usize) -> String {
     [
         shaders::escape(),
         texture,
+        crate::shader!("zoommap/sample.wgsl"),
         crate::shader!("zoommap/assemble.wgsl"),
         samples_sum(samples),
         shaders::colouring_from("map_frame.mapping"),

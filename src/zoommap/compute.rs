@@ -2,13 +2,13 @@
 //! `window` chunks (so memory is bounded whatever the depth). A chunk is computed as a view
 //! centred on the map's centre, by the plane kind's own per-pixel module (direct iteration, or
 //! perturbation with BLA where the chunk's innermost samples need it) with shaders/zoommap/
-//! map.wgsl placing the samples on their rows; shaders/zoommap/mip.wgsl then packs it into its
-//! ring slot with its mip levels. Perturbation uses one reference orbit for the whole dive:
-//! the first deep chunk asks for one precise enough for the deepest chunk (every chunk has the
-//! same centre, so the reference stays valid all the way down). With `--map-in` a chunk's
-//! level 0 is read from a map file instead (and its mip levels made as for a computed one);
-//! with `--map-out` each chunk's level 0 is read back once and handed to the file's writer
-//! (src/zoommap/file.rs).
+//! map.wgsl placing the samples on their rows and storing them, packed, as level 0 of the
+//! chunk's ring slot; shaders/zoommap/mip.wgsl then reduces its mip levels. Perturbation uses
+//! one reference orbit for the whole dive: the first deep chunk asks for one precise enough
+//! for the deepest chunk (every chunk has the same centre, so the reference stays valid all
+//! the way down). With `--map-in` a chunk's level 0 is read from a map file instead (and its
+//! mip levels made as for a computed one); with `--map-out` each chunk's level 0 is read back
+//! once and handed to the file's writer (src/zoommap/file.rs).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use bytemuck::{Pod, Zeroable};
 
 use super::file::{MapReader, MapWriter};
-use super::plan::{COMPUTE_BYTES, MapPlan};
+use super::plan::{MapPlan, SAMPLE_BYTES};
 use crate::deep::floatexp::FloatExp;
 use crate::error::{Error, Result};
 use crate::frame::Sample;
@@ -49,8 +49,7 @@ struct MipUniform {
     src_height: u32,
     dst_width: u32,
     dst_height: u32,
-    mode: u32,
-    _pad: u32,
+    _pad: [u32; 2],
 }
 
 /// What computing the map has cost so far.
@@ -87,8 +86,6 @@ pub struct MapStore {
     /// (`levels` of shaders/zoommap/assemble.wgsl's block).
     bound_window: Option<(u64, u64)>,
     pub levels: Vec<[u32; 4]>,
-    /// One chunk's level 0 as computed, vec4 per sample.
-    computed: wgpu::Buffer,
     /// Which chunk each ring slot holds.
     slots: Vec<Option<u64>>,
     deep: DeepState,
@@ -100,8 +97,9 @@ pub struct MapStore {
     plane_uniform: wgpu::Buffer,
     fractal_uniform: wgpu::Buffer,
     mip_uniforms: wgpu::Buffer,
-    /// Bound where the render layout wants the aux channels, the evaluation counters and the
-    /// ray marcher's cone starts, which the map's plane shaders do not use.
+    /// Bound where the render layout wants the HDR frame, the aux channels and the evaluation
+    /// counters, which the map's plane shaders do not use (the chunk's ring slot is bound at
+    /// the ray marcher's cone starts).
     scratch: [wgpu::Buffer; 3],
     /// Bound where the render layout wants the display target, which they do not use either.
     display: DisplayStandIn,
@@ -140,7 +138,6 @@ impl MapStore {
         let device = &gpu.device;
         let limits = device.limits();
         let store_bytes = plan.window as u64 * plan.chunk_stride();
-        let computed_bytes = plan.angles as u64 * plan.chunk_rows as u64 * COMPUTE_BYTES;
         let binding = limits
             .max_storage_buffer_binding_size
             .min(limits.max_buffer_size);
@@ -148,7 +145,6 @@ impl MapStore {
         let window_rows = plan.bound_rows(texture_width);
         let too_large = [
             (store_bytes, limits.max_buffer_size),
-            (computed_bytes, binding),
             (plan.chunk_stride(), binding),
             (
                 window_rows * texture_width as u64 * 4,
@@ -198,11 +194,7 @@ impl MapStore {
         use wgpu::BufferUsages as U;
         let mip_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("zoom map mips"),
-            entries: &[
-                parameter_entry(0),
-                storage_entry(1, true),
-                storage_entry(2, false),
-            ],
+            entries: &[parameter_entry(0), storage_entry(1, false)],
         });
         let mip_pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("zoom map mips"),
@@ -211,7 +203,11 @@ impl MapStore {
         });
         let mip_pipeline = gpu.compute_pipeline(
             "zoom map mips",
-            &crate::shader!("zoommap/mip.wgsl"),
+            &format!(
+                "{}\n{}",
+                crate::shader!("zoommap/sample.wgsl"),
+                crate::shader!("zoommap/mip.wgsl")
+            ),
             "mip_main",
             Some(&mip_pipeline_layout),
         )?;
@@ -229,7 +225,6 @@ impl MapStore {
             window_group,
             bound_window: None,
             levels: Vec::new(),
-            computed: buffer(device, "zoom map chunk", computed_bytes, U::STORAGE),
             slots: vec![None; plan.window as usize],
             deep,
             display: DisplayStandIn::new(&gpu.device),
@@ -256,9 +251,9 @@ impl MapStore {
                 U::STORAGE | U::COPY_DST,
             ),
             scratch: [
+                buffer(device, "zoom map HDR stand-in", 256, U::STORAGE),
                 buffer(device, "zoom map aux", 256, U::STORAGE),
                 buffer(device, "zoom map counters", 256, U::STORAGE),
-                buffer(device, "zoom map cone starts", 256, U::STORAGE),
             ],
             path: path.clone(),
             plan,
@@ -538,7 +533,11 @@ impl MapStore {
                     }
                     a => shaders::plane_source(scene.fractal.as_ref(), a == PlaneArithmetic::F64),
                 };
-                let text = format!("{body}\n{}", crate::shader!("zoommap/map.wgsl"));
+                let text = format!(
+                    "{body}\n{}\n{}",
+                    crate::shader!("zoommap/sample.wgsl"),
+                    crate::shader!("zoommap/map.wgsl")
+                );
                 let p = gpu.compute_pipeline("zoom map chunk", &text, "map_main", Some(layout))?;
                 self.pipelines.insert(arithmetic, p.clone());
                 p
@@ -578,10 +577,15 @@ impl MapStore {
                 (&self.fractal_uniform, FRACTAL_UNIFORM),
             ],
             [
-                self.computed.as_entire_binding(),
                 self.scratch[0].as_entire_binding(),
-                self.scratch[2].as_entire_binding(),
                 self.scratch[1].as_entire_binding(),
+                // The cone starts' binding: level 0 of the slot (`map_chunk` in map.wgsl).
+                wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: &self.store,
+                    offset: slot * plan.chunk_stride(),
+                    size: wgpu::BufferSize::new(angles as u64 * rows as u64 * SAMPLE_BYTES),
+                }),
+                self.scratch[2].as_entire_binding(),
             ],
             &self.deep,
             self.display.target(),
@@ -605,10 +609,10 @@ impl MapStore {
         self.mips(gpu, slot, Some(encoder))
     }
 
-    /// The mip levels of the chunk in ring slot `slot`: level 0 packed from the computed
-    /// chunk (after `encoder`'s work; without it, level 0 is in the slot already), each next
-    /// level reduced from the one before. Waits for the work: bounded work in flight, and
-    /// honest timing of the map's cost.
+    /// The mip levels of the chunk in ring slot `slot`, each reduced from the one before, after
+    /// `encoder`'s work (which computes level 0 into the slot; without it, level 0 is there
+    /// already). Waits for the work: bounded work in flight, and honest timing of the map's
+    /// cost.
     fn mips(
         &self,
         gpu: &GpuContext,
@@ -620,21 +624,16 @@ impl MapStore {
         let sizes = plan.level_sizes();
         let offsets = plan.level_offsets();
         let mut mips = vec![0u8; (MIP_STRIDE * plan.levels as u64) as usize];
-        for (l, &(w, h)) in sizes.iter().enumerate() {
-            let (src_w, src_h, src) = if l == 0 {
-                (w, h, 0)
-            } else {
-                (sizes[l - 1].0, sizes[l - 1].1, offsets[l - 1])
-            };
+        for (l, &(w, h)) in sizes.iter().enumerate().skip(1) {
+            // Offsets in samples (two words each).
             let u = MipUniform {
-                src_offset: src as u32,
-                dst_offset: offsets[l] as u32,
-                src_width: src_w,
-                src_height: src_h,
+                src_offset: (offsets[l - 1] / 2) as u32,
+                dst_offset: (offsets[l] / 2) as u32,
+                src_width: sizes[l - 1].0,
+                src_height: sizes[l - 1].1,
                 dst_width: w,
                 dst_height: h,
-                mode: (l > 0) as u32,
-                _pad: 0,
+                _pad: [0; 2],
             };
             let at = l * MIP_STRIDE as usize;
             mips[at..at + std::mem::size_of::<MipUniform>()]
@@ -653,9 +652,8 @@ impl MapStore {
                         size: wgpu::BufferSize::new(std::mem::size_of::<MipUniform>() as u64),
                     }),
                 ),
-                entry(1, self.computed.as_entire_binding()),
                 entry(
-                    2,
+                    1,
                     wgpu::BindingResource::Buffer(wgpu::BufferBinding {
                         buffer: &self.store,
                         offset: slot * plan.chunk_stride(),
@@ -664,8 +662,6 @@ impl MapStore {
                 ),
             ],
         });
-        // Level 0 is packed from the computed chunk, or already in place.
-        let first = usize::from(encoder.is_none());
         let mut encoder = encoder.unwrap_or_else(|| {
             gpu.device
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -678,7 +674,7 @@ impl MapStore {
                 timestamp_writes: None,
             });
             pass.set_pipeline(&self.mip_pipeline);
-            for (l, &(w, h)) in sizes.iter().enumerate().skip(first) {
+            for (l, &(w, h)) in sizes.iter().enumerate().skip(1) {
                 pass.set_bind_group(0, &mip_group, &[(l as u64 * MIP_STRIDE) as u32]);
                 pass.dispatch_workgroups(w.div_ceil(8), h.div_ceil(8), 1);
             }

@@ -263,7 +263,7 @@ fn exr_header(map: &MapHeader) -> Header {
     header
 }
 
-/// A sample as the map packs it (two words, see shaders/zoommap/mip.wgsl) to the file's
+/// A sample as the map packs it (two words, see shaders/zoommap/sample.wgsl) to the file's
 /// channel values: N's bits, DE's f16 bits, and the slope's f16s.
 fn unpack(words: [u32; 2]) -> (f32, f16, f16, f16) {
     let snorm = |byte: u32| f16::from_f32(((byte as u8 as i8) as f32 / 127.0).max(-1.0));

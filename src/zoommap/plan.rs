@@ -31,8 +31,6 @@ pub const INNER_RADIUS: f64 = 0.25;
 const ANGLE_MULTIPLE: u32 = 64;
 /// Bytes per stored sample: the smooth count (f32) and, packed in a u32, the DE and slope.
 pub const SAMPLE_BYTES: u64 = 8;
-/// Bytes per sample of the buffer a chunk is computed into (vec4<f32>).
-pub const COMPUTE_BYTES: u64 = 16;
 /// Automatically, the map is used only where it computes at most this share of the pixels
 /// that rendering each frame would.
 const AUTO_SHARE: f64 = 0.5;
@@ -211,12 +209,10 @@ impl MapPlan {
     }
 
     /// GPU memory the map holds at any time: the store of resident chunks with all their
-    /// levels, the levels bound for frames, and the buffer one chunk is computed into. It does
-    /// not grow with the depth of the zoom.
+    /// levels (a chunk is computed into its slot) and the levels bound for frames. It does not
+    /// grow with the depth of the zoom.
     pub fn resident_bytes(&self) -> u64 {
-        self.window as u64 * self.chunk_stride()
-            + self.bound_words() * 4
-            + self.angles as u64 * self.chunk_rows as u64 * COMPUTE_BYTES
+        self.window as u64 * self.chunk_stride() + self.bound_words() * 4
     }
 
     /// Samples computed for the whole flight.
