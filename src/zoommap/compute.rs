@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use bytemuck::{Pod, Zeroable};
 
 use super::file::{MapReader, MapWriter};
-use super::plan::{MapPlan, SAMPLE_BYTES};
+use super::plan::MapPlan;
 use crate::deep::floatexp::FloatExp;
 use crate::error::{Error, Result};
 use crate::frame::Sample;
@@ -274,7 +274,7 @@ impl MapStore {
         let readback = buffer(
             &gpu.device,
             "zoom map readback",
-            self.plan.angles as u64 * self.plan.chunk_rows as u64 * 8,
+            self.plan.level0_bytes(),
             wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
         );
         self.output = Some((writer, readback));
@@ -332,7 +332,7 @@ impl MapStore {
             && !writer.has(c)
         {
             let started = Instant::now();
-            let size = self.plan.angles as u64 * self.plan.chunk_rows as u64 * 8;
+            let size = self.plan.level0_bytes();
             debug_assert_eq!(size, readback.size());
             let mut encoder = gpu
                 .device
@@ -583,7 +583,7 @@ impl MapStore {
                 wgpu::BindingResource::Buffer(wgpu::BufferBinding {
                     buffer: &self.store,
                     offset: slot * plan.chunk_stride(),
-                    size: wgpu::BufferSize::new(angles as u64 * rows as u64 * SAMPLE_BYTES),
+                    size: wgpu::BufferSize::new(plan.level0_bytes()),
                 }),
                 self.scratch[2].as_entire_binding(),
             ],

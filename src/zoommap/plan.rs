@@ -120,6 +120,11 @@ impl MapPlan {
             .collect()
     }
 
+    /// Bytes of a chunk's level 0 (what a chunk computes, and what a map file holds of it).
+    pub fn level0_bytes(&self) -> u64 {
+        self.angles as u64 * self.chunk_rows as u64 * SAMPLE_BYTES
+    }
+
     /// Where each level starts in a chunk, in u32 words (two per sample).
     pub fn level_offsets(&self) -> Vec<u64> {
         let mut offset = 0;
