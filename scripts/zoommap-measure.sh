@@ -48,18 +48,20 @@ median() { # render arguments... -> the median seconds between frames; stderr ke
 }
 
 per_frame=()
-for i in $(seq 0 $((SAMPLES - 1))); do
-  k=$(awk -v i="$i" -v n="$SAMPLES" -v f="$frames" -v b="$FRAMES" 'BEGIN {k = int((i + 0.5) / n * f - b / 2); print (k < 0 ? 0 : k)}')
+per_frame_sample() { # i: the i-th of SAMPLES places
+  local k t
+  k=$(awk -v i="$1" -v n="$SAMPLES" -v f="$frames" -v b="$FRAMES" 'BEGIN {k = int((i + 0.5) / n * f - b / 2); print (k < 0 ? 0 : k)}')
   t=$(median --method frames --frames "$k..$((k + FRAMES))" -o "$out/f/")
   echo "per frame: frames $k..$((k + FRAMES)): median $t s"
   per_frame+=("$t")
-done
+}
 
 chunk_time=0
 chunk_count=0
 assembly=0
-for i in $(seq 0 $((BLOCKS - 1))); do
-  k=$(awk -v i="$i" -v n="$BLOCKS" -v f="$frames" -v b="$BLOCK" \
+map_block() { # i: the i-th of BLOCKS places
+  local k t line c ct
+  k=$(awk -v i="$1" -v n="$BLOCKS" -v f="$frames" -v b="$BLOCK" \
     'BEGIN {k = int((i + 0.5) / n * f - b / 2); print (k < 0 ? 0 : k)}')
   t=$(median --method map --frames "$k..$((k + BLOCK))" -o "$out/m/")
   line=$(grep '^zoom map: ' "$out/log")
@@ -69,6 +71,22 @@ for i in $(seq 0 $((BLOCKS - 1))); do
   chunk_time=$(awk -v a="$chunk_time" -v b="$ct" 'BEGIN {print a + b}')
   chunk_count=$((chunk_count + c))
   assembly=$(awk -v a="$assembly" -v b="$t" 'BEGIN {print a + b}')
+}
+
+# The two methods' runs interleaved (map blocks spread among the per-frame samples), so that
+# a machine whose speed drifts over the minutes of the measurement (shared machines do, by a
+# tenth and more) slows both alike instead of whichever ran last.
+blocks_done=0
+for i in $(seq 0 $((SAMPLES - 1))); do
+  per_frame_sample "$i"
+  while [ $((blocks_done * SAMPLES)) -lt $(((i + 1) * BLOCKS)) ]; do
+    map_block "$blocks_done"
+    blocks_done=$((blocks_done + 1))
+  done
+done
+while [ "$blocks_done" -lt "$BLOCKS" ]; do
+  map_block "$blocks_done"
+  blocks_done=$((blocks_done + 1))
 done
 
 printf '%s\n' "${per_frame[@]}" | awk -v n="$frames" -v px="$pixels" \
