@@ -1,8 +1,9 @@
 //! Any sink on a thread of its own: the flight hands each frame over and goes on rendering the
-//! next while this one is encoded and written. Encoding a 1280x720 PNG takes about 20 ms of CPU,
-//! as long as a GPU takes for several frames (or a zoom map for the frame's assembly). One
-//! worker, so the sink still sees its frames in order; at most `QUEUE` frames wait, so memory
-//! stays bounded.
+//! next while this one is encoded and written. Encoding a 1280x720 PNG takes about 10 ms of CPU,
+//! as long as a GPU takes for several frames (and a quarter of a zoom-map frame's assembly on
+//! lavapipe). One worker, so the sink still sees its frames in order; at most `QUEUE` frames
+//! wait, so memory stays bounded. It runs at a lower priority than the flight (see
+//! [`WORKER_NICE`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -14,6 +15,25 @@ use crate::sink::{Finished, FrameSink, Outcome};
 
 /// Frames handed over and not yet taken by the worker.
 const QUEUE: usize = 2;
+
+/// How much lower than the flight's threads the worker runs (a nice increment; Linux, where
+/// it is a thread's own). On a CPU "GPU" such as lavapipe the renderer's threads keep every
+/// core busy, and lavapipe gives each of its threads a fixed share of a dispatch: a worker at
+/// their priority takes its time (about 10 ms a PNG frame) by pre-empting one of them, whose
+/// share then finishes late while the other cores idle. Lowered, it mostly runs in those idle
+/// moments, and should it fall behind, the bounded queue holds the flight until it catches
+/// up. On a real GPU the cores are free and it runs as before.
+const WORKER_NICE: i32 = 10;
+
+/// Lowers the calling thread's priority by [`WORKER_NICE`] (capped at the lowest).
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: nice(2) changes only the calling thread's scheduling priority; a failure (none
+    // is expected: lowering needs no privilege) leaves it as it was.
+    unsafe {
+        libc::nice(WORKER_NICE);
+    }
+}
 
 type Sink = Box<dyn FrameSink + Send>;
 
@@ -39,6 +59,7 @@ impl Background {
         let worker = std::thread::Builder::new()
             .name("sink".into())
             .spawn(move || {
+                lower_priority();
                 let mut sink = inner;
                 for (index, frame) in receiver {
                     if let Err(e) = sink.push(index, frame) {
@@ -204,5 +225,47 @@ mod tests {
         assert!(message.contains("disk full"), "{message}");
         assert_eq!(*seen.lock().unwrap(), vec![0, 1, 2]);
         assert_eq!(*finished.lock().unwrap(), Some(Outcome::Failed));
+    }
+
+    /// The calling thread's nice value (Linux: a thread's own).
+    #[cfg(target_os = "linux")]
+    fn thread_nice() -> i32 {
+        // SAFETY: getpriority(2) reads the calling thread's priority (who = 0).
+        unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) }
+    }
+
+    /// Records the nice value of the thread that pushes to it.
+    #[cfg(target_os = "linux")]
+    struct NiceProbe(Shared<Option<i32>>);
+
+    #[cfg(target_os = "linux")]
+    impl FrameSink for NiceProbe {
+        fn readout(&self) -> Readout {
+            Readout::COLOR
+        }
+        fn push(&mut self, _index: u64, _frame: Frame) -> Result<()> {
+            *self.0.lock().unwrap() = Some(thread_nice());
+            Ok(())
+        }
+        fn finish(&mut self, _outcome: Outcome) -> Result<Finished> {
+            Ok(Finished {
+                path: PathBuf::from("out"),
+                frames: 1,
+            })
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_worker_runs_below_the_flight() {
+        let seen = Arc::new(Mutex::new(None));
+        let mut sink =
+            Background::new(Box::new(NiceProbe(seen.clone())), Path::new("out")).unwrap();
+        sink.push(0, Frame::default()).unwrap();
+        sink.finish(Outcome::Complete).unwrap();
+        let caller = thread_nice();
+        assert_eq!(*seen.lock().unwrap(), Some((caller + WORKER_NICE).min(19)));
+        // The flight's own thread keeps its priority.
+        assert_eq!(thread_nice(), caller);
     }
 }
