@@ -14,7 +14,7 @@ use crate::gpu::renderer::Renderer;
 use crate::gpu::{GpuContext, GpuOptions};
 use crate::path::{self, CameraPath};
 use crate::sink::FrameSink;
-use crate::sink::background::Background;
+use crate::sink::background::{Background, WorkerPriority};
 use crate::sink::exr::{DataChannels, ExrSequence};
 use crate::sink::png::{PngDepth, PngSequence};
 use crate::zoommap::file::{MapHeader, MapReader, MapWriter};
@@ -189,7 +189,8 @@ pub fn run(args: &RenderArgs, gpu: &GpuOptions, verbose: bool) -> Result<()> {
         )?),
     };
     // Encoding and writing each image overlaps the next frame's rendering.
-    let mut sink: Box<dyn FrameSink> = Box::new(Background::new(sequence, &output)?);
+    let priority = WorkerPriority::for_device(renderer.gpu().adapter_info().device_type);
+    let mut sink: Box<dyn FrameSink> = Box::new(Background::new(sequence, &output, priority)?);
     let report = fly(&plan, &mut renderer, sink.as_mut(), frames.clone())?;
     let summary = format!(
         "{} ({}..{}) of {count} in {} ({width}x{height}, {fps} fps)",

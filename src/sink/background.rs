@@ -2,8 +2,8 @@
 //! next while this one is encoded and written. Encoding a 1280x720 PNG takes about 10 ms of CPU,
 //! as long as a GPU takes for several frames (and a quarter of a zoom-map frame's assembly on
 //! lavapipe). One worker, so the sink still sees its frames in order; at most `QUEUE` frames
-//! wait, so memory stays bounded. It runs at a lower priority than the flight (see
-//! [`WORKER_NICE`]).
+//! wait, so memory stays bounded. Beside a renderer on the CPU it runs at a lower priority
+//! (see [`WORKER_NICE`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -16,14 +16,36 @@ use crate::sink::{Finished, FrameSink, Outcome};
 /// Frames handed over and not yet taken by the worker.
 const QUEUE: usize = 2;
 
-/// How much lower than the flight's threads the worker runs (a nice increment; Linux, where
-/// it is a thread's own). On a CPU "GPU" such as lavapipe the renderer's threads keep every
-/// core busy, and lavapipe gives each of its threads a fixed share of a dispatch: a worker at
-/// their priority takes its time (about 10 ms a PNG frame) by pre-empting one of them, whose
-/// share then finishes late while the other cores idle. Lowered, it mostly runs in those idle
-/// moments, and should it fall behind, the bounded queue holds the flight until it catches
-/// up. On a real GPU the cores are free and it runs as before.
+/// How much lower than the flight's threads the worker runs when the renderer is on the CPU
+/// ([`WorkerPriority::BelowRenderer`]; a nice increment, on Linux, where it is a thread's
+/// own). On a CPU "GPU" such as lavapipe the renderer's threads keep every core busy, and
+/// lavapipe gives each of its threads a fixed share of a dispatch: a worker at their priority
+/// takes its time (about 10 ms a PNG frame) by pre-empting one of them, whose share then
+/// finishes late while the other cores idle. Lowered, it mostly runs in those idle moments,
+/// and should it fall behind, the bounded queue holds the flight until it catches up. With a
+/// real GPU it keeps its priority: the cores are free, and lowered it would only lose to
+/// other programs.
 const WORKER_NICE: i32 = 10;
+
+/// The worker's priority against the flight's threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkerPriority {
+    /// The same (the renderer runs on a GPU).
+    Same,
+    /// Lower by [`WORKER_NICE`] (the renderer runs on the CPU's cores).
+    BelowRenderer,
+}
+
+impl WorkerPriority {
+    /// For a renderer on an adapter of type `device`.
+    pub fn for_device(device: wgpu::DeviceType) -> Self {
+        if device == wgpu::DeviceType::Cpu {
+            WorkerPriority::BelowRenderer
+        } else {
+            WorkerPriority::Same
+        }
+    }
+}
 
 /// Lowers the calling thread's priority by [`WORKER_NICE`] (capped at the lowest).
 fn lower_priority() {
@@ -53,13 +75,15 @@ pub struct Background {
 
 impl Background {
     /// `path`: what `inner` writes, named in errors of the thread itself.
-    pub fn new(inner: Sink, path: &Path) -> Result<Self> {
+    pub fn new(inner: Sink, path: &Path, priority: WorkerPriority) -> Result<Self> {
         let readout = inner.readout();
         let (sender, receiver) = mpsc::sync_channel::<(u64, Frame)>(QUEUE);
         let worker = std::thread::Builder::new()
             .name("sink".into())
             .spawn(move || {
-                lower_priority();
+                if priority == WorkerPriority::BelowRenderer {
+                    lower_priority();
+                }
                 let mut sink = inner;
                 for (index, frame) in receiver {
                     if let Err(e) = sink.push(index, frame) {
@@ -183,6 +207,7 @@ mod tests {
                 fail_at,
             }),
             Path::new("out"),
+            WorkerPriority::Same,
         )
         .unwrap();
         (sink, seen, finished)
@@ -255,17 +280,33 @@ mod tests {
         }
     }
 
+    /// The nice value of a worker of `priority`, and the caller's after it.
     #[cfg(target_os = "linux")]
-    #[test]
-    fn the_worker_runs_below_the_flight() {
+    fn worker_nice(priority: WorkerPriority) -> (i32, i32) {
         let seen = Arc::new(Mutex::new(None));
-        let mut sink =
-            Background::new(Box::new(NiceProbe(seen.clone())), Path::new("out")).unwrap();
+        let mut sink = Background::new(
+            Box::new(NiceProbe(seen.clone())),
+            Path::new("out"),
+            priority,
+        )
+        .unwrap();
         sink.push(0, Frame::default()).unwrap();
         sink.finish(Outcome::Complete).unwrap();
+        let worker = seen.lock().unwrap().expect("the worker took the frame");
+        (worker, thread_nice())
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_worker_runs_below_a_renderer_on_the_cpu_only() {
         let caller = thread_nice();
-        assert_eq!(*seen.lock().unwrap(), Some((caller + WORKER_NICE).min(19)));
-        // The flight's own thread keeps its priority.
-        assert_eq!(thread_nice(), caller);
+        assert_eq!(
+            worker_nice(WorkerPriority::for_device(wgpu::DeviceType::Cpu)),
+            ((caller + WORKER_NICE).min(19), caller)
+        );
+        assert_eq!(
+            worker_nice(WorkerPriority::for_device(wgpu::DeviceType::DiscreteGpu)),
+            (caller, caller)
+        );
     }
 }
