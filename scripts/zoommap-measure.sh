@@ -84,10 +84,6 @@ for i in $(seq 0 $((SAMPLES - 1))); do
     blocks_done=$((blocks_done + 1))
   done
 done
-while [ "$blocks_done" -lt "$BLOCKS" ]; do
-  map_block "$blocks_done"
-  blocks_done=$((blocks_done + 1))
-done
 
 printf '%s\n' "${per_frame[@]}" | awk -v n="$frames" -v px="$pixels" \
   -v chunks="$chunks" -v cc="$chunk_count" -v ct="$chunk_time" -v asm="$assembly" \
